@@ -1,0 +1,120 @@
+// Package api holds what every service of the local cloud shares: the
+// request context (region, account, request id) and the AWS error value.
+//
+// Service models expose one method per AWS operation with exactly the
+// aws-sdk-go-v2 client method signature, for example
+//
+//	func (a *AutoScaling) StartInstanceRefresh(ctx context.Context,
+//		in *autoscaling.StartInstanceRefreshInput,
+//		_ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error)
+//
+// so that a model, and the real SDK client pointed at the local cloud,
+// satisfy the same narrow interface. The wire layer calls these methods after
+// decoding a request and encodes what they return.
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/smithy-go"
+)
+
+// DefaultRegion is used when a request names no region.
+const DefaultRegion = "us-east-1"
+
+// Request describes the request being served.
+type Request struct {
+	Region    string
+	Account   string
+	RequestID string
+	Service   string
+	Operation string
+}
+
+type ctxKey struct{}
+
+// WithRequest returns ctx carrying r.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, ctxKey{}, r)
+}
+
+// RequestFrom returns the request carried by ctx; Region defaults to
+// DefaultRegion so that models called directly from Go tests work.
+func RequestFrom(ctx context.Context) Request {
+	r, _ := ctx.Value(ctxKey{}).(Request)
+	if r.Region == "" {
+		r.Region = DefaultRegion
+	}
+	return r
+}
+
+// Region returns the region of the request carried by ctx.
+func Region(ctx context.Context) string { return RequestFrom(ctx).Region }
+
+// Error is an AWS error as clients see it. It implements smithy.APIError, so
+// tests can assert on ErrorCode() whether they call a model in process or a
+// real SDK client over the wire.
+type Error struct {
+	// Code is the AWS error code, e.g. "ValidationError".
+	Code string
+	// Message is the human-readable message.
+	Message string
+	// Status is the HTTP status; 400 if zero.
+	Status int
+	// Server marks a fault of the service (Receiver) rather than the caller
+	// (Sender).
+	Server bool
+}
+
+// Error implements error.
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// ErrorCode implements smithy.APIError.
+func (e *Error) ErrorCode() string { return e.Code }
+
+// ErrorMessage implements smithy.APIError.
+func (e *Error) ErrorMessage() string { return e.Message }
+
+// ErrorFault implements smithy.APIError.
+func (e *Error) ErrorFault() smithy.ErrorFault {
+	if e.Server {
+		return smithy.FaultServer
+	}
+	return smithy.FaultClient
+}
+
+// HTTPStatus returns the status the error is sent with.
+func (e *Error) HTTPStatus() int {
+	if e.Status == 0 {
+		if e.Server {
+			return http.StatusInternalServerError
+		}
+		return http.StatusBadRequest
+	}
+	return e.Status
+}
+
+// Errorf returns a client (4xx) error with the given code.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status}
+}
+
+// Validation returns the ValidationError used by query-protocol services
+// such as Auto Scaling and Elastic Load Balancing.
+func Validation(format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, "ValidationError", format, args...)
+}
+
+// InvalidParameterValue returns EC2's InvalidParameterValue error.
+func InvalidParameterValue(format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, "InvalidParameterValue", format, args...)
+}
+
+// Internal returns a server fault.
+func Internal(format string, args ...any) *Error {
+	return &Error{Code: "InternalFailure", Message: fmt.Sprintf(format, args...), Status: http.StatusInternalServerError, Server: true}
+}
+
+var _ smithy.APIError = (*Error)(nil)
