@@ -33,10 +33,16 @@ const (
 	InsufficientCapacity Kind = "insufficient-capacity"
 	// HealthFlap makes a target's next health checks fail.
 	HealthFlap Kind = "health-flap"
+	// FunctionCrash makes a Lambda function's runtime process exit during an
+	// invocation (Lambda reports Runtime.ExitError).
+	FunctionCrash Kind = "function-crash"
+	// FunctionTimeout makes a Lambda invocation run past its timeout (Lambda
+	// reports "Task timed out").
+	FunctionTimeout Kind = "function-timeout"
 )
 
 // Kinds lists every kind, for validation and documentation.
-var Kinds = []Kind{Throttle, ServerError, Latency, LaunchFailure, InsufficientCapacity, HealthFlap}
+var Kinds = []Kind{Throttle, ServerError, Latency, LaunchFailure, InsufficientCapacity, HealthFlap, FunctionCrash, FunctionTimeout}
 
 // API reports whether the kind applies to API calls (as opposed to the model).
 func (k Kind) API() bool { return k == Throttle || k == ServerError || k == Latency }

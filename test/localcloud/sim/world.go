@@ -182,6 +182,15 @@ func (w *World) Events() []Event {
 	return append([]Event(nil), w.events...)
 }
 
+// Emit records and publishes a service event from a model outside this
+// package (CloudWatch alarms, Parameter Store, Image Builder), stamped with
+// the current simulated time. It takes the World lock.
+func (w *World) Emit(region, source, detailType string, resources []string, detail any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.emit(region, source, detailType, resources, detail)
+}
+
 // emit records and publishes a service event stamped with the current time.
 func (w *World) emit(region, source, detailType string, resources []string, detail any) {
 	raw, err := json.Marshal(detail)
