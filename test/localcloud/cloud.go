@@ -1,6 +1,6 @@
-// Package localcloud assembles Phoenix's local cloud: one clock, one world
-// model, the wire layer serving the real AWS protocols on one endpoint, and
-// the admin API under /_phoenix/.
+// Package localcloud assembles Phoenix's local cloud: one clock, the models
+// of every AWS service Phoenix uses, the wire layer serving the real AWS
+// protocols on one endpoint, and the admin API under /_phoenix/.
 //
 // Tests use it in stepped mode (time moves only when the test says so); the
 // standalone server (`make local`) runs it in real time with a speed factor.
@@ -15,15 +15,30 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/eventbus"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/eventbus/simbridge"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/functions"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/imagepipeline"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring/worldmetrics"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/notify"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/params"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/states"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/wire"
 )
 
 // AdminPrefix is the reserved path of the admin API. No AWS service uses a
 // path beginning with an underscore, so it cannot shadow an operation.
 const AdminPrefix = "/_phoenix/"
+
+// ServiceSummary names the services the cloud serves, for banners and docs.
+const ServiceSummary = "EC2, Auto Scaling, Elastic Load Balancing v2, CloudWatch, SSM Parameter Store, SNS, EventBridge, Step Functions, STS; DynamoDB when started with it"
 
 // Options configures a Cloud.
 type Options struct {
@@ -37,21 +52,47 @@ type Options struct {
 	Seed uint64
 	// Account is the account id the cloud answers as.
 	Account string
+	// Endpoint is the cloud's own URL, given to Lambda functions as
+	// AWS_ENDPOINT_URL so that their SDK clients call back into it.
+	Endpoint string
+	// DynamoDB starts dynalite (Node, from test/node) so that DynamoDB
+	// requests are served; off by default because it costs a child process.
+	DynamoDB bool
+	// NodeDir is the test/node folder holding dynalite (found from the
+	// working directory if empty).
+	NodeDir string
 	// Logger receives one line per request; nothing is logged if nil.
 	Logger *slog.Logger
 }
 
-// Cloud is a running local cloud.
+// Cloud is a local cloud: every simulated service on one clock.
 type Cloud struct {
 	Clock  *clock.Sim
 	World  *sim.World
 	Faults *faults.Injector
 	Wire   *wire.Server
 
-	opts Options
+	CloudWatch    *monitoring.CloudWatch
+	Parameters    *params.ParameterStore
+	SNS           *notify.SNS
+	ImageBuilder  *imagepipeline.ImageBuilder
+	EventBridge   *eventbus.EventBridge
+	StepFunctions *states.Service
+	Lambda        *functions.Service
+	// DynamoDB is nil unless Options.DynamoDB was set.
+	DynamoDB *dynamo.Server
+
+	sts     *STS
+	opts    Options
+	handler http.Handler
 }
 
-// New builds a Cloud with every simulated service registered.
+// New builds a Cloud with every simulated service registered and wired to
+// the others: service events flow into EventBridge, EventBridge targets
+// reach Lambda and Step Functions, Step Functions tasks reach Lambda, SNS,
+// DynamoDB and every other service through aws-sdk integrations, and
+// CloudWatch alarms drive instance refresh AutoRollback. Close stops the
+// child processes it may start.
 func New(opts Options) (*Cloud, error) {
 	if opts.Speed == 0 {
 		opts.Speed = 60
@@ -67,49 +108,92 @@ func New(opts Options) (*Cloud, error) {
 	}
 	inj := faults.New(opts.Seed)
 	world := sim.New(sim.Options{Clock: clk, Seed: opts.Seed, Account: opts.Account, Faults: inj})
-	srv := wire.NewServer(wire.Options{Account: world.Account(), Faults: inj, Logger: opts.Logger})
-	c := &Cloud{Clock: clk, World: world, Faults: inj, Wire: srv, opts: opts}
-	for _, svc := range c.services() {
-		if err := srv.Register(svc); err != nil {
-			return nil, fmt.Errorf("register %s: %w", svc.Name, err)
+	acct := world.Account()
+	c := &Cloud{Clock: clk, World: world, Faults: inj, opts: opts, sts: &STS{Account: acct}}
+	c.Wire = wire.NewServer(wire.Options{Account: acct, Faults: inj, Logger: opts.Logger})
+
+	c.CloudWatch = worldmetrics.NewCloudWatch(world)
+	world.Alarms = c.CloudWatch
+	c.Parameters = params.New(params.Options{Clock: clk, Events: world, Images: world.EC2(), Account: acct})
+	c.SNS = notify.New(notify.Options{Clock: clk, Seed: opts.Seed, Account: acct})
+	c.ImageBuilder = imagepipeline.New(imagepipeline.Options{Clock: clk, Events: world, EC2: world.EC2(), Account: acct})
+	fns, err := functions.New(functions.Options{Clock: clk, Faults: inj, Account: acct, Seed: opts.Seed, Endpoint: opts.Endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("lambda: %w", err)
+	}
+	c.Lambda = fns
+	c.StepFunctions = states.New(states.Options{Clock: clk, Seed: opts.Seed, Account: acct})
+	c.EventBridge = eventbus.New(eventbus.Options{Clock: clk, Target: targets{c}, Account: acct, Seed: opts.Seed})
+	simbridge.Attach(c.EventBridge, world)
+
+	integ := states.Integrations{Lambda: fns, SNS: c.SNS, SDK: &sdkCaller{cloud: c}}
+	if opts.DynamoDB {
+		d, err := dynamo.Start(context.Background(), dynamo.Options{NodeDir: opts.NodeDir})
+		if err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("dynamodb: %w", err)
+		}
+		c.DynamoDB = d
+		integ.DynamoDB = dynamodb.NewFromConfig(ClientConfig(d.Endpoint(), "us-east-1"))
+	}
+	c.StepFunctions.SetIntegrations(integ)
+
+	for name, h := range c.handlers() {
+		svc, ok := wire.Describe(name, h)
+		if !ok {
+			_ = c.Close()
+			return nil, fmt.Errorf("no wire description for service %s", name)
+		}
+		if err := c.Wire.Register(svc); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("register %s: %w", name, err)
 		}
 	}
-	srv.Handle(AdminPrefix, c.adminHandler())
+	c.Wire.Handle(AdminPrefix, c.adminHandler())
+	c.handler = c.Wire
+	if c.DynamoDB != nil {
+		dh := c.DynamoDB.Handler()
+		c.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if dynamo.IsDynamoDBRequest(r) {
+				dh.ServeHTTP(w, r)
+				return
+			}
+			c.Wire.ServeHTTP(w, r)
+		})
+	}
 	return c, nil
 }
 
-// services lists what the cloud serves, with each service's protocol facts.
-func (c *Cloud) services() []wire.Service {
-	return []wire.Service{
-		{
-			Name: "ec2", Protocol: wire.EC2Query, Version: "2016-11-15",
-			XMLNamespace: "http://ec2.amazonaws.com/doc/2016-11-15/",
-			Handler:      c.World.EC2(),
-			ThrottleCode: "RequestLimitExceeded", ThrottleStatus: http.StatusServiceUnavailable,
-		},
-		{
-			Name: "autoscaling", Protocol: wire.AWSQuery, Version: "2011-01-01",
-			XMLNamespace: "http://autoscaling.amazonaws.com/doc/2011-01-01/",
-			Handler:      c.World.AutoScaling(),
-			ThrottleCode: "Throttling", ThrottleStatus: http.StatusBadRequest,
-		},
-		{
-			Name: "elasticloadbalancing", Protocol: wire.AWSQuery, Version: "2015-12-01",
-			XMLNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
-			Handler:      c.World.ELB(),
-			ThrottleCode: "Throttling", ThrottleStatus: http.StatusBadRequest,
-		},
-		{
-			Name: "sts", Protocol: wire.AWSQuery, Version: "2011-06-15",
-			XMLNamespace: "https://sts.amazonaws.com/doc/2011-06-15/",
-			Handler:      &STS{Account: c.World.Account()},
-			ThrottleCode: "Throttling", ThrottleStatus: http.StatusBadRequest,
-		},
+// handlers maps each service served over HTTP, by signing name, to its model.
+func (c *Cloud) handlers() map[string]any {
+	return map[string]any{
+		"ec2":                  c.World.EC2(),
+		"autoscaling":          c.World.AutoScaling(),
+		"elasticloadbalancing": c.World.ELB(),
+		"sts":                  c.sts,
+		"monitoring":           c.CloudWatch,
+		"ssm":                  c.Parameters,
+		"sns":                  c.SNS,
+		"events":               c.EventBridge,
+		"states":               c.StepFunctions,
 	}
 }
 
+// Close stops the child processes the cloud started (function runtimes,
+// dynalite). It is safe to call more than once.
+func (c *Cloud) Close() error {
+	var errs []error
+	if c.Lambda != nil {
+		errs = append(errs, c.Lambda.Close())
+	}
+	if c.DynamoDB != nil {
+		errs = append(errs, c.DynamoDB.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // Handler returns the HTTP handler serving every service and the admin API.
-func (c *Cloud) Handler() http.Handler { return c.Wire }
+func (c *Cloud) Handler() http.Handler { return c.handler }
 
 // Serve answers requests on l until ctx ends, driving the clock in real-time
 // mode. It returns nil on a clean shutdown.
@@ -133,7 +217,3 @@ func (c *Cloud) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	}
 }
-
-// ServiceSummary names the services and protocols the cloud serves, for
-// banners and docs.
-const ServiceSummary = "EC2 (ec2Query), Auto Scaling, Elastic Load Balancing v2, STS (awsQuery)"

@@ -4,13 +4,11 @@
 package cloudtest
 
 import (
-	"context"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -39,12 +37,23 @@ func New(t testing.TB, opts ...localcloud.Options) *Env {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
+	srv := httptest.NewUnstartedServer(nil)
+	if o.Endpoint == "" {
+		o.Endpoint = "http://" + srv.Listener.Addr().String()
+	}
 	cloud, err := localcloud.New(o)
 	if err != nil {
+		srv.Listener.Close()
 		t.Fatalf("start local cloud: %v", err)
 	}
-	srv := httptest.NewServer(cloud.Handler())
-	t.Cleanup(srv.Close)
+	srv.Config.Handler = cloud.Handler()
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		if err := cloud.Close(); err != nil {
+			t.Errorf("stop local cloud: %v", err)
+		}
+	})
 	cfg := Config(srv.URL, "us-east-1")
 	return &Env{
 		Cloud:       cloud,
@@ -57,23 +66,9 @@ func New(t testing.TB, opts ...localcloud.Options) *Env {
 	}
 }
 
-// Config returns an SDK configuration for the local cloud at url: static
-// dummy credentials (the cloud accepts any) and the standard retryer with
-// short backoffs, so retries are exercised without slowing tests down.
-func Config(url, region string) aws.Config {
-	return aws.Config{
-		Region:       region,
-		BaseEndpoint: aws.String(url),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDLOCALCLOUD", SecretAccessKey: "local", Source: "cloudtest"}, nil
-		}),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxBackoff = 50 * time.Millisecond
-			})
-		},
-	}
-}
+// Config returns an SDK configuration for the local cloud at url; see
+// localcloud.ClientConfig.
+func Config(url, region string) aws.Config { return localcloud.ClientConfig(url, region) }
 
 // Advance moves simulated time forward by d, running everything due.
 func (e *Env) Advance(d time.Duration) { e.Cloud.Clock.Advance(d) }

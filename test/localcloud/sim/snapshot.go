@@ -175,9 +175,7 @@ func snapshotGroup(g *Group) GroupSnapshot {
 		Launch: g.Launch, HealthCheckType: g.HealthCheckType, TargetGroupARNs: g.TargetGroupARNs,
 		Instances: []GroupInstanceView{}, Refreshes: []RefreshSnapshot{},
 	}
-	for _, p := range sortedIDs(g.SuspendedProcesses) {
-		v.SuspendedProcesses = append(v.SuspendedProcesses, p)
-	}
+	v.SuspendedProcesses = append(v.SuspendedProcesses, sortedIDs(g.SuspendedProcesses)...)
 	if len(g.Tags) > 0 {
 		v.Tags = map[string]string{}
 		for _, t := range g.Tags {

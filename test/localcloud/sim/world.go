@@ -51,6 +51,9 @@ type World struct {
 	// health flaps). The wire layer consults the same injector for API faults.
 	Faults *faults.Injector
 
+	// ec2 is the EC2/ELB state that is not per-region resource maps.
+	ec2 *ec2Side
+
 	// Alarms tells the state of CloudWatch alarms (for instance refresh
 	// AutoRollback). Part 1 keeps a settable table; the CloudWatch model of
 	// part 2 replaces it.
@@ -77,6 +80,7 @@ func New(opts Options) *World {
 		regions: map[string]*Region{},
 		Faults:  inj,
 		Alarms:  NewAlarmTable(),
+		ec2:     newEC2Side(),
 	}
 }
 
@@ -122,15 +126,6 @@ func (w *World) Regions() []string {
 // schedule runs fn under the World lock d after now.
 func (w *World) schedule(d time.Duration, name string, fn func()) *clock.Timer {
 	return w.clock.After(d, name, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		fn()
-	})
-}
-
-// scheduleAt runs fn under the World lock at instant at.
-func (w *World) scheduleAt(at time.Time, name string, fn func()) *clock.Timer {
-	return w.clock.At(at, name, func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		fn()

@@ -1,0 +1,202 @@
+package worldmetrics
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
+)
+
+const region = "us-east-1"
+
+// fleet is a World with CloudWatch attached as the local cloud attaches it.
+type fleet struct {
+	t   *testing.T
+	clk *clock.Sim
+	w   *sim.World
+	cw  *monitoring.CloudWatch
+	ctx context.Context
+}
+
+func newFleet(t *testing.T) *fleet {
+	t.Helper()
+	clk := clock.NewStepped(time.Time{})
+	w := sim.New(sim.Options{Clock: clk, Seed: 11})
+	cw := NewCloudWatch(w)
+	w.Alarms = cw
+	return &fleet{t: t, clk: clk, w: w, cw: cw, ctx: api.WithRequest(context.Background(), api.Request{Region: region})}
+}
+
+// service launches count instances of an image with the given behaviour
+// behind a new load balancer listener, and returns the CloudWatch
+// dimensions of the target group.
+func (f *fleet) service(name, behavior string, count int32) []cwtypes.Dimension {
+	f.t.Helper()
+	img, err := f.w.EC2().RegisterImage(f.ctx, &ec2.RegisterImageInput{
+		Name: aws.String(name + "-ami"), Architecture: ec2types.ArchitectureValuesX8664, VirtualizationType: aws.String("hvm"),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImage, Tags: []ec2types.Tag{{Key: aws.String(sim.BehaviorTag), Value: aws.String(behavior)}}}},
+	})
+	if err != nil {
+		f.t.Fatalf("RegisterImage: %v", err)
+	}
+	f.clk.Advance(sim.DefaultEC2Config().ImageAvailableDelay)
+	run, err := f.w.EC2().RunInstances(f.ctx, &ec2.RunInstancesInput{ImageId: img.ImageId, InstanceType: ec2types.InstanceTypeT3Micro, MinCount: aws.Int32(count), MaxCount: aws.Int32(count)})
+	if err != nil {
+		f.t.Fatalf("RunInstances: %v", err)
+	}
+	lb, err := f.w.ELB().CreateLoadBalancer(f.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(name + "-lb"), Subnets: []string{"subnet-a", "subnet-b"}})
+	if err != nil {
+		f.t.Fatalf("CreateLoadBalancer: %v", err)
+	}
+	tg, err := f.w.ELB().CreateTargetGroup(f.ctx, &elb.CreateTargetGroupInput{Name: aws.String(name + "-tg"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-0123456789abcdef0")})
+	if err != nil {
+		f.t.Fatalf("CreateTargetGroup: %v", err)
+	}
+	tgARN, lbARN := aws.ToString(tg.TargetGroups[0].TargetGroupArn), aws.ToString(lb.LoadBalancers[0].LoadBalancerArn)
+	if _, err := f.w.ELB().CreateListener(f.ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: aws.String(lbARN), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tgARN)}},
+	}); err != nil {
+		f.t.Fatalf("CreateListener: %v", err)
+	}
+	var targets []elbtypes.TargetDescription
+	for _, inst := range run.Instances {
+		targets = append(targets, elbtypes.TargetDescription{Id: inst.InstanceId})
+	}
+	if _, err := f.w.ELB().RegisterTargets(f.ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: targets}); err != nil {
+		f.t.Fatalf("RegisterTargets: %v", err)
+	}
+	return []cwtypes.Dimension{
+		{Name: aws.String("TargetGroup"), Value: aws.String(resourcePart(tgARN, "targetgroup/"))},
+		{Name: aws.String("LoadBalancer"), Value: aws.String(resourcePart(lbARN, "app/"))},
+	}
+}
+
+// alarm puts an alarm on an AWS/ApplicationELB metric: two of two one-minute
+// periods at or above threshold.
+func (f *fleet) alarm(name, metric string, stat cwtypes.Statistic, threshold float64, treat string, dims []cwtypes.Dimension) {
+	f.t.Helper()
+	_, err := f.cw.PutMetricAlarm(f.ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String(name), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(metric), Dimensions: dims,
+		Statistic: stat, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), Threshold: aws.Float64(threshold),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, TreatMissingData: aws.String(treat),
+	})
+	if err != nil {
+		f.t.Fatalf("PutMetricAlarm %s: %v", name, err)
+	}
+}
+
+// state returns an alarm's state as instance refresh reads it.
+func (f *fleet) state(name string) string {
+	s, _ := f.w.Alarms.AlarmState(region, name)
+	return s
+}
+
+func TestAlarmsOnTargetGroupMetricsTripWhenAnImageServesErrors(t *testing.T) {
+	cases := []struct {
+		name      string
+		behavior  string
+		wantAlarm string
+	}{
+		{"an unhealthy image trips the unhealthy-host and 5XX alarms", "unhealthy", "ALARM"},
+		{"a healthy image keeps both alarms OK", "healthy", "OK"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFleet(t)
+			dims := f.service("web", c.behavior, 2)
+			// Even a healthy image fails checks and serves 5XX while it
+			// boots (30 s) and starts its application (60 s), as in AWS
+			// when targets are registered before they are ready; the
+			// alarms watch the fleet once it has settled.
+			f.clk.Advance(5 * time.Minute)
+			f.alarm("web-unhealthy-hosts", "UnHealthyHostCount", cwtypes.StatisticMaximum, 1, "missing", dims)
+			f.alarm("web-5xx", "HTTPCode_Target_5XX_Count", cwtypes.StatisticSum, 1, "notBreaching", dims)
+			f.clk.Advance(10 * time.Minute)
+			for _, a := range []string{"web-unhealthy-hosts", "web-5xx"} {
+				if got := f.state(a); got != c.wantAlarm {
+					t.Errorf("%s is %s, want %s", a, got, c.wantAlarm)
+				}
+			}
+			var alarmEvents int
+			for _, ev := range f.w.Events() {
+				if ev.Source != "aws.cloudwatch" {
+					continue
+				}
+				var d monitoring.AlarmStateChange
+				if err := json.Unmarshal(ev.Detail, &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.State.Value == "ALARM" {
+					alarmEvents++
+				}
+			}
+			if want := map[string]int{"ALARM": 2, "OK": 0}[c.wantAlarm]; alarmEvents != want {
+				t.Errorf("%d ALARM state-change events, want %d", alarmEvents, want)
+			}
+		})
+	}
+}
+
+func TestBuiltInMetricsAreListedWithTheDocumentedDimensions(t *testing.T) {
+	f := newFleet(t)
+	dims := f.service("api", "healthy", 1)
+	f.clk.Advance(5 * time.Minute)
+	out, err := f.cw.ListMetrics(f.ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String("AWS/ApplicationELB"), Dimensions: []cwtypes.DimensionFilter{{Name: aws.String("TargetGroup"), Value: dims[0].Value}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, m := range out.Metrics {
+		got[aws.ToString(m.MetricName)] = true
+		if len(m.Dimensions) != 2 {
+			t.Errorf("%s has dimensions %+v, want TargetGroup and LoadBalancer", aws.ToString(m.MetricName), m.Dimensions)
+		}
+	}
+	for _, name := range []string{"HealthyHostCount", "UnHealthyHostCount", "RequestCount", "TargetResponseTime"} {
+		if !got[name] {
+			t.Errorf("metric %s is not listed; got %v", name, got)
+		}
+	}
+	if got["HTTPCode_Target_5XX_Count"] {
+		t.Error("a healthy target group reports HTTPCode_Target_5XX_Count, which ELB reports only when non-zero")
+	}
+	data, err := f.cw.GetMetricData(f.ctx, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(f.clk.Now().Add(-2 * time.Minute)), EndTime: aws.Time(f.clk.Now()),
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("h"), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HealthyHostCount"), Dimensions: dims},
+			Period: aws.Int32(60), Stat: aws.String("Maximum"),
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs := data.MetricDataResults[0].Values; len(vs) != 2 || vs[0] != 1 || vs[1] != 1 {
+		t.Fatalf("HealthyHostCount over the last two minutes %v, want [1 1]", vs)
+	}
+}
+
+func TestResourcePartIsTheDimensionValueOfAnELBARN(t *testing.T) {
+	cases := []struct{ arn, prefix, want string }{
+		{"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/0123456789abcdef", "targetgroup/", "targetgroup/web-tg/0123456789abcdef"},
+		{"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-lb/0123456789abcdef", "app/", "app/web-lb/0123456789abcdef"},
+	}
+	for _, c := range cases {
+		if got := resourcePart(c.arn, c.prefix); got != c.want {
+			t.Errorf("resourcePart(%s) = %s, want %s", c.arn, got, c.want)
+		}
+	}
+}

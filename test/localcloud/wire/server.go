@@ -1,0 +1,663 @@
+package wire
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
+)
+
+// Protocol is an AWS wire protocol, named as in the Smithy AWS protocol
+// traits.
+type Protocol string
+
+// The protocols the wire layer knows.
+const (
+	AWSQuery   Protocol = "awsQuery"
+	EC2Query   Protocol = "ec2Query"
+	AWSJSON10  Protocol = "awsJson1_0"
+	AWSJSON11  Protocol = "awsJson1_1"
+	RestJSON1  Protocol = "restJson1"
+	RPCv2CBOR  Protocol = "rpcv2Cbor"
+	maxBodyLen          = 8 << 20
+)
+
+// Service describes one simulated AWS service: how requests for it are
+// recognised and which object answers them.
+type Service struct {
+	// Name is the SigV4 signing name ("autoscaling", "ec2",
+	// "elasticloadbalancing", "monitoring", "sns", "sts", "ssm", "events",
+	// "states", "lambda", "imagebuilder", "dynamodb"). Fault rules and
+	// api.Request.Service use it.
+	Name string
+	// Protocol is the wire protocol the service's SDK client speaks.
+	Protocol Protocol
+	// Version is the query API version, e.g. "2011-01-01"; query protocols
+	// only.
+	Version string
+	// XMLNamespace is the namespace of query responses, e.g.
+	// "http://autoscaling.amazonaws.com/doc/2011-01-01/".
+	XMLNamespace string
+	// TargetPrefix is the awsJson X-Amz-Target prefix, e.g. "AmazonSSM".
+	TargetPrefix string
+	// ShapeName is the Smithy service shape named in rpcv2Cbor paths
+	// (/service/<ShapeName>/operation/<Op>), e.g.
+	// "GraniteServiceVersion20100801" for CloudWatch.
+	ShapeName string
+	// Handler's exported methods with SDK client signatures are the
+	// service's operations.
+	Handler any
+	// ThrottleCode and ThrottleStatus are the error a throttling fault
+	// answers with ("Throttling" and 400 if unset).
+	ThrottleCode   string
+	ThrottleStatus int
+}
+
+// Options configures a Server.
+type Options struct {
+	// Account is the account id put in each request's context
+	// ("123456789012" if empty).
+	Account string
+	// Faults, if set, is asked about API faults before every call.
+	Faults *faults.Injector
+	// Logger receives one line per request and any recovered panic;
+	// nothing is logged if nil.
+	Logger *slog.Logger
+	// RequestID returns the id of each request; by default ids count up
+	// from 1 in UUID form, so runs are repeatable.
+	RequestID func() string
+}
+
+// Server answers AWS SDK and CLI requests by calling registered service
+// models. It implements http.Handler and is safe for concurrent use.
+type Server struct {
+	opts Options
+
+	mu       sync.RWMutex
+	services map[string]*service // by signing name
+	byTarget map[string]*service // awsJson target prefix
+	byShape  map[string]*service // rpcv2Cbor service shape
+	byVer    map[string][]*service
+	reserved []reservedPath
+
+	seq atomic.Uint64
+}
+
+type reservedPath struct {
+	prefix string
+	h      http.Handler
+}
+
+// service is a registered Service with its operations resolved.
+type service struct {
+	Service
+	ops      map[string]*operation
+	validate *validator
+}
+
+// operation is one handler method.
+type operation struct {
+	name    string
+	fn      reflect.Value // bound method
+	in, out reflect.Type  // struct types (not pointers)
+	hasOut  bool
+}
+
+var (
+	ctxType = reflect.TypeFor[context.Context]()
+	errType = reflect.TypeFor[error]()
+)
+
+// NewServer returns a Server with no services registered.
+func NewServer(opts Options) *Server {
+	if opts.Account == "" {
+		opts.Account = "123456789012"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:     opts,
+		services: map[string]*service{},
+		byTarget: map[string]*service{},
+		byShape:  map[string]*service{},
+		byVer:    map[string][]*service{},
+	}
+	if s.opts.RequestID == nil {
+		s.opts.RequestID = func() string {
+			return fmt.Sprintf("00000000-0000-4000-8000-%012d", s.seq.Add(1))
+		}
+	}
+	return s
+}
+
+// Register adds a service. It fails if the description is incomplete for
+// its protocol, collides with a registered service, or if the handler has
+// no operation the wire layer can encode.
+func (s *Server) Register(svc Service) error {
+	if svc.Name == "" || svc.Handler == nil {
+		return errors.New("wire: a service needs a Name and a Handler")
+	}
+	switch svc.Protocol {
+	case AWSQuery, EC2Query:
+		if svc.Version == "" {
+			return fmt.Errorf("wire: %s: query protocols need a Version", svc.Name)
+		}
+	case AWSJSON10, AWSJSON11:
+		if svc.TargetPrefix == "" {
+			return fmt.Errorf("wire: %s: awsJson needs a TargetPrefix", svc.Name)
+		}
+	case RPCv2CBOR:
+		if svc.ShapeName == "" {
+			return fmt.Errorf("wire: %s: rpcv2Cbor needs a ShapeName", svc.Name)
+		}
+	case RestJSON1:
+		return fmt.Errorf("wire: %s: restJson1 is not implemented yet", svc.Name)
+	default:
+		return fmt.Errorf("wire: %s: unknown protocol %q", svc.Name, svc.Protocol)
+	}
+	if svc.ThrottleCode == "" {
+		svc.ThrottleCode = "Throttling"
+	}
+	if svc.ThrottleStatus == 0 {
+		svc.ThrottleStatus = http.StatusBadRequest
+	}
+	reg := &service{Service: svc, ops: operations(svc.Handler)}
+	if len(reg.ops) == 0 {
+		return fmt.Errorf("wire: %s: handler %T has no method with an SDK operation signature", svc.Name, svc.Handler)
+	}
+	for _, op := range reg.ops {
+		if !knownType(op.in) {
+			return fmt.Errorf("wire: %s: no wire names for %s (add the operation to internal/gen and run go generate)", svc.Name, op.in)
+		}
+	}
+	v, err := newValidator(reg.ops)
+	if err != nil {
+		return fmt.Errorf("wire: %s: %w", svc.Name, err)
+	}
+	reg.validate = v
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.services[svc.Name]; dup {
+		return fmt.Errorf("wire: service %s is already registered", svc.Name)
+	}
+	if svc.TargetPrefix != "" {
+		if _, dup := s.byTarget[svc.TargetPrefix]; dup {
+			return fmt.Errorf("wire: target prefix %s is already registered", svc.TargetPrefix)
+		}
+		s.byTarget[svc.TargetPrefix] = reg
+	}
+	if svc.ShapeName != "" {
+		if _, dup := s.byShape[svc.ShapeName]; dup {
+			return fmt.Errorf("wire: service shape %s is already registered", svc.ShapeName)
+		}
+		s.byShape[svc.ShapeName] = reg
+	}
+	if svc.Version != "" {
+		s.byVer[svc.Version] = append(s.byVer[svc.Version], reg)
+	}
+	s.services[svc.Name] = reg
+	return nil
+}
+
+// operations finds the handler methods shaped like SDK client methods:
+// func(ctx, *XInput, ...func(*Options)) (*XOutput, error).
+func operations(h any) map[string]*operation {
+	ops := map[string]*operation{}
+	v := reflect.ValueOf(h)
+	t := v.Type()
+	for i := 0; i < t.NumMethod(); i++ {
+		m := t.Method(i)
+		mt := m.Type // includes the receiver
+		if mt.NumIn() != 4 || mt.NumOut() != 2 || !mt.IsVariadic() ||
+			mt.In(1) != ctxType || mt.In(2).Kind() != reflect.Pointer || mt.In(2).Elem().Kind() != reflect.Struct ||
+			mt.Out(0).Kind() != reflect.Pointer || mt.Out(0).Elem().Kind() != reflect.Struct || mt.Out(1) != errType ||
+			mt.In(2).Elem().Name() != m.Name+"Input" {
+			continue
+		}
+		ops[m.Name] = &operation{
+			name: m.Name,
+			fn:   v.Method(i),
+			in:   mt.In(2).Elem(),
+			out:  mt.Out(0).Elem(),
+		}
+	}
+	return ops
+}
+
+// Handle mounts h for every path under prefix (for example the admin API at
+// "/_phoenix/"); such paths never reach a service.
+func (s *Server) Handle(prefix string, h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reserved = append(s.reserved, reservedPath{prefix, h})
+}
+
+// call is one request in flight.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	svc   *service
+	proto Protocol
+	op    string // as named by the request, even if unknown
+	req   api.Request
+	start time.Time
+}
+
+// ServeHTTP identifies the service and operation of an AWS request, decodes
+// it, calls the model and encodes the answer.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	for _, rp := range s.reserved {
+		if strings.HasPrefix(r.URL.Path, rp.prefix) {
+			s.mu.RUnlock()
+			rp.h.ServeHTTP(w, r)
+			return
+		}
+	}
+	s.mu.RUnlock()
+
+	signing, region := credentialScope(r)
+	c := &call{w: w, r: r, start: time.Now()}
+	c.req = api.Request{Region: region, Account: s.opts.Account, RequestID: s.opts.RequestID()}
+	var src io.Reader = r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		// Clients compress large bodies of operations marked
+		// @requestCompression (CloudWatch PutMetricData).
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			c.proto = s.guessProtocol(r)
+			s.writeError(c, api.Errorf(http.StatusBadRequest, "SerializationException", "The gzip-encoded request body is corrupt: %v", err))
+			return
+		}
+		defer zr.Close()
+		src = zr
+	}
+	body, err := io.ReadAll(io.LimitReader(src, maxBodyLen+1))
+	if err != nil || len(body) > maxBodyLen {
+		c.proto = s.guessProtocol(r)
+		s.writeError(c, api.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body must be at most %d bytes", maxBodyLen))
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.opts.Logger.Error("wire: handler panicked", "service", c.req.Service, "operation", c.op, "panic", p, "requestId", c.req.RequestID)
+			s.writeError(c, api.Internal("An internal error occurred. Request id %s.", c.req.RequestID))
+		}
+	}()
+
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		s.serveJSON(c, body)
+	case strings.EqualFold(r.Header.Get("Smithy-Protocol"), "rpc-v2-cbor"):
+		s.serveCBOR(c, body)
+	default:
+		s.serveQuery(c, body, signing)
+	}
+}
+
+// guessProtocol picks the error format for a request rejected before it
+// was identified.
+func (s *Server) guessProtocol(r *http.Request) Protocol {
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		return AWSJSON11
+	case strings.EqualFold(r.Header.Get("Smithy-Protocol"), "rpc-v2-cbor"):
+		return RPCv2CBOR
+	}
+	return AWSQuery
+}
+
+// credentialScope reads the signing name and region from a SigV4
+// Authorization header (or presigned query); signatures are not checked.
+func credentialScope(r *http.Request) (signing, region string) {
+	cred := ""
+	if a := r.Header.Get("Authorization"); a != "" {
+		if i := strings.Index(a, "Credential="); i >= 0 {
+			cred = a[i+len("Credential="):]
+			if j := strings.IndexAny(cred, ", "); j >= 0 {
+				cred = cred[:j]
+			}
+		}
+	} else {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	// SigV4: AKID/date/region/service/aws4_request. SigV4a (EventBridge
+	// global endpoints) drops the region from the scope and names the
+	// regions in X-Amz-Region-Set instead.
+	parts := strings.Split(cred, "/")
+	switch len(parts) {
+	case 5:
+		region, signing = parts[2], parts[3]
+	case 4:
+		signing = parts[2]
+		if set := r.Header.Get("X-Amz-Region-Set"); set != "" && !strings.ContainsAny(set, ",*") {
+			region = set
+		}
+	}
+	if region == "" {
+		region = api.DefaultRegion
+	}
+	return signing, region
+}
+
+func (s *Server) serveQuery(c *call, body []byte, signing string) {
+	c.proto = AWSQuery
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		s.writeError(c, api.Errorf(http.StatusBadRequest, "MalformedQueryString", "The request body is not a valid form-encoded query: %v", err))
+		return
+	}
+	for k, v := range c.r.URL.Query() {
+		if _, ok := vals[k]; !ok {
+			vals[k] = v
+		}
+	}
+	action, version := vals.Get("Action"), vals.Get("Version")
+	s.mu.RLock()
+	cands := s.byVer[version]
+	var svc *service
+	for _, cand := range cands {
+		if svc == nil || cand.Name == signing {
+			svc = cand
+		}
+	}
+	if svc == nil && signing != "" && version == "" {
+		svc = s.services[signing]
+		if svc != nil && svc.Version == "" {
+			svc = nil
+		}
+	}
+	s.mu.RUnlock()
+	if svc != nil {
+		// A service may speak a newer protocol and still accept query
+		// requests (CloudWatch: rpcv2Cbor for current SDKs, awsQuery for
+		// the Debian AWS CLI).
+		c.svc = svc
+		if svc.Protocol == EC2Query {
+			c.proto = EC2Query
+		}
+		c.req.Service = svc.Name
+	}
+	c.op = action
+	c.req.Operation = action
+	switch {
+	case action == "":
+		s.writeError(c, api.Errorf(http.StatusBadRequest, "MissingAction", "The request must contain the parameter Action."))
+		return
+	case svc == nil && version == "":
+		s.writeError(c, api.Errorf(http.StatusBadRequest, "MissingParameter", "The request must contain the parameter Version."))
+		return
+	case svc == nil:
+		s.writeError(c, api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", action))
+		return
+	}
+	op := svc.ops[action]
+	if op == nil {
+		s.writeError(c, api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", action))
+		return
+	}
+	in := reflect.New(op.in)
+	if err := newFormDecoder(vals).decodeStruct("", in.Elem()); err != nil {
+		s.writeError(c, s.decodeFailure(c, err))
+		return
+	}
+	s.invoke(c, op, in)
+}
+
+// decodeFailure turns a decoding error into the protocol's client error.
+func (s *Server) decodeFailure(c *call, err error) *api.Error {
+	var de *decodeError
+	if !errors.As(err, &de) {
+		return api.Errorf(http.StatusBadRequest, serializationCode(c.proto), "Could not read the request: %v", err)
+	}
+	switch c.proto {
+	case EC2Query:
+		return api.InvalidParameterValue("Invalid value '%s' for %s: must be %s.", de.value, de.path, strings.TrimPrefix(de.want, "a "))
+	case AWSQuery:
+		return api.Validation("1 validation error detected: %s", de.Error())
+	}
+	return api.Errorf(http.StatusBadRequest, "SerializationException", "%s", de.Error())
+}
+
+func serializationCode(p Protocol) string {
+	switch p {
+	case AWSQuery:
+		return "ValidationError"
+	case EC2Query:
+		return "InvalidParameterValue"
+	}
+	return "SerializationException"
+}
+
+// invoke validates the decoded input, applies faults, calls the handler
+// and writes its answer.
+func (s *Server) invoke(c *call, op *operation, in reflect.Value) {
+	if apiErr := c.svc.validate.check(c, op, in); apiErr != nil {
+		s.writeError(c, apiErr)
+		return
+	}
+	if s.opts.Faults != nil {
+		for _, rule := range s.opts.Faults.API(c.svc.Name, op.name) {
+			switch rule.Kind {
+			case faults.Latency:
+				t := time.NewTimer(rule.Delay())
+				select {
+				case <-t.C:
+				case <-c.r.Context().Done():
+					t.Stop()
+					return // the client is gone; nobody reads an answer
+				}
+			case faults.Throttle:
+				s.writeError(c, throttleError(c.svc, rule))
+				return
+			case faults.ServerError:
+				s.writeError(c, serverError(rule))
+				return
+			}
+		}
+	}
+	ctx := api.WithRequest(c.r.Context(), c.req)
+	res := op.fn.Call([]reflect.Value{reflect.ValueOf(ctx), in})
+	if errV := res[1]; !errV.IsNil() {
+		err := errV.Interface().(error)
+		var apiErr *api.Error
+		if !errors.As(err, &apiErr) {
+			s.opts.Logger.Error("wire: handler returned a non-API error", "service", c.svc.Name, "operation", op.name, "err", err, "requestId", c.req.RequestID)
+			apiErr = api.Internal("An internal error occurred. Request id %s.", c.req.RequestID)
+		}
+		s.writeError(c, apiErr)
+		return
+	}
+	out := res[0]
+	if out.IsNil() {
+		out = reflect.New(op.out)
+	}
+	s.writeOutput(c, op, out.Elem())
+}
+
+func throttleError(svc *service, r faults.Rule) *api.Error {
+	e := &api.Error{Code: svc.ThrottleCode, Status: svc.ThrottleStatus, Message: "Rate exceeded"}
+	if r.Code != "" {
+		e.Code = r.Code
+	}
+	if r.Status != 0 {
+		e.Status = r.Status
+	}
+	if r.Message != "" {
+		e.Message = r.Message
+	}
+	return e
+}
+
+func serverError(r faults.Rule) *api.Error {
+	e := &api.Error{Code: "ServiceUnavailable", Status: http.StatusServiceUnavailable, Server: true,
+		Message: "Service is unavailable. Please try again later."}
+	if r.Status == http.StatusInternalServerError {
+		e.Code, e.Status, e.Message = "InternalFailure", r.Status, "The request processing has failed because of an unknown error, exception or failure."
+	} else if r.Status != 0 {
+		e.Status = r.Status
+	}
+	if r.Code != "" {
+		e.Code = r.Code
+	}
+	if r.Message != "" {
+		e.Message = r.Message
+	}
+	return e
+}
+
+// writeOutput encodes a handler's result in the request's protocol.
+func (s *Server) writeOutput(c *call, op *operation, out reflect.Value) {
+	var buf bytes.Buffer
+	var ctype string
+	switch c.proto {
+	case AWSQuery:
+		ctype = "text/xml"
+		buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+		buf.WriteString("<" + op.name + "Response")
+		if c.svc.XMLNamespace != "" {
+			buf.WriteString(` xmlns="`)
+			xmlEscape(&buf, c.svc.XMLNamespace)
+			buf.WriteString(`"`)
+		}
+		buf.WriteString(">")
+		if infoFor(op.out).hasOut || generatedResultShapes[op.out.PkgPath()+"."+op.out.Name()] {
+			e := xmlEncoder{buf: &buf, member: "member"}
+			e.open(op.name + "Result")
+			e.fields(out)
+			e.close(op.name + "Result")
+		}
+		buf.WriteString("<ResponseMetadata><RequestId>")
+		xmlEscape(&buf, c.req.RequestID)
+		buf.WriteString("</RequestId></ResponseMetadata></" + op.name + "Response>")
+	case EC2Query:
+		ctype = "text/xml;charset=UTF-8"
+		ns := c.svc.XMLNamespace
+		if ns == "" {
+			ns = "http://ec2.amazonaws.com/doc/" + c.svc.Version + "/"
+		}
+		buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+		buf.WriteString("<" + op.name + `Response xmlns="`)
+		xmlEscape(&buf, ns)
+		buf.WriteString(`"><requestId>`)
+		xmlEscape(&buf, c.req.RequestID)
+		buf.WriteString("</requestId>")
+		e := xmlEncoder{buf: &buf, member: "item"}
+		e.fields(out)
+		buf.WriteString("</" + op.name + "Response>")
+	case AWSJSON10, AWSJSON11:
+		ctype = jsonContentType(c.proto)
+		e := jsonEncoder{buf: &buf}
+		e.structValue(out)
+	case RPCv2CBOR:
+		ctype = "application/cbor"
+		b, err := encodeCBOR(out)
+		if err != nil {
+			s.writeError(c, api.Internal("encode response: %v", err))
+			return
+		}
+		buf.Write(b)
+	}
+	s.finish(c, http.StatusOK, ctype, buf.Bytes())
+}
+
+func jsonContentType(p Protocol) string {
+	if p == AWSJSON10 {
+		return "application/x-amz-json-1.0"
+	}
+	return "application/x-amz-json-1.1"
+}
+
+// writeError encodes e in the shape the request's protocol uses for errors.
+func (s *Server) writeError(c *call, e *api.Error) {
+	status := e.HTTPStatus()
+	var buf bytes.Buffer
+	var ctype string
+	switch c.proto {
+	case EC2Query:
+		ctype = "text/xml;charset=UTF-8"
+		buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<Response><Errors><Error><Code>")
+		xmlEscape(&buf, e.Code)
+		buf.WriteString("</Code><Message>")
+		xmlEscape(&buf, e.Message)
+		buf.WriteString("</Message></Error></Errors><RequestID>")
+		xmlEscape(&buf, c.req.RequestID)
+		buf.WriteString("</RequestID></Response>")
+	case AWSJSON10, AWSJSON11:
+		ctype = jsonContentType(c.proto)
+		c.w.Header().Set("X-Amzn-ErrorType", e.Code)
+		buf.WriteString(`{"__type":`)
+		writeJSONString(&buf, e.Code)
+		// Generic readers take "message"; typed errors of schema-serde
+		// clients fill their Message member only from "Message".
+		buf.WriteString(`,"message":`)
+		writeJSONString(&buf, e.Message)
+		buf.WriteString(`,"Message":`)
+		writeJSONString(&buf, e.Message)
+		buf.WriteString("}")
+	case RPCv2CBOR:
+		ctype = "application/cbor"
+		buf.Write(cborError(c.svc, e))
+	default:
+		ctype = "text/xml"
+		ns := ""
+		if c.svc != nil {
+			ns = c.svc.XMLNamespace
+		}
+		typ := "Sender"
+		if e.Server {
+			typ = "Receiver"
+		}
+		buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<ErrorResponse")
+		if ns != "" {
+			buf.WriteString(` xmlns="`)
+			xmlEscape(&buf, ns)
+			buf.WriteString(`"`)
+		}
+		buf.WriteString("><Error><Type>" + typ + "</Type><Code>")
+		xmlEscape(&buf, e.Code)
+		buf.WriteString("</Code><Message>")
+		xmlEscape(&buf, e.Message)
+		buf.WriteString("</Message></Error><RequestId>")
+		xmlEscape(&buf, c.req.RequestID)
+		buf.WriteString("</RequestId></ErrorResponse>")
+	}
+	s.opts.Logger.Info("wire: request failed", "service", c.req.Service, "operation", c.op, "code", e.Code, "status", status, "requestId", c.req.RequestID)
+	s.finish(c, status, ctype, buf.Bytes())
+}
+
+func (s *Server) finish(c *call, status int, ctype string, body []byte) {
+	h := c.w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("X-Amzn-Requestid", c.req.RequestID)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if c.proto == RPCv2CBOR {
+		h.Set("Smithy-Protocol", "rpc-v2-cbor")
+	}
+	c.w.WriteHeader(status)
+	_, _ = c.w.Write(body)
+	if status < 300 {
+		s.opts.Logger.Debug("wire: request served", "service", c.req.Service, "operation", c.op, "requestId", c.req.RequestID, "elapsed", time.Since(c.start))
+	}
+}
+
+func xmlEscape(w *bytes.Buffer, s string) {
+	e := xmlEncoder{buf: w}
+	e.text(s)
+}
