@@ -12,7 +12,10 @@ LOCAL_ADDR   ?= 127.0.0.1:4566
 LOCAL_SPEED  ?= 60
 PKGS         := ./...
 
-.PHONY: help build test unit lint vet fmt-check local demo bench clean npm
+FUNCTIONS    := $(notdir $(wildcard functions/*))
+FN_BIN       := bin/functions
+
+.PHONY: help build functions test unit lint vet fmt-check local demo bench clean npm
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -20,6 +23,12 @@ help: ## List the targets.
 build: ## Build every package and the command binaries into bin/.
 	$(GO) build $(PKGS)
 	$(GO) build -o bin/phoenix-localcloud ./test/localcloud/cmd/phoenix-localcloud
+
+functions: ## Build every functions/<name> as bin/functions/<name>/bootstrap for this machine (the local cloud runs them).
+	@for fn in $(FUNCTIONS); do \
+		echo "build $$fn"; \
+		CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(FN_BIN)/$$fn/bootstrap ./functions/$$fn; \
+	done
 
 $(NODE_MODULES): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
@@ -43,8 +52,9 @@ unit: $(NODE_MODULES) ## Run the Go tests (race detector on).
 test: lint unit ## Everything CI runs: lint, unit, conformance and end-to-end tests.
 	bash test/smoke/awscli.sh
 
-local: ## Run the local cloud on $(LOCAL_ADDR) in real-time mode (Ctrl-C stops it).
-	$(GO) run ./test/localcloud/cmd/phoenix-localcloud -addr $(LOCAL_ADDR) -speed $(LOCAL_SPEED)
+local: functions $(NODE_MODULES) ## Run the local cloud on $(LOCAL_ADDR) in real time with template.yaml deployed (Ctrl-C stops it).
+	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) $(GO) run ./test/localcloud/cmd/phoenix-localcloud \
+		-addr $(LOCAL_ADDR) -speed $(LOCAL_SPEED) -functions $(FN_BIN) $(LOCAL_FLAGS)
 
 demo: ## Walk through the local cloud: a fleet refreshed to a new image, step by step.
 	$(GO) run ./test/localcloud/cmd/phoenix-localcloud demo

@@ -14,7 +14,7 @@ aws --version
 workdir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 go build -o "$workdir/phoenix-localcloud" ./test/localcloud/cmd/phoenix-localcloud
-"$workdir/phoenix-localcloud" -addr 127.0.0.1:0 -stepped >"$workdir/out" 2>"$workdir/err" &
+"$workdir/phoenix-localcloud" -addr 127.0.0.1:0 -stepped -no-deploy >"$workdir/out" 2>"$workdir/err" &
 pid=$!
 for _ in $(seq 100); do
   url=$(sed -n 's/^Phoenix local cloud on \(http:[^ ]*\)$/\1/p' "$workdir/out")
@@ -78,6 +78,11 @@ check "the refresh succeeds" \
 check "every instance runs the new version" \
   "$(awsl autoscaling describe-auto-scaling-groups --auto-scaling-group-names smoke-web \
       --query 'AutoScalingGroups[0].Instances[].LaunchTemplate.Version' --output text | tr '\t' '\n' | sort -u)" "2"; pass
+
+awsl dynamodb create-table --table-name smoke --billing-mode PAY_PER_REQUEST \
+  --attribute-definitions AttributeName=pk,AttributeType=S --key-schema AttributeName=pk,KeyType=HASH >/dev/null
+check "DynamoDB requests reach dynalite through the same endpoint" \
+  "$(awsl dynamodb describe-table --table-name smoke --query Table.TableStatus --output text)" "ACTIVE"; pass
 
 if err=$(awsl ec2 describe-images --image-ids ami-00000000000000000 2>&1); then
   fail "an unknown image id was found"

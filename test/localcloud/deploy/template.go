@@ -9,6 +9,7 @@
 package deploy
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -287,4 +288,18 @@ func convertPlain(n *yaml.Node) (any, error) {
 // isCustomTag reports a local tag (!Ref) as opposed to a standard one (!!str).
 func isCustomTag(tag string) bool {
 	return strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!")
+}
+
+// yamlToJSON converts a YAML document (an ASL definition written in YAML)
+// to JSON text.
+func yamlToJSON(b []byte) (string, error) {
+	var v any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return "", err
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
 }

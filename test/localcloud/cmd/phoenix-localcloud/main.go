@@ -5,16 +5,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/deploy"
 )
 
 func main() {
@@ -38,6 +42,10 @@ func serve(args []string) error {
 	stepped := fs.Bool("stepped", false, "stepped mode: time moves only through POST /_phoenix/clock/advance")
 	seed := fs.Uint64("seed", 1, "seed for ids, probabilistic faults and jitter")
 	verbose := fs.Bool("v", false, "log every request")
+	template := fs.String("template", "template.yaml", "SAM template to deploy at start")
+	noDeploy := fs.Bool("no-deploy", false, "do not deploy the template")
+	noDynamo := fs.Bool("no-dynamodb", false, "do not start dynalite (DynamoDB); templates with tables then fail to deploy")
+	binDir := fs.String("functions", "bin/functions", "folder of built function bootstraps (make functions)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,13 +57,24 @@ func serve(args []string) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	cloud, err := localcloud.New(localcloud.Options{Realtime: !*stepped, Speed: *speed, Seed: *seed, Logger: logger})
-	if err != nil {
-		return err
-	}
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	cloud, err := localcloud.New(localcloud.Options{Realtime: !*stepped, Speed: *speed, Seed: *seed, Logger: logger,
+		Endpoint: "http://" + l.Addr().String(), DynamoDB: !*noDynamo})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer cloud.Close()
+	deployed := "nothing (-no-deploy)"
+	if !*noDeploy {
+		deployed, err = deployTemplate(cloud, *template, *binDir)
+		if err != nil {
+			l.Close()
+			return err
+		}
 	}
 	mode := fmt.Sprintf("real time x%g (one wall second is %g simulated seconds)", *speed, *speed)
 	if *stepped {
@@ -65,6 +84,7 @@ func serve(args []string) error {
 	fmt.Printf("  clock:    %s, starting %s\n", mode, cloud.Clock.Now().Format("2006-01-02T15:04:05Z"))
 	fmt.Printf("  services: %s\n", localcloud.ServiceSummary)
 	fmt.Printf("  admin:    http://%s%s\n", l.Addr(), localcloud.AdminPrefix)
+	fmt.Printf("  deployed: %s\n", deployed)
 	fmt.Printf("  try:      aws --endpoint-url http://%s ec2 describe-images --owners self\n", l.Addr())
 	fmt.Println("Ctrl-C stops it.")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -91,4 +111,24 @@ func envFloat(key string, def float64) float64 {
 		fmt.Fprintf(os.Stderr, "ignoring %s=%q: not a number\n", key, v)
 	}
 	return def
+}
+
+// deployTemplate deploys the SAM template if it exists and says what it did.
+func deployTemplate(cloud *localcloud.Cloud, path, binDir string) (string, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Sprintf("nothing (no %s here)", path), nil
+	}
+	abs, err := filepath.Abs(binDir)
+	if err != nil {
+		return "", err
+	}
+	st, err := deploy.File(context.Background(), cloud, path, deploy.Options{BinDir: abs})
+	if err != nil {
+		return "", err
+	}
+	msg := fmt.Sprintf("%s as stack %s (%d resources)", path, st.Name, len(st.Order))
+	if len(st.Unenforced) > 0 {
+		msg += fmt.Sprintf("; accepted without enforcing: %s", strings.Join(st.Unenforced, ", "))
+	}
+	return msg, nil
 }
