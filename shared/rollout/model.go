@@ -1,0 +1,166 @@
+package rollout
+
+import (
+	"fmt"
+	"time"
+)
+
+// GroupKey names an Auto Scaling group in a region.
+type GroupKey struct {
+	Region string `json:"region"`
+	Name   string `json:"group"`
+}
+
+func (k GroupKey) String() string { return k.Region + "/" + k.Name }
+
+// Mode is what a rollout does to a group.
+type Mode string
+
+// The rollout modes.
+const (
+	// ModeImage rolls a new image in: a new launch template version with
+	// only ImageId changed, refreshed with SkipMatching.
+	ModeImage Mode = "image"
+	// ModeRecycle replaces every instance with the same numbered version
+	// (SkipMatching off) and never touches the launch template.
+	ModeRecycle Mode = "recycle"
+	// ModeRevert refreshes a group back to a given version (after a
+	// rollout has finalized, when native rollback is no longer possible).
+	ModeRevert Mode = "revert"
+)
+
+// Trigger says why a rollout started.
+type Trigger struct {
+	// Kind is image-published, schedule, alarm or manual.
+	Kind string `json:"kind"`
+	// Source is the event source or the operator.
+	Source string `json:"source,omitempty"`
+	// EventID is the triggering event's id, the key of exactly-once starts.
+	EventID string `json:"eventId,omitempty"`
+}
+
+// Request is the input of a rollout execution.
+type Request struct {
+	RolloutID string   `json:"rolloutId"`
+	Group     GroupKey `json:"target"`
+	Mode      Mode     `json:"mode"`
+	// ImageID is the image to roll in (ModeImage).
+	ImageID string `json:"imageId,omitempty"`
+	// Version is the launch template version to refresh to (ModeRevert).
+	Version int64   `json:"version,omitempty"`
+	Trigger Trigger `json:"trigger"`
+}
+
+// Validate reports the first thing wrong with a request.
+func (r Request) Validate() error {
+	switch {
+	case r.RolloutID == "":
+		return fmt.Errorf("rolloutId is required")
+	case r.Group.Name == "" || r.Group.Region == "":
+		return fmt.Errorf("target group and region are required")
+	case r.Mode == ModeImage && r.ImageID == "":
+		return fmt.Errorf("an image rollout needs imageId")
+	case r.Mode == ModeRevert && r.Version <= 0:
+		return fmt.Errorf("a revert needs a numbered version")
+	case r.Mode != ModeImage && r.Mode != ModeRecycle && r.Mode != ModeRevert:
+		return fmt.Errorf("unknown mode %q", r.Mode)
+	}
+	return nil
+}
+
+// Status is where a rollout stands.
+type Status string
+
+// Rollout statuses. Finalized, Reverted, Refused and Dirty are terminal.
+const (
+	StatusPreparing  Status = "preparing"
+	StatusRefreshing Status = "refreshing"
+	StatusReverting  Status = "reverting"
+	StatusFinalized  Status = "finalized"
+	StatusReverted   Status = "reverted"
+	// StatusRefused means Phoenix changed nothing (preflight, lease, a
+	// foreign refresh).
+	StatusRefused Status = "refused"
+	// StatusDirty means the revert itself failed: a human must look.
+	StatusDirty Status = "dirty"
+)
+
+// Terminal reports whether the status is final.
+func (s Status) Terminal() bool {
+	return s == StatusFinalized || s == StatusReverted || s == StatusRefused || s == StatusDirty
+}
+
+// Version is a numbered launch template version and the image it runs.
+type Version struct {
+	LaunchTemplateID string `json:"launchTemplateId"`
+	Number           int64  `json:"version"`
+	ImageID          string `json:"imageId"`
+}
+
+// Rollout is the ledger's record of one rollout.
+type Rollout struct {
+	ID      string   `json:"rolloutId"`
+	Group   GroupKey `json:"target"`
+	Mode    Mode     `json:"mode"`
+	Trigger Trigger  `json:"trigger"`
+	Status  Status   `json:"status"`
+	// From is the version the group ran when the rollout started; To the
+	// version it rolls to.
+	From Version `json:"from"`
+	To   Version `json:"to"`
+	// RefreshID is the instance refresh Phoenix started, if any.
+	RefreshID string `json:"refreshId,omitempty"`
+	// ExecutionARN is the state machine execution carrying the rollout.
+	ExecutionARN string    `json:"executionArn,omitempty"`
+	StartedAt    time.Time `json:"startedAt"`
+	EndedAt      time.Time `json:"endedAt,omitzero"`
+	// Reason explains a reverted, refused or dirty end.
+	Reason string `json:"reason,omitempty"`
+	// Steps is the timeline, oldest first.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// Step is one entry of a rollout's timeline.
+type Step struct {
+	// Key identifies the step so that recording it twice (a retried
+	// Lambda) keeps one entry: e.g. "prepare", "validate@50".
+	Key    string    `json:"key"`
+	At     time.Time `json:"at"`
+	Detail string    `json:"detail"`
+}
+
+// Lease is a group's exclusive claim by one rollout.
+type Lease struct {
+	Group     GroupKey  `json:"target"`
+	Owner     string    `json:"owner"` // rollout id
+	Execution string    `json:"executionArn,omitempty"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Signal wakes a parked Await: what happened to the refresh.
+type Signal struct {
+	// Kind is one of the Signal* constants.
+	Kind      string    `json:"kind"`
+	RefreshID string    `json:"refreshId,omitempty"`
+	// Percentage is the checkpoint percentage for SignalCheckpoint.
+	Percentage int       `json:"percentage,omitempty"`
+	Alarm      string    `json:"alarm,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	At         time.Time `json:"at"`
+	// Seq orders signals of one rollout; the ledger assigns it.
+	Seq int64 `json:"seq"`
+}
+
+// Signal kinds.
+const (
+	SignalCheckpoint        = "checkpoint"
+	SignalBaking            = "baking"
+	SignalSucceeded         = "succeeded"
+	SignalFailed            = "failed"
+	SignalCancelled         = "cancelled"
+	SignalRollbackSucceeded = "rollback-succeeded"
+	SignalRollbackFailed    = "rollback-failed"
+	SignalAlarm             = "alarm"
+	// SignalInProgress comes from the fallback poll when nothing changed.
+	SignalInProgress = "in-progress"
+)
