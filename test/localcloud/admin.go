@@ -10,7 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/eventbus"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/imagepipeline"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/notify"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
 )
 
@@ -26,7 +36,13 @@ import (
 //	POST   /_phoenix/faults                add a rule (faults.Rule as JSON); answers its id
 //	DELETE /_phoenix/faults                remove every rule
 //	DELETE /_phoenix/faults/{id}           remove one rule
-//	PUT    /_phoenix/alarms/{region}/{name} {"state": "OK"|"ALARM"|"INSUFFICIENT_DATA"}
+//	PUT    /_phoenix/alarms/{region}/{name} {"state": "OK"|"ALARM"|"INSUFFICIENT_DATA", "reason": "..."}
+//	POST   /_phoenix/images                {"region", "name", "ownerId", "architecture", "tags", "available"}: an image of any account
+//	POST   /_phoenix/imagebuilder/builds   {"region", "name", "version", "tags", "amiTags", "failAt", "failReason"}: publish an image build
+//	GET    /_phoenix/sns/messages?topicArn=ARN     messages published to a topic
+//	GET    /_phoenix/lambda/logs?function=NAME&region=R  a function's log text
+//	GET    /_phoenix/eventbridge/deliveries        every delivery attempt to a target
+//	PUT    /_phoenix/eventbridge/chaos     {"rule": "" (all), "drop", "duplicate", "delay", "maxDelaySeconds"}
 func (c *Cloud) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+AdminPrefix+"{$}", c.adminIndex)
@@ -39,6 +55,12 @@ func (c *Cloud) adminHandler() http.Handler {
 	mux.HandleFunc("DELETE "+AdminPrefix+"faults", c.adminClearFaults)
 	mux.HandleFunc("DELETE "+AdminPrefix+"faults/{id}", c.adminRemoveFault)
 	mux.HandleFunc("PUT "+AdminPrefix+"alarms/{region}/{name}", c.adminSetAlarm)
+	mux.HandleFunc("POST "+AdminPrefix+"images", c.adminAddImage)
+	mux.HandleFunc("POST "+AdminPrefix+"imagebuilder/builds", c.adminPublishBuild)
+	mux.HandleFunc("GET "+AdminPrefix+"sns/messages", c.adminMessages)
+	mux.HandleFunc("GET "+AdminPrefix+"lambda/logs", c.adminLogs)
+	mux.HandleFunc("GET "+AdminPrefix+"eventbridge/deliveries", c.adminDeliveries)
+	mux.HandleFunc("PUT "+AdminPrefix+"eventbridge/chaos", c.adminChaos)
 	mux.HandleFunc(AdminPrefix, func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no admin endpoint %s %s; GET %s lists them", r.Method, r.URL.Path, AdminPrefix))
 	})
@@ -55,7 +77,13 @@ func (c *Cloud) adminIndex(w http.ResponseWriter, _ *http.Request) {
 			"GET " + AdminPrefix + "events?since=N",
 			"GET|POST|DELETE " + AdminPrefix + "faults",
 			"DELETE " + AdminPrefix + "faults/{id}",
-			"PUT " + AdminPrefix + "alarms/{region}/{name} {\"state\": \"ALARM\"}",
+			"PUT " + AdminPrefix + "alarms/{region}/{name} {\"state\": \"ALARM\", \"reason\": \"...\"}",
+			"POST " + AdminPrefix + "images {\"region\", \"name\", \"ownerId\", \"architecture\", \"tags\", \"available\"}",
+			"POST " + AdminPrefix + "imagebuilder/builds {\"region\", \"name\", \"version\", \"tags\", \"amiTags\", \"failAt\", \"failReason\"}",
+			"GET " + AdminPrefix + "sns/messages?topicArn=ARN",
+			"GET " + AdminPrefix + "lambda/logs?function=NAME&region=REGION",
+			"GET " + AdminPrefix + "eventbridge/deliveries",
+			"PUT " + AdminPrefix + "eventbridge/chaos {\"rule\", \"drop\", \"duplicate\", \"delay\", \"maxDelaySeconds\"}",
 		},
 	})
 }
@@ -204,25 +232,142 @@ func (c *Cloud) adminRemoveFault(w http.ResponseWriter, r *http.Request) {
 
 func (c *Cloud) adminSetAlarm(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		State string `json:"state"`
+		State  string `json:"state"`
+		Reason string `json:"reason"`
 	}
 	if !readJSON(w, r, &req) {
 		return
 	}
-	switch req.State {
-	case sim.AlarmOK, sim.AlarmAlarm, sim.AlarmInsufficientData:
-	default:
-		adminError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("state must be OK, ALARM or INSUFFICIENT_DATA, got %q", req.State))
-		return
-	}
-	table, ok := c.World.Alarms.(*sim.AlarmTable)
-	if !ok {
-		adminError(w, http.StatusConflict, "NotSupported", "alarms are evaluated by the CloudWatch model; use cloudwatch set-alarm-state")
-		return
-	}
 	region, name := r.PathValue("region"), r.PathValue("name")
-	table.Set(region, name, req.State)
+	if req.Reason == "" {
+		req.Reason = "Set through the local cloud admin API"
+	}
+	ctx := api.WithRequest(r.Context(), api.Request{Region: region, Account: c.World.Account(), Service: "monitoring", Operation: "SetAlarmState"})
+	_, err := c.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+		AlarmName: aws.String(name), StateValue: cwtypes.StateValue(req.State), StateReason: aws.String(req.Reason),
+	})
+	if err != nil {
+		adminAPIError(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"region": region, "alarm": name, "state": req.State})
+}
+
+func (c *Cloud) adminAddImage(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Region       string            `json:"region"`
+		Name         string            `json:"name"`
+		OwnerID      string            `json:"ownerId"`
+		Architecture string            `json:"architecture"`
+		Description  string            `json:"description"`
+		Tags         map[string]string `json:"tags"`
+		Available    bool              `json:"available"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	id, err := c.World.AddImage(orRegion(req.Region), sim.ImageSpec{Name: req.Name, OwnerID: req.OwnerID,
+		Architecture: req.Architecture, Description: req.Description, Tags: req.Tags, Available: req.Available})
+	if err != nil {
+		adminAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"imageId": id})
+}
+
+func (c *Cloud) adminPublishBuild(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Region     string            `json:"region"`
+		Name       string            `json:"name"`
+		Version    string            `json:"version"`
+		Tags       map[string]string `json:"tags"`
+		AMITags    map[string]string `json:"amiTags"`
+		FailAt     string            `json:"failAt"`
+		FailReason string            `json:"failReason"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	arn, err := c.ImageBuilder.Publish(imagepipeline.BuildSpec{Region: orRegion(req.Region), Name: req.Name, Version: req.Version,
+		Tags: req.Tags, AMITags: req.AMITags, FailAt: ibtypes.ImageStatus(req.FailAt), FailReason: req.FailReason})
+	if err != nil {
+		adminAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"imageBuildVersionArn": arn})
+}
+
+func (c *Cloud) adminMessages(w http.ResponseWriter, r *http.Request) {
+	topic := r.URL.Query().Get("topicArn")
+	if topic == "" {
+		adminError(w, http.StatusBadRequest, "ValidationError", "topicArn is required")
+		return
+	}
+	msgs := c.SNS.Messages(topic)
+	if msgs == nil {
+		msgs = []notify.Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+}
+
+func (c *Cloud) adminLogs(w http.ResponseWriter, r *http.Request) {
+	fn := r.URL.Query().Get("function")
+	if fn == "" {
+		adminError(w, http.StatusBadRequest, "ValidationError", "function is required")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"function": fn, "log": c.Lambda.LogText(orRegion(r.URL.Query().Get("region")), fn)})
+}
+
+func (c *Cloud) adminDeliveries(w http.ResponseWriter, _ *http.Request) {
+	d := c.EventBridge.Deliveries()
+	if d == nil {
+		d = []eventbus.Delivery{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": d})
+}
+
+func (c *Cloud) adminChaos(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Rule            string  `json:"rule"`
+		Drop            float64 `json:"drop"`
+		Duplicate       float64 `json:"duplicate"`
+		Delay           float64 `json:"delay"`
+		MaxDelaySeconds float64 `json:"maxDelaySeconds"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	err := c.EventBridge.SetChaos(req.Rule, eventbus.Chaos{Drop: req.Drop, Duplicate: req.Duplicate, Delay: req.Delay,
+		MaxDelay: time.Duration(req.MaxDelaySeconds * float64(time.Second))})
+	if err != nil {
+		adminError(w, http.StatusBadRequest, "ValidationError", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, req)
+}
+
+func orRegion(r string) string {
+	if r == "" {
+		return api.DefaultRegion
+	}
+	return r
+}
+
+// adminAPIError answers a model's error: its AWS code and status when it
+// is an *api.Error, else 400 with the message.
+func adminAPIError(w http.ResponseWriter, err error) {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		adminError(w, ae.HTTPStatus(), ae.Code, ae.Message)
+		return
+	}
+	var sa smithy.APIError
+	if errors.As(err, &sa) {
+		adminError(w, http.StatusBadRequest, sa.ErrorCode(), sa.ErrorMessage())
+		return
+	}
+	adminError(w, http.StatusBadRequest, "ValidationError", err.Error())
 }
 
 // readJSON decodes a small JSON request body, answering 400 on failure.
