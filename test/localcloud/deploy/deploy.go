@@ -108,14 +108,13 @@ func (d *Deployed) ARN() string {
 
 // deployer carries one deployment's state.
 type deployer struct {
-	ctx     context.Context
-	tpl     *Template
-	cl      Clients
-	opts    Options
-	params  map[string]any
-	stack   *Stack
-	conds   map[string]bool
-	ruleSeq int
+	ctx    context.Context
+	tpl    *Template
+	cl     Clients
+	opts   Options
+	params map[string]any
+	stack  *Stack
+	conds  map[string]bool
 }
 
 // Deploy creates every resource the template declares, in dependency
@@ -732,7 +731,7 @@ func (d *deployer) stateMachine(r Resource, p map[string]any) (*Deployed, error)
 		return nil, fmt.Errorf("the definition uses ${%s} but DefinitionSubstitutions does not define it", strings.Join(slices.Compact(missing), "}, ${"))
 	}
 	if t := str(p, "Type"); t != "" && t != "STANDARD" {
-		return nil, fmt.Errorf("Type %s is not supported by the local cloud (STANDARD only)", t)
+		return nil, fmt.Errorf("state machine type %s is not supported by the local cloud (STANDARD only)", t)
 	}
 	rules, err := d.planEvents(r, p)
 	if err != nil {
@@ -774,7 +773,7 @@ func (d *deployer) planEvents(r Resource, p map[string]any) ([]eventRule, error)
 	for _, evName := range slices.Sorted(maps.Keys(evs)) {
 		ev, ok := evs[evName].(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("Events.%s must be a mapping", evName)
+			return nil, fmt.Errorf("event %s must be a mapping", evName)
 		}
 		typ, _ := ev["Type"].(string)
 		props, _ := ev["Properties"].(map[string]any)
@@ -804,7 +803,7 @@ func (d *deployer) planEvents(r Resource, p map[string]any) ([]eventRule, error)
 				rule.State = ebtypes.RuleStateDisabled
 			}
 		default:
-			return nil, fmt.Errorf("Events.%s: event type %s is not supported by the local cloud (EventBridgeRule, CloudWatchEvent, Schedule)", evName, typ)
+			return nil, fmt.Errorf("event %s: event type %s is not supported by the local cloud (EventBridgeRule, CloudWatchEvent, Schedule)", evName, typ)
 		}
 		for _, k := range slices.Sorted(maps.Keys(props)) {
 			if !slices.Contains(allowed, k) {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -550,7 +551,8 @@ func (w *World) templateSource(r *Region, lt *types.LaunchTemplateSpecification)
 
 // errorMessage returns an API error's message, or the error's text.
 func errorMessage(err error) string {
-	if e, ok := err.(*api.Error); ok {
+	var e *api.Error
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return err.Error()
