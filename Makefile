@@ -12,7 +12,7 @@ LOCAL_ADDR   ?= 127.0.0.1:4566
 LOCAL_SPEED  ?= 60
 PKGS         := ./...
 
-FUNCTIONS    := $(notdir $(wildcard functions/*))
+FUNCTIONS    := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 FN_BIN       := bin/functions
 
 .PHONY: help build functions test unit lint vet fmt-check local demo bench clean npm
@@ -42,8 +42,14 @@ vet: ## go vet.
 fmt-check: ## Fail on files gofmt would change.
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-lint: fmt-check vet ## gofmt, go vet and golangci-lint (pinned in tools/go.mod).
+lint: fmt-check vet $(NODE_MODULES) ## gofmt, go vet, golangci-lint, asl-validator on the state machine, rain fmt on the template.
 	$(GOTOOL) golangci-lint run $(PKGS)
+	@# The definition has numeric placeholders, so it is JSON only once
+	@# rendered with the template's defaults.
+	@mkdir -p bin
+	$(GO) run ./test/contract/cmd/render-asl > bin/rollout.asl.json
+	$(NPM_DIR)/node_modules/.bin/node $(NPM_DIR)/node_modules/.bin/asl-validator --json-path bin/rollout.asl.json
+	$(GOTOOL) rain fmt --verify template.yaml
 
 unit: $(NODE_MODULES) ## Run the Go tests (race detector on).
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \

@@ -8,11 +8,13 @@ package localcloud
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -38,7 +40,7 @@ import (
 const AdminPrefix = "/_phoenix/"
 
 // ServiceSummary names the services the cloud serves, for banners and docs.
-const ServiceSummary = "EC2, Auto Scaling, Elastic Load Balancing v2, CloudWatch, SSM Parameter Store, SNS, EventBridge, Step Functions, STS; DynamoDB when started with it"
+const ServiceSummary = "EC2, Auto Scaling, Elastic Load Balancing v2, CloudWatch, SSM Parameter Store, SNS, EventBridge, Step Functions, Lambda, EC2 Image Builder (GetImage), STS; DynamoDB when started with it"
 
 // Options configures a Cloud.
 type Options struct {
@@ -155,6 +157,9 @@ func New(opts Options) (*Cloud, error) {
 		dh := c.DynamoDB.Handler()
 		c.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if dynamo.IsDynamoDBRequest(r) {
+				if c.dynamoFault(w, r) {
+					return
+				}
 				dh.ServeHTTP(w, r)
 				return
 			}
@@ -176,6 +181,8 @@ func (c *Cloud) handlers() map[string]any {
 		"sns":                  c.SNS,
 		"events":               c.EventBridge,
 		"states":               c.StepFunctions,
+		"lambda":               c.Lambda,
+		"imagebuilder":         c.ImageBuilder,
 	}
 }
 
@@ -216,4 +223,42 @@ func (c *Cloud) Serve(ctx context.Context, l net.Listener) error {
 		}
 		return err
 	}
+}
+
+// dynamoFault applies API fault rules to a DynamoDB request before it is
+// forwarded to dynalite, answering in DynamoDB's own error shape; it
+// reports whether it answered.
+func (c *Cloud) dynamoFault(w http.ResponseWriter, r *http.Request) bool {
+	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+	for _, rule := range c.Faults.API("dynamodb", op) {
+		switch rule.Kind {
+		case faults.Latency:
+			select {
+			case <-time.After(rule.Delay()):
+			case <-r.Context().Done():
+				return true
+			}
+		case faults.Throttle, faults.ServerError:
+			code, status, msg := "ThrottlingException", http.StatusBadRequest, "Rate of requests exceeds the allowed throughput."
+			if rule.Kind == faults.ServerError {
+				code, status, msg = "InternalServerError", http.StatusInternalServerError, "Internal server error"
+			}
+			if rule.Code != "" {
+				code = rule.Code
+			}
+			if rule.Status != 0 {
+				status = rule.Status
+			}
+			if rule.Message != "" {
+				msg = rule.Message
+			}
+			body, _ := json.Marshal(map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": msg})
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.Header().Set("X-Amzn-Requestid", fmt.Sprintf("%s-%d", rule.ID, rule.Fired))
+			w.WriteHeader(status)
+			_, _ = w.Write(body)
+			return true
+		}
+	}
+	return false
 }

@@ -236,7 +236,16 @@ func (d *deployer) order() ([]string, error) {
 	for _, name := range d.tpl.ResourceNames() {
 		r := d.tpl.Resources[name]
 		var ds []string
-		for _, ref := range References(r.Properties) {
+		refs := References(r.Properties)
+		// Globals apply to every function and state machine, so what they
+		// reference must exist first too.
+		switch r.Type {
+		case "AWS::Serverless::Function":
+			refs = append(refs, References(d.tpl.Globals["Function"])...)
+		case "AWS::Serverless::StateMachine":
+			refs = append(refs, References(d.tpl.Globals["StateMachine"])...)
+		}
+		for _, ref := range refs {
 			if _, ok := d.tpl.Resources[ref]; ok {
 				ds = append(ds, ref)
 			}
