@@ -47,7 +47,9 @@ type PreflightError struct {
 	Reason string
 }
 
-func (e *PreflightError) Error() string { return fmt.Sprintf("preflight refused %s: %s", e.Group, e.Reason) }
+func (e *PreflightError) Error() string {
+	return fmt.Sprintf("preflight refused %s: %s", e.Group, e.Reason)
+}
 
 // ForeignRefreshError refuses a rollout because an instance refresh Phoenix
 // did not start is running on the group.
@@ -87,7 +89,9 @@ func (e *BadInputError) Error() string { return "bad input: " + e.Reason }
 // StaleTokenError says a parked task was already resumed or has ended.
 type StaleTokenError struct{ Err error }
 
-func (e *StaleTokenError) Error() string { return fmt.Sprintf("task token no longer waiting: %v", e.Err) }
+func (e *StaleTokenError) Error() string {
+	return fmt.Sprintf("task token no longer waiting: %v", e.Err)
+}
 func (e *StaleTokenError) Unwrap() error { return e.Err }
 
 // ErrorNames lists the type names the state machine matches, so the

@@ -140,8 +140,8 @@ type Lease struct {
 // Signal wakes a parked Await: what happened to the refresh.
 type Signal struct {
 	// Kind is one of the Signal* constants.
-	Kind      string    `json:"kind"`
-	RefreshID string    `json:"refreshId,omitempty"`
+	Kind      string `json:"kind"`
+	RefreshID string `json:"refreshId,omitempty"`
 	// Percentage is the checkpoint percentage for SignalCheckpoint.
 	Percentage int       `json:"percentage,omitempty"`
 	Alarm      string    `json:"alarm,omitempty"`

@@ -1,24 +1,8 @@
 package localcloud
 
-import (
-	"context"
+import "github.com/phoenix-rollouts/phoenix/test/localcloud/identity"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-)
-
-// STS answers the one STS call Phoenix and the AWS CLI make to learn who
-// they are.
-type STS struct {
-	Account string
-}
-
-// GetCallerIdentity returns the local cloud's account and a fixed role
-// identity: any credentials are accepted, so there is no real principal.
-func (s *STS) GetCallerIdentity(ctx context.Context, _ *sts.GetCallerIdentityInput, _ ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
-	return &sts.GetCallerIdentityOutput{
-		Account: aws.String(s.Account),
-		Arn:     aws.String("arn:aws:sts::" + s.Account + ":assumed-role/phoenix-local/local"),
-		UserId:  aws.String("AROALOCALCLOUD000000:local"),
-	}, nil
-}
+// STS is the local cloud's STS model. It is defined in package identity so
+// that the wire layer's generator can derive its operations without an
+// import cycle through this package.
+type STS = identity.STS

@@ -1,6 +1,15 @@
 // Package cloudtest starts a stepped local cloud for a test and hands out
 // real aws-sdk-go-v2 clients pointed at it, so that tests exercise the same
 // serialization, error codes, pagination and retries as against AWS.
+//
+// It is also how the models' rule tests run over the wire: each model
+// package (sim, monitoring, params, notify, eventbus, states) lists its
+// rule tests as Rules, written against interfaces with the SDK's method
+// signatures and a Backend that makes a fresh cloud. TestRules runs them on
+// the model in process; TestConformance, in the package's external test
+// package, runs the same functions with a Backend built from New, so that
+// `go test -run Conformance ./test/localcloud/...` checks every rule
+// through HTTP.
 package cloudtest
 
 import (

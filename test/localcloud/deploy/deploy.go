@@ -308,8 +308,13 @@ func (d *deployer) Ref(name string) (any, error) {
 	if r, ok := d.stack.Resources[name]; ok {
 		return r.PhysicalID, nil
 	}
-	if _, ok := d.tpl.Resources[name]; ok {
-		return nil, fmt.Errorf("Ref %s: resource not created (its Condition is false)", name)
+	if r, ok := d.tpl.Resources[name]; ok {
+		if r.Condition != "" {
+			if on, err := d.Condition(r.Condition); err == nil && !on {
+				return nil, fmt.Errorf("Ref %s: resource not created (its Condition %s is false)", name, r.Condition)
+			}
+		}
+		return nil, fmt.Errorf("Ref %s: resource not created yet (a dependency the local cloud did not see)", name)
 	}
 	return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)
 }
@@ -796,11 +801,11 @@ func (d *deployer) planEvents(r Resource, p map[string]any) ([]eventRule, error)
 		case "EventBridgeRule", "CloudWatchEvent":
 			allowed = []string{"Pattern", "EventBusName", "Input", "InputPath", "InputTransformer", "RuleName", "State", "Target", "RetryPolicy", "DeadLetterConfig"}
 			if props["Pattern"] == nil {
-				return nil, fmt.Errorf("Events.%s: Pattern is required", evName)
+				return nil, fmt.Errorf("event %s: Pattern is required", evName)
 			}
 			pat, err := json.Marshal(props["Pattern"])
 			if err != nil {
-				return nil, fmt.Errorf("Events.%s: %w", evName, err)
+				return nil, fmt.Errorf("event %s: %w", evName, err)
 			}
 			rule.EventPattern = aws.String(string(pat))
 			rule.EventBusName = optString(str(props, "EventBusName"))
@@ -816,7 +821,7 @@ func (d *deployer) planEvents(r Resource, p map[string]any) ([]eventRule, error)
 		}
 		for _, k := range slices.Sorted(maps.Keys(props)) {
 			if !slices.Contains(allowed, k) {
-				return nil, fmt.Errorf("Events.%s: property %s is not supported by the local cloud for %s events", evName, k, typ)
+				return nil, fmt.Errorf("event %s: property %s is not supported by the local cloud for %s events", evName, k, typ)
 			}
 		}
 		if s := str(props, "State"); s != "" {
@@ -828,7 +833,7 @@ func (d *deployer) planEvents(r Resource, p map[string]any) ([]eventRule, error)
 		}
 		rule.Name = aws.String(name)
 		if err := targetInput(props, &tgt); err != nil {
-			return nil, fmt.Errorf("Events.%s: %w", evName, err)
+			return nil, fmt.Errorf("event %s: %w", evName, err)
 		}
 		if r.Type == "AWS::Serverless::StateMachine" {
 			// SAM makes a role that lets EventBridge start the execution;

@@ -18,10 +18,10 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 )
 
-// eventsAPI is the slice of the EventBridge client the tests use. Both the
-// model and the real SDK client satisfy it, so the same tests can run over
-// the wire later.
-type eventsAPI interface {
+// EventsAPI is the slice of the EventBridge client the tests use. Both the
+// model and the real SDK client satisfy it, so the rule tests run over the
+// wire too.
+type EventsAPI interface {
 	PutRule(context.Context, *eventbridge.PutRuleInput, ...func(*eventbridge.Options)) (*eventbridge.PutRuleOutput, error)
 	DescribeRule(context.Context, *eventbridge.DescribeRuleInput, ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error)
 	ListRules(context.Context, *eventbridge.ListRulesInput, ...func(*eventbridge.Options)) (*eventbridge.ListRulesOutput, error)
@@ -36,8 +36,8 @@ type eventsAPI interface {
 }
 
 var (
-	_ eventsAPI = (*eventbridge.Client)(nil)
-	_ eventsAPI = (*EventBridge)(nil)
+	_ EventsAPI = (*eventbridge.Client)(nil)
+	_ EventsAPI = (*EventBridge)(nil)
 )
 
 const (
@@ -46,20 +46,24 @@ const (
 	roleARN   = "arn:aws:iam::123456789012:role/events-invoke"
 )
 
+// harness is one TestCloud with a client for the default region.
 type harness struct {
 	clk *clock.Sim
+	// rec and eb are nil over HTTP; only in-process tests use them.
 	rec *Recorder
 	eb  *EventBridge
-	api eventsAPI
+	api EventsAPI
 	ctx context.Context
+	// client gives a client for another region of the same cloud; pass
+	// it a context for that region too.
+	client func(region string) EventsAPI
 }
 
-func newHarness(t *testing.T, seed uint64) *harness {
+// newHarness starts a TestCloud from backend, seeded with seed.
+func newHarness(t *testing.T, backend Backend, seed uint64) *harness {
 	t.Helper()
-	clk := clock.NewStepped(time.Time{})
-	rec := &Recorder{}
-	eb := New(Options{Clock: clk, Target: rec, Seed: seed})
-	return &harness{clk: clk, rec: rec, eb: eb, api: eb, ctx: context.Background()}
+	tc := backend(t, seed)
+	return &harness{clk: tc.Clock, rec: tc.Recorder, eb: tc.Model, api: tc.Client(api.DefaultRegion), ctx: context.Background(), client: tc.Client}
 }
 
 func (h *harness) putRule(t *testing.T, in *eventbridge.PutRuleInput) string {
@@ -112,11 +116,12 @@ func wantAPIError(t *testing.T, err error, code, msgPart string) {
 	}
 }
 
-func TestPutRuleCreatesARuleDescribeRuleReturns(t *testing.T) {
+func testPutRuleCreatesARuleDescribeRuleReturns(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	ctx := api.WithRequest(h.ctx, api.Request{Region: "eu-west-1"})
-	out, err := h.api.PutRule(ctx, &eventbridge.PutRuleInput{
+	euWest := h.client("eu-west-1")
+	out, err := euWest.PutRule(ctx, &eventbridge.PutRuleInput{
 		Name: aws.String("new-image"), EventPattern: aws.String(`{"source":["aws.imagebuilder"]}`), Description: aws.String("starts a rollout"),
 	})
 	if err != nil {
@@ -125,7 +130,7 @@ func TestPutRuleCreatesARuleDescribeRuleReturns(t *testing.T) {
 	if want := "arn:aws:events:eu-west-1:123456789012:rule/new-image"; aws.ToString(out.RuleArn) != want {
 		t.Errorf("RuleArn = %s, want %s", aws.ToString(out.RuleArn), want)
 	}
-	d, err := h.api.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("new-image")})
+	d, err := euWest.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("new-image")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +143,7 @@ func TestPutRuleCreatesARuleDescribeRuleReturns(t *testing.T) {
 	}
 }
 
-func TestPutRuleRefusesBadInputWithEventBridgesErrors(t *testing.T) {
+func testPutRuleRefusesBadInputWithEventBridgesErrors(t *testing.T, backend Backend) {
 	t.Parallel()
 	cases := []struct {
 		name string
@@ -158,15 +163,15 @@ func TestPutRuleRefusesBadInputWithEventBridgesErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := newHarness(t, 1).api.PutRule(context.Background(), tc.in)
+			_, err := newHarness(t, backend, 1).api.PutRule(context.Background(), tc.in)
 			wantAPIError(t, err, tc.code, tc.msg)
 		})
 	}
 }
 
-func TestPutRuleOnAnExistingRuleReplacesItButKeepsTargets(t *testing.T) {
+func testPutRuleOnAnExistingRuleReplacesItButKeepsTargets(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["a"]}`), Description: aws.String("old")})
 	h.putTargets(t, "r", lambdaTarget("t1"))
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["b"]}`)})
@@ -183,9 +188,9 @@ func TestPutRuleOnAnExistingRuleReplacesItButKeepsTargets(t *testing.T) {
 	}
 }
 
-func TestListRulesFiltersByPrefixAndPaginates(t *testing.T) {
+func testListRulesFiltersByPrefixAndPaginates(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	for _, n := range []string{"phoenix-c", "phoenix-a", "other", "phoenix-b", "phoenix-d"} {
 		h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String(n), EventPattern: aws.String(`{"source":["a"]}`)})
 	}
@@ -214,9 +219,9 @@ func TestListRulesFiltersByPrefixAndPaginates(t *testing.T) {
 	wantAPIError(t, err, "ValidationException", "limit")
 }
 
-func TestDeleteRuleIsRefusedWhileTheRuleHasTargets(t *testing.T) {
+func testDeleteRuleIsRefusedWhileTheRuleHasTargets(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["a"]}`)})
 	h.putTargets(t, "r", lambdaTarget("t1"))
 	_, err := h.api.DeleteRule(h.ctx, &eventbridge.DeleteRuleInput{Name: aws.String("r")})
@@ -234,7 +239,7 @@ func TestDeleteRuleIsRefusedWhileTheRuleHasTargets(t *testing.T) {
 	}
 }
 
-func TestPutTargetsValidatesTargetsAsEventBridgeDoes(t *testing.T) {
+func testPutTargetsValidatesTargetsAsEventBridgeDoes(t *testing.T, backend Backend) {
 	t.Parallel()
 	tooMany := func(n int) []types.Target {
 		var ts []types.Target
@@ -264,7 +269,7 @@ func TestPutTargetsValidatesTargetsAsEventBridgeDoes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, 1)
+			h := newHarness(t, backend, 1)
 			h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["a"]}`)})
 			_, err := h.api.PutTargets(h.ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: tc.targets})
 			wantAPIError(t, err, tc.code, tc.msg)
@@ -272,14 +277,14 @@ func TestPutTargetsValidatesTargetsAsEventBridgeDoes(t *testing.T) {
 	}
 	t.Run("a target on a missing rule is a ResourceNotFoundException", func(t *testing.T) {
 		t.Parallel()
-		_, err := newHarness(t, 1).api.PutTargets(context.Background(), &eventbridge.PutTargetsInput{Rule: aws.String("nope"), Targets: []types.Target{lambdaTarget("t")}})
+		_, err := newHarness(t, backend, 1).api.PutTargets(context.Background(), &eventbridge.PutTargetsInput{Rule: aws.String("nope"), Targets: []types.Target{lambdaTarget("t")}})
 		wantAPIError(t, err, "ResourceNotFoundException", "Rule nope does not exist")
 	})
 }
 
-func TestPutTargetsReportsTargetsTheLocalCloudCannotReachPerEntry(t *testing.T) {
+func testPutTargetsReportsTargetsTheLocalCloudCannotReachPerEntry(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["a"]}`)})
 	out, err := h.api.PutTargets(h.ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: []types.Target{
 		lambdaTarget("ok"),
@@ -305,9 +310,9 @@ func TestPutTargetsReportsTargetsTheLocalCloudCannotReachPerEntry(t *testing.T) 
 	}
 }
 
-func TestPutEventsAnswersEachEntry(t *testing.T) {
+func testPutEventsAnswersEachEntry(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	entry := func(source, detailType, detail string) types.PutEventsRequestEntry {
 		e := types.PutEventsRequestEntry{}
 		if source != "" {
@@ -347,9 +352,9 @@ func TestPutEventsAnswersEachEntry(t *testing.T) {
 	}
 }
 
-func TestPutEventsEnforcesTheEntryCountAndSizeLimits(t *testing.T) {
+func testPutEventsEnforcesTheEntryCountAndSizeLimits(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	e := types.PutEventsRequestEntry{Source: aws.String("s"), DetailType: aws.String("d"), Detail: aws.String("{}")}
 	eleven := make([]types.PutEventsRequestEntry, 11)
 	for i := range eleven {
@@ -374,7 +379,7 @@ func TestPutEventsEnforcesTheEntryCountAndSizeLimits(t *testing.T) {
 
 func TestEventsAreDeliveredOnTheClockNotInlineInTheDocumentedEnvelope(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, InProcess, 1)
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["phoenix.test"],"detail":{"n":[{"numeric":[">",1]}]}}`)})
 	h.putTargets(t, "r", lambdaTarget("t"))
 	id := h.putEvent(t, "phoenix.test", "Thing Happened", `{"n": 2}`)
@@ -417,7 +422,7 @@ func TestEventsAreDeliveredOnTheClockNotInlineInTheDocumentedEnvelope(t *testing
 
 func TestTargetsReceiveTheInputTheyAskFor(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, InProcess, 1)
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["phoenix.test"]}`)})
 	h.putTargets(t, "r",
 		types.Target{Id: aws.String("constant"), Arn: aws.String(lambdaARN + ":1"), Input: aws.String(`{"mode":"nightly"}`)},
@@ -447,7 +452,7 @@ func TestTargetsReceiveTheInputTheyAskFor(t *testing.T) {
 
 func TestDisabledRulesMatchNothingUntilEnabled(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, InProcess, 1)
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["phoenix.test"]}`), State: types.RuleStateDisabled})
 	h.putTargets(t, "r", lambdaTarget("t"))
 	h.putEvent(t, "phoenix.test", "x", `{}`)
@@ -469,7 +474,7 @@ func TestDisabledRulesMatchNothingUntilEnabled(t *testing.T) {
 
 func TestServiceEventsFlowThroughTheBusOfTheirRegion(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, InProcess, 1)
 	west := api.WithRequest(h.ctx, api.Request{Region: "us-west-2"})
 	if _, err := h.api.PutRule(west, &eventbridge.PutRuleInput{Name: aws.String("refresh"), EventPattern: aws.String(`{"source":["aws.autoscaling"],"detail-type":[{"prefix":"EC2 Auto Scaling Instance Refresh"}]}`)}); err != nil {
 		t.Fatal(err)
@@ -489,9 +494,9 @@ func TestServiceEventsFlowThroughTheBusOfTheirRegion(t *testing.T) {
 	}
 }
 
-func TestTestEventPatternMatchesAndValidates(t *testing.T) {
+func testTestEventPatternMatchesAndValidates(t *testing.T, backend Backend) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, backend, 1)
 	out, err := h.api.TestEventPattern(h.ctx, &eventbridge.TestEventPatternInput{EventPattern: aws.String(`{"detail":{"state":["running"]}}`), Event: aws.String(ec2Event)})
 	if err != nil || !out.Result {
 		t.Errorf("TestEventPattern = %v, %v; want a match", out, err)
@@ -518,7 +523,7 @@ func failing(n int, err error) func(string, int) error {
 
 func TestFailedDeliveriesAreRetriedWithBackoffUntilDelivered(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 7)
+	h := newHarness(t, InProcess, 7)
 	h.rec.FailWith(failing(2, errors.New("throttled")))
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["phoenix.test"]}`)})
 	h.putTargets(t, "r", lambdaTarget("t"))
@@ -562,7 +567,7 @@ func TestRetryPolicyBoundsAttemptsAndEventAge(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, 3)
+			h := newHarness(t, InProcess, 3)
 			h.rec.FailWith(func(string, int) error { return tc.err })
 			h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["phoenix.test"]}`)})
 			tgt := lambdaTarget("t")
@@ -591,7 +596,7 @@ func TestChaosSwitchDuplicatesDelaysAndDropsDeliveries(t *testing.T) {
 	t.Parallel()
 	run := func(t *testing.T, seed uint64, rule string, c Chaos) *harness {
 		t.Helper()
-		h := newHarness(t, seed)
+		h := newHarness(t, InProcess, seed)
 		for _, name := range []string{"a", "b"} {
 			h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String(name), EventPattern: aws.String(`{"source":["phoenix.test"]}`)})
 			h.putTargets(t, name, types.Target{Id: aws.String("t"), Arn: aws.String(lambdaARN + ":" + name)})
@@ -664,7 +669,7 @@ func TestChaosSwitchDuplicatesDelaysAndDropsDeliveries(t *testing.T) {
 	})
 	t.Run("probabilities outside [0, 1] are refused", func(t *testing.T) {
 		t.Parallel()
-		if err := newHarness(t, 1).eb.SetChaos("", Chaos{Drop: 1.5}); err == nil {
+		if err := newHarness(t, InProcess, 1).eb.SetChaos("", Chaos{Drop: 1.5}); err == nil {
 			t.Error("SetChaos accepted a probability of 1.5")
 		}
 	})
@@ -672,7 +677,7 @@ func TestChaosSwitchDuplicatesDelaysAndDropsDeliveries(t *testing.T) {
 
 func TestScheduledRulesFireOnTheClockWithAScheduledEvent(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, InProcess, 1)
 	arn := h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("nightly"), ScheduleExpression: aws.String("cron(0/15 * * * ? *)")})
 	h.putTargets(t, "nightly", lambdaTarget("t"))
 	h.clk.Advance(31 * time.Minute) // 09:00 -> 09:31: fires at 09:15 and 09:30
@@ -710,7 +715,7 @@ func TestScheduledRulesFireOnTheClockWithAScheduledEvent(t *testing.T) {
 
 func TestRateSchedulesCountFromWhenTheRuleWasCreated(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := newHarness(t, InProcess, 1)
 	h.clk.Advance(2 * time.Minute)
 	h.putRule(t, &eventbridge.PutRuleInput{Name: aws.String("poll"), ScheduleExpression: aws.String("rate(5 minutes)")})
 	h.putTargets(t, "poll", lambdaTarget("t"))

@@ -14,7 +14,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 )
 
-func TestPutMetricAlarmRejectsWhatCloudWatchRejects(t *testing.T) {
+func testPutMetricAlarmRejectsWhatCloudWatchRejects(t *testing.T, backend Backend) {
 	cases := []struct {
 		name   string
 		change func(*cloudwatch.PutMetricAlarmInput)
@@ -57,9 +57,12 @@ func TestPutMetricAlarmRejectsWhatCloudWatchRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, backend)
 			in := alarmInput("bad")
 			c.change(in)
+			if in.AlarmName == nil {
+				skipWireGap(t, e.overHTTP, missingMemberGap)
+			}
 			_, err := e.cw.PutMetricAlarm(e.ctx, in)
 			wantCode(t, err, c.code)
 			out, _ := e.cw.DescribeAlarms(e.ctx, &cloudwatch.DescribeAlarmsInput{})
@@ -70,8 +73,8 @@ func TestPutMetricAlarmRejectsWhatCloudWatchRejects(t *testing.T) {
 	}
 }
 
-func TestANewAlarmStartsInInsufficientDataAndDescribesItsConfiguration(t *testing.T) {
-	e := newEnv(t)
+func testANewAlarmStartsInInsufficientDataAndDescribesItsConfiguration(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("errors-high")
 	in.DatapointsToAlarm = aws.Int32(2)
 	in.TreatMissingData = aws.String("notBreaching")
@@ -99,7 +102,7 @@ func TestANewAlarmStartsInInsufficientDataAndDescribesItsConfiguration(t *testin
 	}
 }
 
-func TestAnAlarmGoesToAlarmAfterTheRequiredBreachingPeriodsAndBackToOK(t *testing.T) {
+func testAnAlarmGoesToAlarmAfterTheRequiredBreachingPeriodsAndBackToOK(t *testing.T, backend Backend) {
 	cases := []struct {
 		name      string
 		of        int32
@@ -121,7 +124,7 @@ func TestAnAlarmGoesToAlarmAfterTheRequiredBreachingPeriodsAndBackToOK(t *testin
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, backend)
 			in := alarmInput("a")
 			in.DatapointsToAlarm = aws.Int32(c.of)
 			e.alarm(in)
@@ -137,7 +140,7 @@ func TestAnAlarmGoesToAlarmAfterTheRequiredBreachingPeriodsAndBackToOK(t *testin
 	}
 }
 
-func TestMissingDataIsTreatedAsTheAlarmSays(t *testing.T) {
+func testMissingDataIsTreatedAsTheAlarmSays(t *testing.T, backend Backend) {
 	// The rows of the CloudWatch user guide's table for three of three:
 	// no data at all, one good datapoint, one breaching datapoint.
 	cases := []struct {
@@ -161,7 +164,7 @@ func TestMissingDataIsTreatedAsTheAlarmSays(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, backend)
 			in := alarmInput("a")
 			in.TreatMissingData = aws.String(c.treat)
 			e.alarm(in)
@@ -173,8 +176,8 @@ func TestMissingDataIsTreatedAsTheAlarmSays(t *testing.T) {
 	}
 }
 
-func TestEnoughRealDatapointsMakeTheMissingDataTreatmentIrrelevant(t *testing.T) {
-	e := newEnv(t)
+func testEnoughRealDatapointsMakeTheMissingDataTreatmentIrrelevant(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("a")
 	in.TreatMissingData = aws.String("breaching")
 	e.alarm(in)
@@ -189,8 +192,8 @@ func TestEnoughRealDatapointsMakeTheMissingDataTreatmentIrrelevant(t *testing.T)
 	}
 }
 
-func TestSetAlarmStateIsOverriddenAtTheNextEvaluation(t *testing.T) {
-	e := newEnv(t)
+func testSetAlarmStateIsOverriddenAtTheNextEvaluation(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	e.alarm(alarmInput("a"))
 	for range 3 {
 		e.minute(f(1))
@@ -233,7 +236,7 @@ func TestSetAlarmStateIsOverriddenAtTheNextEvaluation(t *testing.T) {
 	}
 }
 
-func TestSetAlarmStateChecksItsInput(t *testing.T) {
+func testSetAlarmStateChecksItsInput(t *testing.T, backend Backend) {
 	cases := []struct {
 		name string
 		in   cloudwatch.SetAlarmStateInput
@@ -247,7 +250,10 @@ func TestSetAlarmStateChecksItsInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, backend)
+			if c.in.StateReason == nil {
+				skipWireGap(t, e.overHTTP, missingMemberGap)
+			}
 			e.alarm(alarmInput("a"))
 			_, err := e.cw.SetAlarmState(e.ctx, &c.in)
 			wantCode(t, err, c.code)
@@ -255,8 +261,8 @@ func TestSetAlarmStateChecksItsInput(t *testing.T) {
 	}
 }
 
-func TestAStateChangeEmitsTheDocumentedEvent(t *testing.T) {
-	e := newEnv(t)
+func testAStateChangeEmitsTheDocumentedEvent(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("errors-high")
 	in.AlarmDescription = aws.String("Too many errors")
 	in.TreatMissingData = aws.String("notBreaching")
@@ -331,8 +337,8 @@ func TestAStateChangeEmitsTheDocumentedEvent(t *testing.T) {
 	}
 }
 
-func TestAnOKReasonNamesTheGoodDatapoints(t *testing.T) {
-	e := newEnv(t)
+func testAnOKReasonNamesTheGoodDatapoints(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("a")
 	in.EvaluationPeriods = aws.Int32(1)
 	in.ComparisonOperator = types.ComparisonOperatorGreaterThanOrEqualToThreshold
@@ -344,7 +350,7 @@ func TestAnOKReasonNamesTheGoodDatapoints(t *testing.T) {
 	}
 }
 
-func TestEveryComparisonOperatorComparesAsNamed(t *testing.T) {
+func testEveryComparisonOperatorComparesAsNamed(t *testing.T, backend Backend) {
 	cases := []struct {
 		op    types.ComparisonOperator
 		value float64
@@ -359,7 +365,7 @@ func TestEveryComparisonOperatorComparesAsNamed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(string(c.op)+" with "+javaDouble(c.value)+" against 10 is "+c.want, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, backend)
 			in := alarmInput("a")
 			in.EvaluationPeriods, in.ComparisonOperator = aws.Int32(1), c.op
 			e.alarm(in)
@@ -371,8 +377,8 @@ func TestEveryComparisonOperatorComparesAsNamed(t *testing.T) {
 	}
 }
 
-func TestAnAlarmOnAPercentileUsesTheDatapointsOfEachPeriod(t *testing.T) {
-	e := newEnv(t)
+func testAnAlarmOnAPercentileUsesTheDatapointsOfEachPeriod(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("latency")
 	in.Statistic, in.ExtendedStatistic = "", aws.String("p90")
 	in.EvaluationPeriods = aws.Int32(1)
@@ -394,8 +400,8 @@ func TestAnAlarmOnAPercentileUsesTheDatapointsOfEachPeriod(t *testing.T) {
 	}
 }
 
-func TestUpdatingAnAlarmKeepsItsStateAndIgnoresTags(t *testing.T) {
-	e := newEnv(t)
+func testUpdatingAnAlarmKeepsItsStateAndIgnoresTags(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("a")
 	in.EvaluationPeriods = aws.Int32(1)
 	in.Tags = []types.Tag{{Key: aws.String("team"), Value: aws.String("web")}}
@@ -427,8 +433,8 @@ func TestUpdatingAnAlarmKeepsItsStateAndIgnoresTags(t *testing.T) {
 	}
 }
 
-func TestDescribeAlarmsFiltersAndPages(t *testing.T) {
-	e := newEnv(t)
+func testDescribeAlarmsFiltersAndPages(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	for _, n := range []string{"web-5xx", "web-latency", "db-cpu", "web-unhealthy", "api-5xx"} {
 		e.alarm(alarmInput(n))
 	}
@@ -494,7 +500,7 @@ func TestDescribeAlarmsFiltersAndPages(t *testing.T) {
 		wantCode(t, err, "InvalidParameterValue")
 	})
 	t.Run("alarms live in their region", func(t *testing.T) {
-		out, err := e.cw.DescribeAlarms(api.WithRequest(e.ctx, api.Request{Region: "us-east-1"}), &cloudwatch.DescribeAlarmsInput{})
+		out, err := e.client("us-east-1").DescribeAlarms(api.WithRequest(e.ctx, api.Request{Region: "us-east-1"}), &cloudwatch.DescribeAlarmsInput{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -504,8 +510,8 @@ func TestDescribeAlarmsFiltersAndPages(t *testing.T) {
 	})
 }
 
-func TestDeleteAlarmsDeletesNothingWhenAnAlarmIsUnknownAndKeepsHistory(t *testing.T) {
-	e := newEnv(t)
+func testDeleteAlarmsDeletesNothingWhenAnAlarmIsUnknownAndKeepsHistory(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	e.alarm(alarmInput("a"))
 	e.alarm(alarmInput("b"))
 	_, err := e.cw.DeleteAlarms(e.ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"a", "missing"}})
@@ -532,8 +538,8 @@ func TestDeleteAlarmsDeletesNothingWhenAnAlarmIsUnknownAndKeepsHistory(t *testin
 	}
 }
 
-func TestDescribeAlarmHistoryFiltersByTypeAndDateAndScansBothWays(t *testing.T) {
-	e := newEnv(t)
+func testDescribeAlarmHistoryFiltersByTypeAndDateAndScansBothWays(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("a")
 	in.EvaluationPeriods = aws.Int32(1)
 	e.alarm(in)
@@ -596,8 +602,8 @@ func TestDescribeAlarmHistoryFiltersByTypeAndDateAndScansBothWays(t *testing.T) 
 	})
 }
 
-func TestAlarmTagsAreAddedListedAndRemoved(t *testing.T) {
-	e := newEnv(t)
+func testAlarmTagsAreAddedListedAndRemoved(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	e.alarm(alarmInput("a"))
 	arn := e.describe("a").AlarmArn
 	if _, err := e.cw.TagResource(e.ctx, &cloudwatch.TagResourceInput{ResourceARN: arn, Tags: []types.Tag{{Key: aws.String("k1"), Value: aws.String("v1")}, {Key: aws.String("k2"), Value: aws.String("v2")}}}); err != nil {
@@ -621,7 +627,7 @@ func TestAlarmTagsAreAddedListedAndRemoved(t *testing.T) {
 }
 
 func TestTheEvaluationTickerRunsOnlyWhileThereIsSomethingToEvaluate(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, InProcess)
 	if n := len(e.clk.Pending()); n != 0 {
 		t.Fatalf("%d events pending before any alarm exists", n)
 	}
@@ -637,8 +643,8 @@ func TestTheEvaluationTickerRunsOnlyWhileThereIsSomethingToEvaluate(t *testing.T
 	}
 }
 
-func TestAHighResolutionAlarmIsEvaluatedEveryPeriod(t *testing.T) {
-	e := newEnv(t)
+func testAHighResolutionAlarmIsEvaluatedEveryPeriod(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	in := alarmInput("fast")
 	in.Period, in.EvaluationPeriods = aws.Int32(10), aws.Int32(1)
 	e.alarm(in)

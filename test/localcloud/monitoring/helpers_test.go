@@ -17,10 +17,10 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
 )
 
-// cloudWatchAPI is the part of the CloudWatch client the tests use, with
-// the SDK's method signatures, so the same tests can run against a real
+// CloudWatchAPI is the part of the CloudWatch client the rule tests use,
+// with the SDK's method signatures, so the same tests run against a real
 // client over the wire.
-type cloudWatchAPI interface {
+type CloudWatchAPI interface {
 	PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
 	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	DeleteAlarms(context.Context, *cloudwatch.DeleteAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
@@ -35,8 +35,8 @@ type cloudWatchAPI interface {
 }
 
 var (
-	_ cloudWatchAPI   = (*CloudWatch)(nil)
-	_ cloudWatchAPI   = (*cloudwatch.Client)(nil)
+	_ CloudWatchAPI   = (*CloudWatch)(nil)
+	_ CloudWatchAPI   = (*cloudwatch.Client)(nil)
 	_ sim.AlarmSource = (*CloudWatch)(nil)
 )
 
@@ -52,16 +52,24 @@ type env struct {
 	clk   *clock.Sim
 	world *sim.World
 	model *CloudWatch
-	cw    cloudWatchAPI
+	cw    CloudWatchAPI
 	ctx   context.Context
+	// client gives a client for another region of the same cloud; pass
+	// it a context for that region too.
+	client func(region string) CloudWatchAPI
+	// overHTTP is TestCloud.OverHTTP.
+	overHTTP bool
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts a TestCloud from backend with a client for testRegion.
+func newEnv(t *testing.T, backend Backend) *env {
 	t.Helper()
-	clk := clock.NewStepped(time.Time{})
-	w := sim.New(sim.Options{Clock: clk, Seed: 7})
-	m := New(Options{Clock: clk, Events: w, Account: w.Account()})
-	return &env{t: t, clk: clk, world: w, model: m, cw: m, ctx: api.WithRequest(context.Background(), api.Request{Region: testRegion})}
+	tc := backend(t)
+	return &env{
+		t: t, clk: tc.Clock, world: tc.World, model: tc.Model, cw: tc.Client(testRegion),
+		ctx:    api.WithRequest(context.Background(), api.Request{Region: testRegion}),
+		client: tc.Client, overHTTP: tc.OverHTTP,
+	}
 }
 
 // put publishes value for the test metric, stamped now.

@@ -361,7 +361,11 @@ func (r *regionState) prune(now time.Time) {
 	for _, ser := range r.metrics {
 		i := sort.Search(len(ser.samples), func(i int) bool { return !ser.samples[i].at.Before(cut) })
 		if i > 0 {
-			ser.samples = append([]sample(nil), ser.samples[i:]...)
+			// Reslice rather than copy: prune runs every minute, and
+			// copying the whole series each time made long runs
+			// quadratic. The dropped head is freed when append next
+			// grows the slice.
+			ser.samples = ser.samples[i:]
 		}
 	}
 }

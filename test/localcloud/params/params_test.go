@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -20,9 +19,9 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
 )
 
-// parameterStoreAPI is the part of the SSM client the tests use, with the
-// SDK's signatures.
-type parameterStoreAPI interface {
+// ParameterStoreAPI is the part of the SSM client the rule tests use, with
+// the SDK's signatures.
+type ParameterStoreAPI interface {
 	PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
 	GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
 	GetParameters(context.Context, *ssm.GetParametersInput, ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
@@ -34,28 +33,31 @@ type parameterStoreAPI interface {
 }
 
 var (
-	_ parameterStoreAPI = (*ParameterStore)(nil)
-	_ parameterStoreAPI = (*ssm.Client)(nil)
+	_ ParameterStoreAPI = (*ParameterStore)(nil)
+	_ ParameterStoreAPI = (*ssm.Client)(nil)
 	_ Images            = (*sim.EC2)(nil)
 	_ EventSink         = (*sim.World)(nil)
 )
 
 const region = "eu-west-1"
 
+// env is one TestCloud with a Parameter Store client for region.
 type env struct {
 	t     *testing.T
 	clk   *clock.Sim
 	world *sim.World
-	ps    parameterStoreAPI
+	ps    ParameterStoreAPI
 	ctx   context.Context
+	// client gives a client for another region of the same cloud; pass
+	// it a context for that region too.
+	client func(region string) ParameterStoreAPI
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts a TestCloud from backend.
+func newEnv(t *testing.T, backend Backend) *env {
 	t.Helper()
-	clk := clock.NewStepped(time.Time{})
-	w := sim.New(sim.Options{Clock: clk, Seed: 3})
-	ps := New(Options{Clock: clk, Events: w, Images: w.EC2(), Account: w.Account()})
-	return &env{t: t, clk: clk, world: w, ps: ps, ctx: api.WithRequest(context.Background(), api.Request{Region: region})}
+	tc := backend(t)
+	return &env{t: t, clk: tc.Clock, world: tc.World, ps: tc.Client(region), ctx: api.WithRequest(context.Background(), api.Request{Region: region}), client: tc.Client}
 }
 
 // put writes a String parameter.
@@ -115,7 +117,7 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
-func TestParameterNamesFollowTheDocumentedRules(t *testing.T) {
+func testParameterNamesFollowTheDocumentedRules(t *testing.T, backend Backend) {
 	cases := []struct {
 		name, param, code string
 	}{
@@ -131,7 +133,7 @@ func TestParameterNamesFollowTheDocumentedRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, backend)
 			_, err := e.ps.PutParameter(e.ctx, &ssm.PutParameterInput{Name: aws.String(c.param), Value: aws.String("v"), Type: types.ParameterTypeString})
 			if c.code == "" {
 				if err != nil {
@@ -144,8 +146,8 @@ func TestParameterNamesFollowTheDocumentedRules(t *testing.T) {
 	}
 }
 
-func TestPutParameterVersionsAndOverwriteRules(t *testing.T) {
-	e := newEnv(t)
+func testPutParameterVersionsAndOverwriteRules(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	if v := e.put("/app/ami", "ami-1", false); v != 1 {
 		t.Fatalf("first version %d, want 1", v)
 	}
@@ -185,8 +187,8 @@ func TestPutParameterVersionsAndOverwriteRules(t *testing.T) {
 	}
 }
 
-func TestGetParameterSelectsVersionsAndLabels(t *testing.T) {
-	e := newEnv(t)
+func testGetParameterSelectsVersionsAndLabels(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	e.put("/app/ami", "v1", false)
 	e.put("/app/ami", "v2", true)
 	e.put("/app/ami", "v3", true)
@@ -230,8 +232,8 @@ func TestGetParameterSelectsVersionsAndLabels(t *testing.T) {
 	})
 }
 
-func TestLabelsMoveBetweenVersionsAndInvalidLabelsAreReported(t *testing.T) {
-	e := newEnv(t)
+func testLabelsMoveBetweenVersionsAndInvalidLabelsAreReported(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	e.put("/app/ami", "v1", false)
 	e.put("/app/ami", "v2", true)
 	label := func(v int64, labels ...string) *ssm.LabelParameterVersionOutput {
@@ -261,8 +263,8 @@ func TestLabelsMoveBetweenVersionsAndInvalidLabelsAreReported(t *testing.T) {
 	wantCode(t, err, "ParameterVersionLabelLimitExceeded")
 }
 
-func TestGetParametersByPathReturnsChildrenOrTheWholeSubtree(t *testing.T) {
-	e := newEnv(t)
+func testGetParametersByPathReturnsChildrenOrTheWholeSubtree(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	for _, n := range []string{"/app/a", "/app/b", "/app/web/ami", "/app/web/deep/x", "/other/a", "/apple"} {
 		e.put(n, "v", false)
 	}
@@ -294,8 +296,8 @@ func TestGetParametersByPathReturnsChildrenOrTheWholeSubtree(t *testing.T) {
 	wantCode(t, err, "ValidationException")
 }
 
-func TestDeleteParameterRemovesEveryVersion(t *testing.T) {
-	e := newEnv(t)
+func testDeleteParameterRemovesEveryVersion(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	e.put("/app/ami", "v1", false)
 	e.put("/app/ami", "v2", true)
 	if _, err := e.ps.DeleteParameter(e.ctx, &ssm.DeleteParameterInput{Name: aws.String("/app/ami")}); err != nil {
@@ -310,8 +312,8 @@ func TestDeleteParameterRemovesEveryVersion(t *testing.T) {
 	}
 }
 
-func TestEveryChangeEmitsAParameterStoreChangeEvent(t *testing.T) {
-	e := newEnv(t)
+func testEveryChangeEmitsAParameterStoreChangeEvent(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	_, err := e.ps.PutParameter(e.ctx, &ssm.PutParameterInput{Name: aws.String("/app/ami"), Value: aws.String("v1"), Type: types.ParameterTypeString, Description: aws.String("Golden AMI")})
 	if err != nil {
 		t.Fatal(err)
@@ -343,8 +345,8 @@ func TestEveryChangeEmitsAParameterStoreChangeEvent(t *testing.T) {
 	}
 }
 
-func TestAnImageParameterIsValidatedAgainstTheRegionsAMIs(t *testing.T) {
-	e := newEnv(t)
+func testAnImageParameterIsValidatedAgainstTheRegionsAMIs(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	good := e.image("golden-1")
 	putImage := func(value string, overwrite bool) int64 {
 		t.Helper()
@@ -400,19 +402,20 @@ func TestAnImageParameterIsValidatedAgainstTheRegionsAMIs(t *testing.T) {
 	})
 	t.Run("an AMI of another region fails validation", func(t *testing.T) {
 		other := api.WithRequest(context.Background(), api.Request{Region: "us-west-2"})
-		_, err := e.ps.PutParameter(other, &ssm.PutParameterInput{Name: aws.String("/app/ami"), Value: aws.String(good), Type: types.ParameterTypeString, DataType: aws.String("aws:ec2:image")})
+		ps := e.client("us-west-2")
+		_, err := ps.PutParameter(other, &ssm.PutParameterInput{Name: aws.String("/app/ami"), Value: aws.String(good), Type: types.ParameterTypeString, DataType: aws.String("aws:ec2:image")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.clk.Settle()
-		if _, err := e.ps.GetParameter(other, &ssm.GetParameterInput{Name: aws.String("/app/ami")}); err == nil {
+		if _, err := ps.GetParameter(other, &ssm.GetParameterInput{Name: aws.String("/app/ami")}); err == nil {
 			t.Fatal("an AMI of eu-west-1 was accepted in us-west-2")
 		}
 	})
 }
 
-func TestSecureStringValuesAreShownOnlyWithDecryption(t *testing.T) {
-	e := newEnv(t)
+func testSecureStringValuesAreShownOnlyWithDecryption(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	if _, err := e.ps.PutParameter(e.ctx, &ssm.PutParameterInput{Name: aws.String("/app/secret"), Value: aws.String("hunter2"), Type: types.ParameterTypeSecureString}); err != nil {
 		t.Fatal(err)
 	}
@@ -430,8 +433,8 @@ func TestSecureStringValuesAreShownOnlyWithDecryption(t *testing.T) {
 	}
 }
 
-func TestDescribeParametersFilters(t *testing.T) {
-	e := newEnv(t)
+func testDescribeParametersFilters(t *testing.T, backend Backend) {
+	e := newEnv(t, backend)
 	e.put("/app/a", "v", false)
 	e.put("/app/web/b", "v", false)
 	e.put("/db/c", "v", false)

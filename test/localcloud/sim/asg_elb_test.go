@@ -17,7 +17,7 @@ import (
 // returns the target group's ARN.
 func (f *fixture) targetGroup(name string) string {
 	f.t.Helper()
-	e := f.w.ELB()
+	e := f.elb
 	lb, err := e.CreateLoadBalancer(f.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(name + "-lb"), Subnets: []string{"subnet-a", "subnet-b"}})
 	if err != nil {
 		f.t.Fatalf("create load balancer: %v", err)
@@ -54,11 +54,11 @@ func (f *fixture) elbGroup(name, ltID, tgARN string, desired, grace int32) {
 	}
 }
 
-func TestELBHealthChecks(t *testing.T) {
+func testELBHealthChecks(t *testing.T, backend Backend) {
 	t.Parallel()
 	t.Run("with ELB health checks a replacement counts only once its target is healthy", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newFixture(t, backend)
 		tg := f.targetGroup("web-tg")
 		lt := f.template("web-lt", f.image("app-v1", ""))
 		f.version(lt, f.image("app-v2", ""))
@@ -92,7 +92,7 @@ func TestELBHealthChecks(t *testing.T) {
 	})
 	t.Run("an instance failing ELB health checks after the grace period is replaced", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newFixture(t, backend)
 		tg := f.targetGroup("bad-tg")
 		lt := f.template("bad-lt", f.image("bad-app", string(BehaviorUnhealthy)))
 		f.elbGroup("bad", lt, tg, 1, 120)
@@ -117,7 +117,7 @@ func TestELBHealthChecks(t *testing.T) {
 	})
 	t.Run("an instance is deregistered and drained before it is terminated", func(t *testing.T) {
 		t.Parallel()
-		f := newFixture(t)
+		f := newFixture(t, backend)
 		tg := f.targetGroup("drain-tg")
 		lt := f.template("drain-lt", f.image("drain-app", ""))
 		f.elbGroup("drain", lt, tg, 2, 300)

@@ -18,10 +18,10 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 )
 
-// autoScalingAPI is the part of the Auto Scaling API the tests use, with
-// the SDK's method signatures, so that the same tests can run against a
+// AutoScalingAPI is the part of the Auto Scaling API the rule tests use,
+// with the SDK's method signatures, so that the same tests run against a
 // real *autoscaling.Client pointed at the local cloud's wire layer.
-type autoScalingAPI interface {
+type AutoScalingAPI interface {
 	CreateAutoScalingGroup(context.Context, *autoscaling.CreateAutoScalingGroupInput, ...func(*autoscaling.Options)) (*autoscaling.CreateAutoScalingGroupOutput, error)
 	UpdateAutoScalingGroup(context.Context, *autoscaling.UpdateAutoScalingGroupInput, ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
 	DeleteAutoScalingGroup(context.Context, *autoscaling.DeleteAutoScalingGroupInput, ...func(*autoscaling.Options)) (*autoscaling.DeleteAutoScalingGroupOutput, error)
@@ -55,8 +55,8 @@ type launchTemplateAPI interface {
 }
 
 var (
-	_ autoScalingAPI    = (*AutoScaling)(nil)
-	_ autoScalingAPI    = (*autoscaling.Client)(nil)
+	_ AutoScalingAPI    = (*AutoScaling)(nil)
+	_ AutoScalingAPI    = (*autoscaling.Client)(nil)
 	_ launchTemplateAPI = (*EC2)(nil)
 )
 
@@ -69,17 +69,25 @@ type fixture struct {
 	t   testing.TB
 	w   *World
 	clk *clock.Sim
-	as  autoScalingAPI
+	as  AutoScalingAPI
 	ec2 launchTemplateAPI
+	elb ELBAPI
 	ctx context.Context
+	// setAlarm makes a CloudWatch alarm in testRegion hold a state.
+	setAlarm func(name, state string)
+	// overHTTP is TestCloud.OverHTTP.
+	overHTTP bool
 }
 
-// newFixture returns an empty World at clock.Epoch.
-func newFixture(t testing.TB) *fixture {
+// newFixture starts an empty TestCloud from backend, with clients for
+// testRegion.
+func newFixture(t testing.TB, backend Backend) *fixture {
 	t.Helper()
-	clk := clock.NewStepped(time.Time{})
-	w := New(Options{Clock: clk, Seed: 7})
-	return &fixture{t: t, w: w, clk: clk, as: w.AutoScaling(), ec2: w.EC2(), ctx: context.Background()}
+	tc := backend(t)
+	c := tc.Clients(testRegion)
+	f := &fixture{t: t, w: tc.World, clk: tc.Clock, as: c.AutoScaling, ec2: c.EC2, elb: c.ELB, ctx: context.Background(), overHTTP: tc.OverHTTP}
+	f.setAlarm = func(name, state string) { tc.SetAlarm(t, testRegion, name, state) }
+	return f
 }
 
 // image makes an available image whose instances behave as behavior

@@ -12,9 +12,9 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
 )
 
-func TestCreateAutoScalingGroupRefusesWhatAWSRefuses(t *testing.T) {
+func testCreateAutoScalingGroupRefusesWhatAWSRefuses(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	f.group(groupSpec{name: "taken", ltID: lt, desired: 0})
 	ltSpec := &types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt)}
@@ -65,9 +65,9 @@ func TestCreateAutoScalingGroupRefusesWhatAWSRefuses(t *testing.T) {
 	}
 }
 
-func TestTheGroupKeepsItsDesiredCapacity(t *testing.T) {
+func testTheGroupKeepsItsDesiredCapacity(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	t0 := f.clk.Now()
 	_, err := f.as.CreateAutoScalingGroup(f.ctx, &autoscaling.CreateAutoScalingGroupInput{
@@ -179,9 +179,9 @@ func TestTheGroupKeepsItsDesiredCapacity(t *testing.T) {
 	})
 }
 
-func TestFailedLaunchesAreRetriedWithBackoff(t *testing.T) {
+func testFailedLaunchesAreRetriedWithBackoff(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	if _, err := f.w.Faults.Add(faults.Rule{Kind: faults.InsufficientCapacity, Target: "web", Times: 2}); err != nil {
 		t.Fatalf("add fault: %v", err)
@@ -207,9 +207,9 @@ func TestFailedLaunchesAreRetriedWithBackoff(t *testing.T) {
 	}
 }
 
-func TestSuspendedProcessesStopTheirWork(t *testing.T) {
+func testSuspendedProcessesStopTheirWork(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	f.group(groupSpec{name: "web", ltID: lt, desired: 1})
 	if _, err := f.as.SuspendProcesses(f.ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("web"), ScalingProcesses: []string{"Launch", "InstanceRefresh"}}); err != nil {
@@ -242,9 +242,9 @@ func TestSuspendedProcessesStopTheirWork(t *testing.T) {
 	wantCode(t, err, "ValidationError", "Invalid process name Napping")
 }
 
-func TestStandbyAndTermination(t *testing.T) {
+func testStandbyAndTermination(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	f.group(groupSpec{name: "web", ltID: lt, desired: 3})
 	ids := func() []string {
@@ -303,9 +303,9 @@ func TestStandbyAndTermination(t *testing.T) {
 	})
 }
 
-func TestDeleteAutoScalingGroup(t *testing.T) {
+func testDeleteAutoScalingGroup(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	f.group(groupSpec{name: "web", ltID: lt, desired: 2})
 	_, err := f.as.DeleteAutoScalingGroup(f.ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("web")})
@@ -324,9 +324,9 @@ func TestDeleteAutoScalingGroup(t *testing.T) {
 	}
 }
 
-func TestTagsAndFilters(t *testing.T) {
+func testTagsAndFilters(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	for _, n := range []string{"a", "b", "c"} {
 		f.group(groupSpec{name: n, ltID: lt, desired: 0})
@@ -395,9 +395,9 @@ func TestTagsAndFilters(t *testing.T) {
 	})
 }
 
-func TestLaunchConfigurations(t *testing.T) {
+func testLaunchConfigurations(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	img := f.image("img", "")
 	lc := &autoscaling.CreateLaunchConfigurationInput{LaunchConfigurationName: aws.String("legacy"), ImageId: aws.String(img), InstanceType: aws.String("t3.micro")}
 	if _, err := f.as.CreateLaunchConfiguration(f.ctx, lc); err != nil {
@@ -425,9 +425,9 @@ func TestLaunchConfigurations(t *testing.T) {
 	}
 }
 
-func TestAnInstanceTerminatedBehindTheGroupsBackIsReplaced(t *testing.T) {
+func testAnInstanceTerminatedBehindTheGroupsBackIsReplaced(t *testing.T, backend Backend) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, backend)
 	lt := f.template("app-lt", f.image("img", ""))
 	f.group(groupSpec{name: "web", ltID: lt, desired: 2})
 	f.w.Lock()

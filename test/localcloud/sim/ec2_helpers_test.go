@@ -19,9 +19,9 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 )
 
-// ec2API is the slice of the EC2 client these tests use, with the SDK's
+// EC2API is the slice of the EC2 client the rule tests use, with the SDK's
 // method signatures, so *ec2.Client satisfies it as well as *EC2.
-type ec2API interface {
+type EC2API interface {
 	RegisterImage(context.Context, *ec2.RegisterImageInput, ...func(*ec2.Options)) (*ec2.RegisterImageOutput, error)
 	CreateImage(context.Context, *ec2.CreateImageInput, ...func(*ec2.Options)) (*ec2.CreateImageOutput, error)
 	DescribeImages(context.Context, *ec2.DescribeImagesInput, ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
@@ -43,9 +43,9 @@ type ec2API interface {
 	DescribeAvailabilityZones(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error)
 }
 
-// elbAPI is the slice of the Elastic Load Balancing v2 client these tests
-// use, with the SDK's method signatures.
-type elbAPI interface {
+// ELBAPI is the slice of the Elastic Load Balancing v2 client the rule
+// tests use, with the SDK's method signatures.
+type ELBAPI interface {
 	CreateLoadBalancer(context.Context, *elb.CreateLoadBalancerInput, ...func(*elb.Options)) (*elb.CreateLoadBalancerOutput, error)
 	DescribeLoadBalancers(context.Context, *elb.DescribeLoadBalancersInput, ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error)
 	DeleteLoadBalancer(context.Context, *elb.DeleteLoadBalancerInput, ...func(*elb.Options)) (*elb.DeleteLoadBalancerOutput, error)
@@ -66,19 +66,14 @@ type elbAPI interface {
 	ModifyTargetGroupAttributes(context.Context, *elb.ModifyTargetGroupAttributesInput, ...func(*elb.Options)) (*elb.ModifyTargetGroupAttributesOutput, error)
 }
 
-// The model and the real SDK clients must satisfy the same interfaces, or a
-// test could not be run over HTTP by changing newEC2 and newELB.
+// The model and the real SDK clients must satisfy the same interfaces, or
+// a rule could not run over HTTP.
 var (
-	_ ec2API = (*EC2)(nil)
-	_ ec2API = (*ec2.Client)(nil)
-	_ elbAPI = (*ELB)(nil)
-	_ elbAPI = (*elb.Client)(nil)
+	_ EC2API = (*EC2)(nil)
+	_ EC2API = (*ec2.Client)(nil)
+	_ ELBAPI = (*ELB)(nil)
+	_ ELBAPI = (*elb.Client)(nil)
 )
-
-// newEC2 and newELB are the one place to swap the in-process model for real
-// SDK clients pointed at the local cloud over HTTP.
-func newEC2(w *World) ec2API { return w.EC2() }
-func newELB(w *World) elbAPI { return w.ELB() }
 
 const ec2Region = "eu-west-1"
 
@@ -88,20 +83,22 @@ type ec2Env struct {
 	w   *World
 	clk *clock.Sim
 	ctx context.Context
-	ec2 ec2API
-	elb elbAPI
+	ec2 EC2API
+	elb ELBAPI
 	// images counts images made by readyInstance, to name them uniquely.
 	images int
 }
 
-func newEC2Env(t testing.TB) *ec2Env {
+// newEC2Env starts a TestCloud from backend with clients for ec2Region.
+func newEC2Env(t testing.TB, backend Backend) *ec2Env {
 	t.Helper()
-	clk := clock.NewStepped(time.Time{})
-	w := New(Options{Clock: clk, Seed: 7})
+	tc := backend(t)
+	w := tc.World
 	ctx := api.WithRequest(context.Background(), api.Request{
 		Region: ec2Region, Account: w.Account(), RequestID: "0b3f4a2e-7d1c-4e8a-9f6b-2c5d8e1a4b7c",
 	})
-	return &ec2Env{t: t, w: w, clk: clk, ctx: ctx, ec2: newEC2(w), elb: newELB(w)}
+	c := tc.Clients(ec2Region)
+	return &ec2Env{t: t, w: w, clk: tc.Clock, ctx: ctx, ec2: c.EC2, elb: c.ELB}
 }
 
 // advance moves simulated time forward by d.

@@ -9,8 +9,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-func TestImageBecomesAvailableAfterTheDelayAndEmitsItsStateChange(t *testing.T) {
-	e := newEC2Env(t)
+func testImageBecomesAvailableAfterTheDelayAndEmitsItsStateChange(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	start := e.clk.Now()
 	out, err := e.ec2.RegisterImage(e.ctx, &ec2.RegisterImageInput{
 		Name: aws.String("web-1"), Architecture: ec2types.ArchitectureValuesX8664, VirtualizationType: aws.String("hvm"),
@@ -48,8 +48,8 @@ func TestImageBecomesAvailableAfterTheDelayAndEmitsItsStateChange(t *testing.T) 
 	}
 }
 
-func TestRegisterImageAppliesEC2Defaults(t *testing.T) {
-	e := newEC2Env(t)
+func testRegisterImageAppliesEC2Defaults(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	out, err := e.ec2.RegisterImage(e.ctx, &ec2.RegisterImageInput{Name: aws.String("bare")})
 	noErr(t, err)
 	d, err := e.ec2.DescribeImages(e.ctx, &ec2.DescribeImagesInput{ImageIds: []string{aws.ToString(out.ImageId)}})
@@ -61,7 +61,7 @@ func TestRegisterImageAppliesEC2Defaults(t *testing.T) {
 	}
 }
 
-func TestRegisterImageRefusesBadInput(t *testing.T) {
+func testRegisterImageRefusesBadInput(t *testing.T, backend Backend) {
 	tests := []struct {
 		rule string
 		in   *ec2.RegisterImageInput
@@ -75,7 +75,7 @@ func TestRegisterImageRefusesBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			e.image("taken", "x86_64", nil)
 			_, err := e.ec2.RegisterImage(e.ctx, tt.in)
 			wantAWSCode(t, err, tt.code)
@@ -83,8 +83,8 @@ func TestRegisterImageRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestDescribeImagesFindsImagesByIdOwnerAndFilter(t *testing.T) {
-	e := newEC2Env(t)
+func testDescribeImagesFindsImagesByIdOwnerAndFilter(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	web := e.image("web-2026-01", "x86_64", map[string]string{"app": "web", "phoenix-sim:behavior": "healthy"})
 	arm := e.image("web-2026-02", "arm64", map[string]string{"app": "web"})
 	db := e.image("db-2026-01", "x86_64", map[string]string{"app": "db"})
@@ -127,7 +127,7 @@ func TestDescribeImagesFindsImagesByIdOwnerAndFilter(t *testing.T) {
 	}
 }
 
-func TestDescribeImagesRefusesBadRequests(t *testing.T) {
+func testDescribeImagesRefusesBadRequests(t *testing.T, backend Backend) {
 	tests := []struct {
 		rule string
 		in   *ec2.DescribeImagesInput
@@ -141,15 +141,15 @@ func TestDescribeImagesRefusesBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			_, err := e.ec2.DescribeImages(e.ctx, tt.in)
 			wantAWSCode(t, err, tt.code)
 		})
 	}
 }
 
-func TestDescribeImagesPagesThroughImages(t *testing.T) {
-	e := newEC2Env(t)
+func testDescribeImagesPagesThroughImages(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	var want []string
 	for _, n := range []string{"img-1", "img-2", "img-3", "img-4", "img-5", "img-6", "img-7"} {
 		want = append(want, e.image(n, "x86_64", nil))
@@ -173,8 +173,8 @@ func TestDescribeImagesPagesThroughImages(t *testing.T) {
 	}
 }
 
-func TestADeregisteredImageIsListedBrieflyThenHiddenWhileInUseThenNotFound(t *testing.T) {
-	e := newEC2Env(t)
+func testADeregisteredImageIsListedBrieflyThenHiddenWhileInUseThenNotFound(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.image("web-1", "x86_64", nil)
 	inst := e.run(id, 1)[0]
 	_, err := e.ec2.DeregisterImage(e.ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
@@ -204,8 +204,8 @@ func TestADeregisteredImageIsListedBrieflyThenHiddenWhileInUseThenNotFound(t *te
 	wantAWSCode(t, err, "InvalidAMIID.NotFound")
 }
 
-func TestDeregisterImageRefusesWhatItCannotDeregister(t *testing.T) {
-	e := newEC2Env(t)
+func testDeregisterImageRefusesWhatItCannotDeregister(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.image("web-1", "x86_64", nil)
 	foreign, err := e.w.AddImage(ec2Region, ImageSpec{Name: "vendor", OwnerID: "210987654321", Available: true})
 	noErr(t, err)
@@ -229,8 +229,8 @@ func TestDeregisterImageRefusesWhatItCannotDeregister(t *testing.T) {
 	}
 }
 
-func TestCreateImageCopiesTheInstanceArchitectureAndRecordsTheSource(t *testing.T) {
-	e := newEC2Env(t)
+func testCreateImageCopiesTheInstanceArchitectureAndRecordsTheSource(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	src := e.image("arm-base", "arm64", nil)
 	out, err := e.ec2.RunInstances(e.ctx, &ec2.RunInstancesInput{ImageId: aws.String(src), InstanceType: "t4g.small", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	noErr(t, err)
@@ -248,8 +248,8 @@ func TestCreateImageCopiesTheInstanceArchitectureAndRecordsTheSource(t *testing.
 	}
 }
 
-func TestFailImageEmitsTheFailedStateWithItsMessage(t *testing.T) {
-	e := newEC2Env(t)
+func testFailImageEmitsTheFailedStateWithItsMessage(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	out, err := e.ec2.RegisterImage(e.ctx, &ec2.RegisterImageInput{Name: aws.String("broken"), Architecture: "x86_64"})
 	noErr(t, err)
 	id := aws.ToString(out.ImageId)
@@ -266,8 +266,8 @@ func TestFailImageEmitsTheFailedStateWithItsMessage(t *testing.T) {
 	}
 }
 
-func TestImagesOfAnotherAccountEmitNoEventsOnTheCallersBus(t *testing.T) {
-	e := newEC2Env(t)
+func testImagesOfAnotherAccountEmitNoEventsOnTheCallersBus(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	_, err := e.w.AddImage(ec2Region, ImageSpec{Name: "vendor", OwnerID: "210987654321"})
 	noErr(t, err)
 	e.advance(DefaultEC2Config().ImageAvailableDelay)
@@ -296,8 +296,8 @@ func sameIDs(a, b []string) bool {
 	return true
 }
 
-func TestTheImageDelayIsConfigurable(t *testing.T) {
-	e := newEC2Env(t)
+func testTheImageDelayIsConfigurable(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	e.w.SetEC2Config(EC2Config{ImageAvailableDelay: 10 * time.Minute})
 	if got := e.w.EC2Config(); got.ImageAvailableDelay != 10*time.Minute || got.PendingTime != DefaultEC2Config().PendingTime {
 		t.Fatalf("config %+v: want the new delay and default timings elsewhere", got)

@@ -8,8 +8,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-func TestANewVersionInheritsItsSourceVersionAndOverridesWhatItNames(t *testing.T) {
-	e := newEC2Env(t)
+func testANewVersionInheritsItsSourceVersionAndOverridesWhatItNames(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	a := e.image("app-a", "x86_64", nil)
 	b := e.image("app-b", "x86_64", nil)
 	lt, err := e.ec2.CreateLaunchTemplate(e.ctx, &ec2.CreateLaunchTemplateInput{
@@ -51,8 +51,8 @@ func TestANewVersionInheritsItsSourceVersionAndOverridesWhatItNames(t *testing.T
 	}
 }
 
-func TestAClientTokenMakesCreateLaunchTemplateVersionIdempotent(t *testing.T) {
-	e := newEC2Env(t)
+func testAClientTokenMakesCreateLaunchTemplateVersionIdempotent(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	a := e.image("app-a", "x86_64", nil)
 	b := e.image("app-b", "x86_64", nil)
 	id := e.template("web", a)
@@ -78,8 +78,8 @@ func TestAClientTokenMakesCreateLaunchTemplateVersionIdempotent(t *testing.T) {
 	}
 }
 
-func TestDescribeLaunchTemplateVersionsResolvesVersionSelectors(t *testing.T) {
-	e := newEC2Env(t)
+func testDescribeLaunchTemplateVersionsResolvesVersionSelectors(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	id := e.template("web", img)
 	for _, typ := range []ec2types.InstanceType{"t3.small", "t3.medium", "m5.large"} {
@@ -138,8 +138,8 @@ func TestDescribeLaunchTemplateVersionsResolvesVersionSelectors(t *testing.T) {
 	})
 }
 
-func TestALaunchTemplateVersionCannotBeDeletedWhileItIsTheDefault(t *testing.T) {
-	e := newEC2Env(t)
+func testALaunchTemplateVersionCannotBeDeletedWhileItIsTheDefault(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	id := e.template("web", img)
 	for i := 0; i < 2; i++ {
@@ -176,7 +176,7 @@ func TestALaunchTemplateVersionCannotBeDeletedWhileItIsTheDefault(t *testing.T) 
 	}
 }
 
-func TestLaunchTemplateRequestsAreCheckedAsEC2ChecksThem(t *testing.T) {
+func testLaunchTemplateRequestsAreCheckedAsEC2ChecksThem(t *testing.T, backend Backend) {
 	tests := []struct {
 		rule string
 		call func(e *ec2Env) error
@@ -222,15 +222,15 @@ func TestLaunchTemplateRequestsAreCheckedAsEC2ChecksThem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			e.template("web", e.image("app", "x86_64", nil))
 			wantAWSCode(t, tt.call(e), tt.code)
 		})
 	}
 }
 
-func TestDeletingALaunchTemplateRemovesItAndItsVersions(t *testing.T) {
-	e := newEC2Env(t)
+func testDeletingALaunchTemplateRemovesItAndItsVersions(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.template("web", e.image("app", "x86_64", nil))
 	_, err := e.ec2.DeleteLaunchTemplate(e.ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateName: aws.String("web")})
 	noErr(t, err)

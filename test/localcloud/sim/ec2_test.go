@@ -9,8 +9,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-func TestTagsAreCreatedDeletedAndDescribedAcrossResourceTypes(t *testing.T) {
-	e := newEC2Env(t)
+func testTagsAreCreatedDeletedAndDescribedAcrossResourceTypes(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	lt := e.template("web", img)
 	inst := e.run(img, 1)[0]
@@ -86,8 +86,8 @@ func TestTagsAreCreatedDeletedAndDescribedAcrossResourceTypes(t *testing.T) {
 	})
 }
 
-func TestDescribeInstanceTypesGivesEachFamilyItsArchitecture(t *testing.T) {
-	e := newEC2Env(t)
+func testDescribeInstanceTypesGivesEachFamilyItsArchitecture(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	tests := []struct {
 		typ  ec2types.InstanceType
 		arch string
@@ -131,8 +131,8 @@ func TestDescribeInstanceTypesGivesEachFamilyItsArchitecture(t *testing.T) {
 	})
 }
 
-func TestARegionHasThreeAvailableZones(t *testing.T) {
-	e := newEC2Env(t)
+func testARegionHasThreeAvailableZones(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	out, err := e.ec2.DescribeAvailabilityZones(e.ctx, &ec2.DescribeAvailabilityZonesInput{})
 	noErr(t, err)
 	var names, ids []string
@@ -150,9 +150,9 @@ func TestARegionHasThreeAvailableZones(t *testing.T) {
 	wantAWSCode(t, err, "InvalidParameterValue")
 }
 
-func TestTheSameSeedGivesTheSameIdsAndEvents(t *testing.T) {
+func testTheSameSeedGivesTheSameIdsAndEvents(t *testing.T, backend Backend) {
 	scenario := func() []string {
-		e := newEC2Env(t)
+		e := newEC2Env(t, backend)
 		img := e.image("app", "x86_64", map[string]string{BehaviorTag: "fail-launch"})
 		ids := e.run(img, 3)
 		e.advance(time.Hour)
@@ -175,8 +175,8 @@ func TestTheSameSeedGivesTheSameIdsAndEvents(t *testing.T) {
 	}
 }
 
-func TestAPICallsAreSafeWhileTheClockRuns(t *testing.T) {
-	e := newEC2Env(t)
+func testAPICallsAreSafeWhileTheClockRuns(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	tg, _ := e.setupALB("web", true, nil)
 	ids := e.run(img, 4)
@@ -200,7 +200,7 @@ func TestAPICallsAreSafeWhileTheClockRuns(t *testing.T) {
 	}
 }
 
-func TestWildcardsMatchAsEC2FiltersDo(t *testing.T) {
+func testWildcardsMatchAsEC2FiltersDo(t *testing.T, backend Backend) {
 	tests := []struct {
 		pattern, s string
 		want       bool

@@ -35,8 +35,8 @@ func (e *ec2Env) wantHealth(when, tgARN, id, state, reason, desc string) {
 	}
 }
 
-func TestANewlyRegisteredTargetBecomesHealthyAfterPassingOneHealthCheck(t *testing.T) {
-	e := newEC2Env(t)
+func testANewlyRegisteredTargetBecomesHealthyAfterPassingOneHealthCheck(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.readyInstance("healthy")
 	tg, _ := e.setupALB("web", true, nil)
 	start := e.clk.Now()
@@ -48,8 +48,8 @@ func TestANewlyRegisteredTargetBecomesHealthyAfterPassingOneHealthCheck(t *testi
 	e.wantHealth("after one passing check", tg, id, "healthy", "", "")
 }
 
-func TestATargetInATargetGroupNoListenerUsesIsUnused(t *testing.T) {
-	e := newEC2Env(t)
+func testATargetInATargetGroupNoListenerUsesIsUnused(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.readyInstance("healthy")
 	tg, lb := e.setupALB("web", false, nil)
 	e.register(tg, id)
@@ -62,8 +62,8 @@ func TestATargetInATargetGroupNoListenerUsesIsUnused(t *testing.T) {
 	e.wantHealth("one interval after the listener", tg, id, "healthy", "", "")
 }
 
-func TestABootingTargetTurnsUnhealthyThenNeedsHealthyThresholdPassesToBeHealthy(t *testing.T) {
-	e := newEC2Env(t)
+func testABootingTargetTurnsUnhealthyThenNeedsHealthyThresholdPassesToBeHealthy(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	tg, _ := e.setupALB("web", true, nil)
 	start := e.clk.Now()
@@ -86,7 +86,7 @@ func TestABootingTargetTurnsUnhealthyThenNeedsHealthyThresholdPassesToBeHealthy(
 	}
 }
 
-func TestFailingHealthChecksReportWhyTheyFailed(t *testing.T) {
+func testFailingHealthChecksReportWhyTheyFailed(t *testing.T, backend Backend) {
 	tests := []struct {
 		rule     string
 		behavior string
@@ -106,7 +106,7 @@ func TestFailingHealthChecksReportWhyTheyFailed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			id := e.readyInstance(tt.behavior)
 			tg, _ := e.setupALB("web", true, func(in *elb.CreateTargetGroupInput) {
 				if tt.matcher != "" {
@@ -125,8 +125,8 @@ func TestFailingHealthChecksReportWhyTheyFailed(t *testing.T) {
 	}
 }
 
-func TestAHealthFlapFaultFailsChecksUntilItStopsFiring(t *testing.T) {
-	e := newEC2Env(t)
+func testAHealthFlapFaultFailsChecksUntilItStopsFiring(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.readyInstance("healthy")
 	tg, _ := e.setupALB("web", true, nil)
 	e.register(tg, id)
@@ -145,7 +145,7 @@ func TestAHealthFlapFaultFailsChecksUntilItStopsFiring(t *testing.T) {
 	e.wantHealth("after five passes", tg, id, "healthy", "", "")
 }
 
-func TestADeregisteredTargetDrainsForTheDeregistrationDelay(t *testing.T) {
+func testADeregisteredTargetDrainsForTheDeregistrationDelay(t *testing.T, backend Backend) {
 	tests := []struct {
 		rule  string
 		delay string // "" keeps the default
@@ -156,7 +156,7 @@ func TestADeregisteredTargetDrainsForTheDeregistrationDelay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			id := e.readyInstance("healthy")
 			tg, _ := e.setupALB("web", true, nil)
 			if tt.delay != "" {
@@ -185,8 +185,8 @@ func TestADeregisteredTargetDrainsForTheDeregistrationDelay(t *testing.T) {
 	}
 }
 
-func TestATerminatedInstancesTargetIsUnusedWithInvalidState(t *testing.T) {
-	e := newEC2Env(t)
+func testATerminatedInstancesTargetIsUnusedWithInvalidState(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.readyInstance("healthy")
 	tg, _ := e.setupALB("web", true, nil)
 	e.register(tg, id)
@@ -199,15 +199,15 @@ func TestATerminatedInstancesTargetIsUnusedWithInvalidState(t *testing.T) {
 	wantAWSCode(t, err, "InvalidTarget")
 }
 
-func TestDescribeTargetHealthReportsAnUnregisteredTargetAsNotRegistered(t *testing.T) {
-	e := newEC2Env(t)
+func testDescribeTargetHealthReportsAnUnregisteredTargetAsNotRegistered(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.readyInstance("healthy")
 	tg, _ := e.setupALB("web", true, nil)
 	e.wantHealth("never registered", tg, id, "unused", "Target.NotRegistered", "Target is not registered to the target group")
 }
 
-func TestCreateTargetGroupAppliesTheDocumentedDefaultsAndRanges(t *testing.T) {
-	e := newEC2Env(t)
+func testCreateTargetGroupAppliesTheDocumentedDefaultsAndRanges(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	out, err := e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{
 		Name: aws.String("web"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String("vpc-0123456789abcdef0"),
 	})
@@ -262,8 +262,8 @@ func TestCreateTargetGroupAppliesTheDocumentedDefaultsAndRanges(t *testing.T) {
 	}
 }
 
-func TestModifyTargetGroupChangesTheHealthCheckInterval(t *testing.T) {
-	e := newEC2Env(t)
+func testModifyTargetGroupChangesTheHealthCheckInterval(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.readyInstance("unhealthy")
 	tg, _ := e.setupALB("web", true, nil)
 	_, err := e.elb.ModifyTargetGroup(e.ctx, &elb.ModifyTargetGroupInput{
@@ -282,8 +282,8 @@ func TestModifyTargetGroupChangesTheHealthCheckInterval(t *testing.T) {
 	wantAWSCode(t, err, "ValidationError")
 }
 
-func TestATargetGroupInUseCannotBeDeleted(t *testing.T) {
-	e := newEC2Env(t)
+func testATargetGroupInUseCannotBeDeleted(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	tg, lb := e.setupALB("web", false, nil)
 	listener := e.listen(lb, tg, 80)
 	_, err := e.elb.DeleteTargetGroup(e.ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(tg)})
@@ -296,8 +296,8 @@ func TestATargetGroupInUseCannotBeDeleted(t *testing.T) {
 	wantAWSCode(t, err, "TargetGroupNotFound")
 }
 
-func TestLoadBalancersListenersAndTargetGroupsAreDescribedAndLinked(t *testing.T) {
-	e := newEC2Env(t)
+func testLoadBalancersListenersAndTargetGroupsAreDescribedAndLinked(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	tg, lb := e.setupALB("web", true, nil)
 	other, _ := e.setupALB("api", false, nil)
 	lbs, err := e.elb.DescribeLoadBalancers(e.ctx, &elb.DescribeLoadBalancersInput{Names: []string{"web-lb"}})
@@ -358,8 +358,8 @@ func TestLoadBalancersListenersAndTargetGroupsAreDescribedAndLinked(t *testing.T
 	}
 }
 
-func TestTargetGroupAttributesHaveDefaultsAndAreChecked(t *testing.T) {
-	e := newEC2Env(t)
+func testTargetGroupAttributesHaveDefaultsAndAreChecked(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	tg, _ := e.setupALB("web", false, nil)
 	out, err := e.elb.DescribeTargetGroupAttributes(e.ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(tg)})
 	noErr(t, err)
@@ -386,8 +386,8 @@ func TestTargetGroupAttributesHaveDefaultsAndAreChecked(t *testing.T) {
 	}
 }
 
-func TestELBTagsAreAddedDescribedAndRemoved(t *testing.T) {
-	e := newEC2Env(t)
+func testELBTagsAreAddedDescribedAndRemoved(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	tg, lb := e.setupALB("web", false, nil)
 	_, err := e.elb.AddTags(e.ctx, &elb.AddTagsInput{ResourceArns: []string{tg, lb}, Tags: []elbtypes.Tag{{Key: aws.String("team"), Value: aws.String("web")}}})
 	noErr(t, err)
@@ -402,8 +402,8 @@ func TestELBTagsAreAddedDescribedAndRemoved(t *testing.T) {
 	wantAWSCode(t, err, "TargetGroupNotFound")
 }
 
-func TestHealthCountsAndTrafficFollowTargetHealth(t *testing.T) {
-	e := newEC2Env(t)
+func testHealthCountsAndTrafficFollowTargetHealth(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	good1, good2 := e.readyInstance("healthy"), e.readyInstance("healthy")
 	bad := e.readyInstance("unhealthy")
 	tg, lb := e.setupALB("web", false, nil)
@@ -435,8 +435,8 @@ func TestHealthCountsAndTrafficFollowTargetHealth(t *testing.T) {
 	}
 }
 
-func TestDeletingALoadBalancerLeavesItsTargetGroupsUnused(t *testing.T) {
-	e := newEC2Env(t)
+func testDeletingALoadBalancerLeavesItsTargetGroupsUnused(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.readyInstance("healthy")
 	tg, lb := e.setupALB("web", true, nil)
 	e.register(tg, id)
@@ -455,7 +455,7 @@ func TestDeletingALoadBalancerLeavesItsTargetGroupsUnused(t *testing.T) {
 func BenchmarkHealthCheckingAnHourOf100Targets(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		e := newEC2Env(b)
+		e := newEC2Env(b, InProcess)
 		img := e.image("app", "x86_64", nil)
 		tg, _ := e.setupALB("web", true, nil)
 		ids := e.run(img, 100)

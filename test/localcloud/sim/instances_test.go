@@ -13,8 +13,8 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
 )
 
-func TestAnInstanceGoesThroughPendingRunningShuttingDownAndTerminatedOnTheClock(t *testing.T) {
-	e := newEC2Env(t)
+func testAnInstanceGoesThroughPendingRunningShuttingDownAndTerminatedOnTheClock(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	cfg := DefaultEC2Config()
 	start := e.clk.Now()
@@ -66,7 +66,7 @@ func TestAnInstanceGoesThroughPendingRunningShuttingDownAndTerminatedOnTheClock(
 	}
 }
 
-func TestBehaviourTagsChangeHowInstancesBoot(t *testing.T) {
+func testBehaviourTagsChangeHowInstancesBoot(t *testing.T, backend Backend) {
 	cfg := DefaultEC2Config()
 	tests := []struct {
 		rule     string
@@ -83,7 +83,7 @@ func TestBehaviourTagsChangeHowInstancesBoot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			img := e.image("app", "x86_64", map[string]string{BehaviorTag: tt.behavior})
 			start := e.clk.Now()
 			id := e.run(img, 1)[0]
@@ -98,7 +98,7 @@ func TestBehaviourTagsChangeHowInstancesBoot(t *testing.T) {
 		})
 	}
 	t.Run("an unknown behaviour is reported once per image", func(t *testing.T) {
-		e := newEC2Env(t)
+		e := newEC2Env(t, backend)
 		img := e.image("app", "x86_64", map[string]string{BehaviorTag: "sluggish"})
 		e.run(img, 2)
 		if w := e.w.BehaviorWarnings(); len(w) != 1 || !strings.Contains(w[0], img) {
@@ -107,7 +107,7 @@ func TestBehaviourTagsChangeHowInstancesBoot(t *testing.T) {
 	})
 }
 
-func TestRunInstancesDryRunAnswersDryRunOperationOnlyWhenTheRequestWouldSucceed(t *testing.T) {
+func testRunInstancesDryRunAnswersDryRunOperationOnlyWhenTheRequestWouldSucceed(t *testing.T, backend Backend) {
 	tests := []struct {
 		rule string
 		in   func(e *ec2Env, imgs map[string]string) *ec2.RunInstancesInput
@@ -143,7 +143,7 @@ func TestRunInstancesDryRunAnswersDryRunOperationOnlyWhenTheRequestWouldSucceed(
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			imgs := map[string]string{
 				"x86":  e.image("app-x86", "x86_64", nil),
 				"arm":  e.image("app-arm", "arm64", nil),
@@ -171,8 +171,8 @@ func TestRunInstancesDryRunAnswersDryRunOperationOnlyWhenTheRequestWouldSucceed(
 	}
 }
 
-func TestArchitectureMismatchNamesBothArchitecturesAsEC2Does(t *testing.T) {
-	e := newEC2Env(t)
+func testArchitectureMismatchNamesBothArchitecturesAsEC2Does(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	_, err := e.ec2.RunInstances(e.ctx, &ec2.RunInstancesInput{ImageId: aws.String(img), InstanceType: "m7g.large", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	wantAWSCode(t, err, "InvalidParameterValue")
@@ -181,8 +181,8 @@ func TestArchitectureMismatchNamesBothArchitecturesAsEC2Does(t *testing.T) {
 	}
 }
 
-func TestRunInstancesFromALaunchTemplatePinsTheNumberedVersionAndAppliesTags(t *testing.T) {
-	e := newEC2Env(t)
+func testRunInstancesFromALaunchTemplatePinsTheNumberedVersionAndAppliesTags(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	a := e.image("app-a", "x86_64", nil)
 	b := e.image("app-b", "x86_64", nil)
 	id := e.template("web", a)
@@ -218,8 +218,8 @@ func TestRunInstancesFromALaunchTemplatePinsTheNumberedVersionAndAppliesTags(t *
 	}
 }
 
-func TestLaunchInstanceForAGroupPinsTheVersionAndCopiesTheSpecTags(t *testing.T) {
-	e := newEC2Env(t)
+func testLaunchInstanceForAGroupPinsTheVersionAndCopiesTheSpecTags(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	id := e.template("web", img)
 	e.w.Lock()
@@ -245,7 +245,7 @@ func TestLaunchInstanceForAGroupPinsTheVersionAndCopiesTheSpecTags(t *testing.T)
 	}
 }
 
-func TestLaunchFaultsAnswerEC2ErrorsAndLaunchNothingBelowMinCount(t *testing.T) {
+func testLaunchFaultsAnswerEC2ErrorsAndLaunchNothingBelowMinCount(t *testing.T, backend Backend) {
 	tests := []struct {
 		rule   string
 		fault  faults.Rule
@@ -258,7 +258,7 @@ func TestLaunchFaultsAnswerEC2ErrorsAndLaunchNothingBelowMinCount(t *testing.T) 
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
-			e := newEC2Env(t)
+			e := newEC2Env(t, backend)
 			img := e.image("app", "x86_64", nil)
 			_, err := e.w.Faults.Add(tt.fault)
 			noErr(t, err)
@@ -281,7 +281,7 @@ func TestLaunchFaultsAnswerEC2ErrorsAndLaunchNothingBelowMinCount(t *testing.T) 
 		})
 	}
 	t.Run("a launch above MinCount keeps the instances it could start", func(t *testing.T) {
-		e := newEC2Env(t)
+		e := newEC2Env(t, backend)
 		img := e.image("app", "x86_64", nil)
 		_, err := e.w.Faults.Add(faults.Rule{Kind: faults.InsufficientCapacity, Nth: 3})
 		noErr(t, err)
@@ -293,8 +293,8 @@ func TestLaunchFaultsAnswerEC2ErrorsAndLaunchNothingBelowMinCount(t *testing.T) 
 	})
 }
 
-func TestDescribeInstancesFiltersGroupsAndPages(t *testing.T) {
-	e := newEC2Env(t)
+func testDescribeInstancesFiltersGroupsAndPages(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	x86 := e.image("app", "x86_64", nil)
 	first := e.run(x86, 3)
 	second := e.run(x86, 4)
@@ -383,8 +383,8 @@ func TestDescribeInstancesFiltersGroupsAndPages(t *testing.T) {
 	}
 }
 
-func TestTerminateInstancesTerminatesNothingWhenAnIdIsUnknown(t *testing.T) {
-	e := newEC2Env(t)
+func testTerminateInstancesTerminatesNothingWhenAnIdIsUnknown(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	id := e.run(e.image("app", "x86_64", nil), 1)[0]
 	_, err := e.ec2.TerminateInstances(e.ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id, "i-0123456789abcdef0"}})
 	wantAWSCode(t, err, "InvalidInstanceID.NotFound")
@@ -393,8 +393,8 @@ func TestTerminateInstancesTerminatesNothingWhenAnIdIsUnknown(t *testing.T) {
 	}
 }
 
-func TestRunInstancesWithTheSameClientTokenReturnsTheSameReservation(t *testing.T) {
-	e := newEC2Env(t)
+func testRunInstancesWithTheSameClientTokenReturnsTheSameReservation(t *testing.T, backend Backend) {
+	e := newEC2Env(t, backend)
 	img := e.image("app", "x86_64", nil)
 	in := &ec2.RunInstancesInput{ImageId: aws.String(img), InstanceType: "t3.micro", MinCount: aws.Int32(2), MaxCount: aws.Int32(2), ClientToken: aws.String("launch-1")}
 	a, err := e.ec2.RunInstances(e.ctx, in)

@@ -20,7 +20,7 @@ func BenchmarkRefresh1000Instances3Checkpoints(b *testing.B) {
 	var simulated time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		f := newFixture(b)
+		f := newFixture(b, InProcess)
 		lt := f.template("bench-lt", f.image("bench-v1", ""))
 		f.version(lt, f.image("bench-v2", ""))
 		f.group(groupSpec{name: "big", ltID: lt, desired: 1000, max: 2000, zones: []string{"us-east-1a", "us-east-1b", "us-east-1c"}})

@@ -26,7 +26,7 @@ const parkDef = `{"StartAt":"Park","States":{
 func parked(t *testing.T) (*harness, string, string) {
 	t.Helper()
 	fake := newFakeLambda().on("Waiter", reply{output: "accepted"})
-	h := newHarness(t, Integrations{Lambda: fake})
+	h := newHarness(t, InProcess, Integrations{Lambda: fake})
 	exec := h.start(h.create("park", parkDef), `{"group":"web"}`)
 	h.clock.Settle()
 	if got := h.describe(exec).Status; got != types.ExecutionStatusRunning {
@@ -133,7 +133,7 @@ func TestTaskTokenCallbacks(t *testing.T) {
 	})
 	t.Run("a worker that answers before its invocation returns is heard", func(t *testing.T) {
 		fake := newFakeLambda().on("Waiter", reply{output: "accepted"})
-		h := newHarness(t, Integrations{Lambda: fake})
+		h := newHarness(t, InProcess, Integrations{Lambda: fake})
 		fake.onCall = func(_ string, payload []byte) {
 			var p struct{ Token string }
 			_ = json.Unmarshal(payload, &p)

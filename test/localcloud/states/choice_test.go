@@ -98,7 +98,7 @@ func TestChoiceOperators(t *testing.T) {
 
 // TestChoiceSpecExample runs the States language specification's Choice
 // example: the first matching rule wins, Default catches the rest.
-func TestChoiceSpecExample(t *testing.T) {
+func testChoiceSpecExample(t *testing.T, backend Backend) {
 	def := `{"StartAt":"ChoiceStateX","States":{
 		"ChoiceStateX":{"Type":"Choice","Choices":[
 			{"Not":{"Variable":"$.type","StringEquals":"Private"},"Next":"Public"},
@@ -120,7 +120,7 @@ func TestChoiceSpecExample(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run("the input "+tc.input+" goes to "+tc.path[1], func(t *testing.T) {
-			h := newHarness(t, Integrations{})
+			h := newHarness(t, backend, Integrations{})
 			exec, _ := h.runDef(def, tc.input)
 			if got := h.entered(exec); !equalStrings(got, tc.path) {
 				t.Fatalf("entered %v, want %v", got, tc.path)

@@ -13,7 +13,7 @@ import (
 // TestDefinitionValidation checks that CreateStateMachine refuses invalid
 // definitions with InvalidDefinition and a message naming the problem and
 // where it is, in Step Functions' "CODE: message at /path" form.
-func TestDefinitionValidation(t *testing.T) {
+func testDefinitionValidation(t *testing.T, backend Backend) {
 	pass := `{"Type":"Pass","End":true}`
 	task := func(extra string) string {
 		return `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fnArn("F") + `"` + extra + `,"End":true},"N":` + pass + `}}`
@@ -58,7 +58,7 @@ func TestDefinitionValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, Integrations{})
+			h := newHarness(t, backend, Integrations{})
 			_, err := h.api.CreateStateMachine(h.ctx, &sfn.CreateStateMachineInput{Name: aws.String("bad"), Definition: aws.String(tc.definition), RoleArn: aws.String(testRole)})
 			var apiErr smithy.APIError
 			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidDefinition" {

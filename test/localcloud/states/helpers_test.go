@@ -14,13 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 )
 
-// stepFunctions is the part of the Step Functions API the tests use, with
-// the aws-sdk-go-v2 signatures: the same tests can run against a real sfn
-// client pointed at the local cloud.
-type stepFunctions interface {
+// StepFunctionsAPI is the part of the Step Functions API the tests use,
+// with the aws-sdk-go-v2 signatures: the rule tests run against a real sfn
+// client pointed at the local cloud too.
+type StepFunctionsAPI interface {
 	CreateStateMachine(ctx context.Context, in *sfn.CreateStateMachineInput, optFns ...func(*sfn.Options)) (*sfn.CreateStateMachineOutput, error)
 	UpdateStateMachine(ctx context.Context, in *sfn.UpdateStateMachineInput, optFns ...func(*sfn.Options)) (*sfn.UpdateStateMachineOutput, error)
 	DescribeStateMachine(ctx context.Context, in *sfn.DescribeStateMachineInput, optFns ...func(*sfn.Options)) (*sfn.DescribeStateMachineOutput, error)
@@ -36,7 +37,10 @@ type stepFunctions interface {
 	SendTaskHeartbeat(ctx context.Context, in *sfn.SendTaskHeartbeatInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskHeartbeatOutput, error)
 }
 
-var _ stepFunctions = (*Service)(nil)
+var (
+	_ StepFunctionsAPI = (*Service)(nil)
+	_ StepFunctionsAPI = (*sfn.Client)(nil)
+)
 
 const testRole = "arn:aws:iam::123456789012:role/phoenix-states"
 
@@ -110,15 +114,20 @@ type harness struct {
 	t     *testing.T
 	clock *clock.Sim
 	svc   *Service
-	api   stepFunctions
+	api   StepFunctionsAPI
 	ctx   context.Context
+	// client gives a client for another region of the same cloud; pass
+	// it a context for that region too.
+	client func(region string) StepFunctionsAPI
+	// created counts the machines made through create, to name the next.
+	created int
 }
 
-func newHarness(t *testing.T, integ Integrations) *harness {
+// newHarness starts a TestCloud from backend whose tasks reach integ.
+func newHarness(t *testing.T, backend Backend, integ Integrations) *harness {
 	t.Helper()
-	clk := clock.NewStepped(time.Time{})
-	svc := New(Options{Clock: clk, Seed: 7, Integrations: integ})
-	return &harness{t: t, clock: clk, svc: svc, api: svc, ctx: context.Background()}
+	tc := backend(t, integ)
+	return &harness{t: t, clock: tc.Clock, svc: tc.Model, api: tc.Client(api.DefaultRegion), ctx: context.Background(), client: tc.Client}
 }
 
 func fnArn(name string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + name }
@@ -131,6 +140,7 @@ func (h *harness) create(name, definition string) string {
 	if err != nil {
 		h.t.Fatalf("create state machine %s: %v", name, err)
 	}
+	h.created++
 	return aws.ToString(out.StateMachineArn)
 }
 
@@ -166,7 +176,7 @@ func (h *harness) runToEnd(exec string) *sfn.DescribeExecutionOutput {
 // runDef creates a machine, runs it with input and returns the description.
 func (h *harness) runDef(definition, input string) (string, *sfn.DescribeExecutionOutput) {
 	h.t.Helper()
-	arn := h.create(fmt.Sprintf("m%d", len(h.svc.machines)+1), definition)
+	arn := h.create(fmt.Sprintf("m%d", h.created+1), definition)
 	exec := h.start(arn, input)
 	return exec, h.runToEnd(exec)
 }

@@ -69,7 +69,7 @@ func TestHistoryEventSequences(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFakeLambda().on("Echo", reply{echo: true}).on("FailOnce", reply{errorType: "Oops"}, reply{output: 1})
-			h := newHarness(t, Integrations{Lambda: fake})
+			h := newHarness(t, InProcess, Integrations{Lambda: fake})
 			exec, _ := h.runDef(tc.def, `{"xs":[1],"go":true}`)
 			if got := h.eventTypes(exec); !equalStrings(got, tc.events) {
 				t.Fatalf("events\n got  %v\n want %v", got, tc.events)
@@ -81,7 +81,7 @@ func TestHistoryEventSequences(t *testing.T) {
 // TestHistoryEventFields checks ids, previous event ids and the details of
 // the events of a lambda:invoke task.
 func TestHistoryEventFields(t *testing.T) {
-	h := newHarness(t, Integrations{Lambda: newFakeLambda().on("Echo", reply{output: map[string]any{"ok": true}})})
+	h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Echo", reply{output: map[string]any{"ok": true}})})
 	exec, _ := h.runDef(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","TimeoutSeconds":30,
 		"Parameters":{"FunctionName":"Echo","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}}`, `{"in":1}`)
 	evs := h.history(exec)
@@ -119,8 +119,8 @@ func TestHistoryEventFields(t *testing.T) {
 
 // TestHistoryMapPreviousEvents checks that events inside Map iterations
 // chain to their iteration, not to whatever happened last elsewhere.
-func TestHistoryMapPreviousEvents(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testHistoryMapPreviousEvents(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	exec, _ := h.runDef(`{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$","End":true}}},"End":true}}}`, `[2,1]`)
 	evs := h.history(exec)
 	byID := map[int64]types.HistoryEvent{}
@@ -139,8 +139,8 @@ func TestHistoryMapPreviousEvents(t *testing.T) {
 
 // TestGetExecutionHistoryPaging checks MaxResults, NextToken, ReverseOrder
 // and IncludeExecutionData.
-func TestGetExecutionHistoryPaging(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testGetExecutionHistoryPaging(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	exec, _ := h.runDef(`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"C"},"C":{"Type":"Pass","End":true}}}`, `{"secret":1}`)
 	all := h.history(exec)
 	if len(all) != 8 {
@@ -219,7 +219,7 @@ func TestHistoryLimit(t *testing.T) {
 func TestDeterminism(t *testing.T) {
 	run := func() []types.HistoryEvent {
 		fake := newFakeLambda().on("Flaky", reply{errorType: "Throttled"}, reply{errorType: "Throttled"}, reply{echo: true}).on("Echo", reply{echo: true})
-		h := newHarness(t, Integrations{Lambda: fake})
+		h := newHarness(t, InProcess, Integrations{Lambda: fake})
 		exec, _ := h.runDef(benchDefinition, `{"groups":["a","b","c","d"],"ami":"ami-1"}`)
 		return h.history(exec)
 	}

@@ -163,7 +163,7 @@ func TestIntegrations(t *testing.T) {
 				DynamoDB: &fakeTable{items: map[string]map[string]ddbtypes.AttributeValue{"taken": {}}},
 				SDK:      &fakeSDK{},
 			}
-			h := newHarness(t, in)
+			h := newHarness(t, InProcess, in)
 			_, out := h.runDef(`{"StartAt":"T","States":{"T":`+tc.state+`}}`, tc.input)
 			switch {
 			case tc.errName != "":
@@ -181,7 +181,7 @@ func TestIntegrations(t *testing.T) {
 		})
 	}
 	t.Run("the lambda:invoke result has the documented shape", func(t *testing.T) {
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("Echo", reply{echo: true})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Echo", reply{echo: true})})
 		_, out := h.runDef(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"Echo","Payload":{"a":1}},"End":true}}}`, `{}`)
 		v := mustParse(t, aws.ToString(out.Output)).(map[string]any)
 		if !jsonEqual(v["Payload"], mustParse(t, `{"a":1}`)) || !jsonEqual(v["StatusCode"], mustParse(t, `200`)) || v["ExecutedVersion"] != "$LATEST" || v["SdkHttpMetadata"] == nil {
@@ -189,14 +189,14 @@ func TestIntegrations(t *testing.T) {
 		}
 	})
 	t.Run("the EC2 error's cause names the service, status and code", func(t *testing.T) {
-		h := newHarness(t, Integrations{SDK: &fakeSDK{}})
+		h := newHarness(t, InProcess, Integrations{SDK: &fakeSDK{}})
 		_, out := h.runDef(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:ec2:describeImages","Parameters":{"ImageIds":["ami-gone"]},"End":true}}}`, `{}`)
 		if c := aws.ToString(out.Cause); !strings.Contains(c, "Service: Ec2, Status Code: 400, Error Code: InvalidAMIID.NotFound") {
 			t.Fatalf("cause %q", c)
 		}
 	})
 	t.Run("a task whose integration is not wired fails the execution with States.Runtime", func(t *testing.T) {
-		h := newHarness(t, Integrations{})
+		h := newHarness(t, InProcess, Integrations{})
 		_, out := h.runDef(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","Parameters":{"Message":"m"},"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Succeed"}}}`, `{}`)
 		if aws.ToString(out.Error) != ErrRuntime || !strings.Contains(aws.ToString(out.Cause), "SNS") {
 			t.Fatalf("error %s: %s", aws.ToString(out.Error), aws.ToString(out.Cause))
@@ -205,14 +205,14 @@ func TestIntegrations(t *testing.T) {
 }
 
 // TestChildExecutions checks the states:startExecution integration.
-func TestChildExecutions(t *testing.T) {
+func testChildExecutions(t *testing.T, backend Backend) {
 	child := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$.fail","BooleanEquals":true,"Next":"F"}],"Default":"S"},"F":{"Type":"Fail","Error":"ChildBroke","Cause":"c"},"S":{"Type":"Pass","Result":{"child":"done"},"End":true}}}`
 	parent := func(pattern, input string) string {
 		return `{"StartAt":"Run","States":{"Run":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution` + pattern + `",
 			"Parameters":{"StateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:child","Name":"kid","Input":` + input + `},"End":true}}}`
 	}
 	setup := func(t *testing.T) *harness {
-		h := newHarness(t, Integrations{})
+		h := newHarness(t, backend, Integrations{})
 		h.create("child", child)
 		return h
 	}
@@ -261,7 +261,7 @@ func TestChildExecutions(t *testing.T) {
 		arn := h.create("parent", parent(".sync", `{"fail":false}`))
 		exec := h.start(arn, `{}`)
 		h.clock.Settle()
-		if _, err := h.svc.StopExecution(h.ctx, stopInput(exec)); err != nil {
+		if _, err := h.api.StopExecution(h.ctx, stopInput(exec)); err != nil {
 			t.Fatal(err)
 		}
 		if got := h.describe("arn:aws:states:us-east-1:123456789012:execution:child:kid").Status; got != types.ExecutionStatusAborted {
@@ -269,7 +269,7 @@ func TestChildExecutions(t *testing.T) {
 		}
 	})
 	t.Run("a child machine that does not exist fails the task with StepFunctions.StateMachineDoesNotExistException", func(t *testing.T) {
-		h := newHarness(t, Integrations{})
+		h := newHarness(t, backend, Integrations{})
 		_, out := h.runDef(parent(".sync", `{}`), `{}`)
 		if aws.ToString(out.Error) != "StepFunctions.StateMachineDoesNotExistException" {
 			t.Fatalf("error %s", aws.ToString(out.Error))

@@ -162,7 +162,7 @@ func TestInputOutputProcessing(t *testing.T) {
 			} else {
 				fake.on("Fn", reply{output: mustParse(t, tc.result)})
 			}
-			h := newHarness(t, Integrations{Lambda: fake})
+			h := newHarness(t, InProcess, Integrations{Lambda: fake})
 			def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + fnArn("Fn") + `",` + tc.fields + `,"End":true}}}`
 			_, out := h.runDef(def, tc.input)
 			if out.Output == nil {
@@ -194,8 +194,8 @@ func TestPayloadTemplateSpecExample(t *testing.T) {
 
 // TestResultPathRefusals checks that a ResultPath that cannot be applied to
 // the input fails the execution with States.Runtime.
-func TestResultPathRefusals(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testResultPathRefusals(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	_, out := h.runDef(`{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"ResultPath":"$.a.b","End":true}}}`, `{"a":"string"}`)
 	if got := *out.Error; got != ErrRuntime {
 		t.Fatalf("error %s, want %s", got, ErrRuntime)

@@ -161,7 +161,7 @@ func TestRetry(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, Integrations{Lambda: newFakeLambda().on("Flaky", tc.replies...)})
+			h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Flaky", tc.replies...)})
 			exec, out := h.runDef(tc.def, `{}`)
 			if out.Status != tc.status {
 				t.Fatalf("status %s (%s: %s), want %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause), tc.status)
@@ -182,7 +182,7 @@ func TestRetry(t *testing.T) {
 func TestRetryJitter(t *testing.T) {
 	def := `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"` + fnArn("Flaky") + `","Retry":[{"ErrorEquals":["Oops"],"IntervalSeconds":10,"MaxAttempts":3,"JitterStrategy":"FULL"}],"End":true}}}`
 	run := func() []time.Duration {
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("Flaky", reply{errorType: "Oops"})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Flaky", reply{errorType: "Oops"})})
 		exec, _ := h.runDef(def, `{}`)
 		return attemptTimes(h, exec)
 	}
@@ -204,7 +204,7 @@ func TestRetryJitter(t *testing.T) {
 // TestCatch checks Catch selection and the error output it passes on.
 func TestCatch(t *testing.T) {
 	t.Run("the caught error output carries the function's errorType and its JSON error as cause", func(t *testing.T) {
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("F", reply{errorType: "RolloutBlocked", message: "group busy"})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("F", reply{errorType: "RolloutBlocked", message: "group busy"})})
 		def := `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"` + fnArn("F") + `","Catch":[{"ErrorEquals":["Other"],"Next":"Wrong"},{"ErrorEquals":["RolloutBlocked"],"ResultPath":"$.err","Next":"Handled"}],"End":true},
 			"Wrong":{"Type":"Fail","Error":"Wrong"},"Handled":{"Type":"Pass","End":true}}}`
 		exec, out := h.runDef(def, `{"asg":"web"}`)
@@ -214,13 +214,13 @@ func TestCatch(t *testing.T) {
 		}
 	})
 	t.Run("a catcher without ResultPath replaces the input with the error output", func(t *testing.T) {
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("F", reply{errorType: "E", message: "m"})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("F", reply{errorType: "E", message: "m"})})
 		def := `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"` + fnArn("F") + `","Catch":[{"ErrorEquals":["States.ALL"],"Next":"H"}],"End":true},"H":{"Type":"Pass","End":true}}}`
 		_, out := h.runDef(def, `{"keep":1}`)
 		assertJSON(t, out.Output, `{"Error":"E","Cause":"{\"errorMessage\":\"m\",\"errorType\":\"E\"}"}`)
 	})
 	t.Run("a function error without errorType is named Lambda.Unknown", func(t *testing.T) {
-		h := newHarness(t, Integrations{Lambda: unhandledLambda{}})
+		h := newHarness(t, InProcess, Integrations{Lambda: unhandledLambda{}})
 		_, out := h.runDef(`{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"`+fnArn("F")+`","End":true}}}`, `{}`)
 		if got := aws.ToString(out.Error); got != "Lambda.Unknown" {
 			t.Fatalf("error %q, want Lambda.Unknown", got)
@@ -231,7 +231,7 @@ func TestCatch(t *testing.T) {
 		for i := 0; i < 30000; i++ {
 			big = append(big, "0123456789")
 		}
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("F", reply{output: big})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("F", reply{output: big})})
 		def := `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"` + fnArn("F") + `","Catch":[{"ErrorEquals":["States.ALL"],"Next":"H"}],"End":true},"H":{"Type":"Pass","End":true}}}`
 		_, out := h.runDef(def, `{}`)
 		if got := aws.ToString(out.Error); got != ErrDataLimitExceeded {
@@ -243,7 +243,7 @@ func TestCatch(t *testing.T) {
 		for i := 0; i < 30000; i++ {
 			big = append(big, "0123456789")
 		}
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("F", reply{output: big})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("F", reply{output: big})})
 		def := `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"` + fnArn("F") + `","Catch":[{"ErrorEquals":["States.DataLimitExceeded"],"Next":"H"}],"End":true},"H":{"Type":"Pass","Result":"small","End":true}}}`
 		_, out := h.runDef(def, `{}`)
 		if out.Status != types.ExecutionStatusSucceeded {

@@ -18,8 +18,8 @@ import (
 const waitDef = `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`
 
 // TestCreateStateMachine checks naming rules, ARNs and idempotency.
-func TestCreateStateMachine(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testCreateStateMachine(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	arn := h.create("rollout", waitDef)
 	if arn != "arn:aws:states:us-east-1:123456789012:stateMachine:rollout" {
 		t.Fatalf("ARN %s", arn)
@@ -38,7 +38,7 @@ func TestCreateStateMachine(t *testing.T) {
 	})
 	t.Run("the region of the request goes into the ARN", func(t *testing.T) {
 		ctx := api.WithRequest(context.Background(), api.Request{Region: "eu-west-1"})
-		out, err := h.api.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("rollout"), Definition: aws.String(waitDef), RoleArn: aws.String(testRole)})
+		out, err := h.client("eu-west-1").CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("rollout"), Definition: aws.String(waitDef), RoleArn: aws.String(testRole)})
 		if err != nil || !strings.HasPrefix(aws.ToString(out.StateMachineArn), "arn:aws:states:eu-west-1:") {
 			t.Fatalf("got %v %v", out, err)
 		}
@@ -72,8 +72,8 @@ func TestCreateStateMachine(t *testing.T) {
 }
 
 // TestStateMachineLifecycle checks describe, update, list and delete.
-func TestStateMachineLifecycle(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testStateMachineLifecycle(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	arn := h.create("b-machine", waitDef)
 	h.create("a-machine", waitDef)
 	desc, err := h.api.DescribeStateMachine(h.ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
@@ -153,8 +153,8 @@ func TestStateMachineLifecycle(t *testing.T) {
 
 // TestStartExecution checks execution names, ARNs and the documented name
 // idempotency of STANDARD workflows.
-func TestStartExecution(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testStartExecution(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	arn := h.create("rollout", waitDef)
 	first, err := h.api.StartExecution(h.ctx, newStart(arn, "r-1", `{"a":1}`))
 	if err != nil {
@@ -239,8 +239,8 @@ func runWithSeed(t *testing.T, seed uint64) string {
 
 // TestListAndStopExecutions checks StatusFilter, paging (newest first) and
 // StopExecution.
-func TestListAndStopExecutions(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testListAndStopExecutions(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	arn := h.create("m", waitDef)
 	var execs []string
 	for i := 0; i < 3; i++ {

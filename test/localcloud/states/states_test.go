@@ -144,7 +144,7 @@ func TestStateTypes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, Integrations{Lambda: newFakeLambda().on("Echo", reply{echo: true})})
+			h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Echo", reply{echo: true})})
 			_, out := h.runDef(tc.definition, tc.input)
 			if out.Status != tc.status {
 				t.Fatalf("status %s (error %s: %s), want %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause), tc.status)
@@ -164,7 +164,7 @@ func TestStateTypes(t *testing.T) {
 
 // TestWaitStates checks that each form of Wait pauses for the documented
 // time on the simulated clock and no longer.
-func TestWaitStates(t *testing.T) {
+func testWaitStates(t *testing.T, backend Backend) {
 	start := time.Date(2026, time.January, 5, 9, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name  string
@@ -180,7 +180,7 @@ func TestWaitStates(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, Integrations{})
+			h := newHarness(t, backend, Integrations{})
 			arn := h.create("w", `{"StartAt":"W","States":{"W":`+tc.state+`}}`)
 			exec := h.start(arn, tc.input)
 			out := h.runToEnd(exec)
@@ -193,7 +193,7 @@ func TestWaitStates(t *testing.T) {
 		})
 	}
 	t.Run("SecondsPath pointing at a negative number fails the execution with States.Runtime", func(t *testing.T) {
-		h := newHarness(t, Integrations{})
+		h := newHarness(t, backend, Integrations{})
 		_, out := h.runDef(`{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`, `{"s":-1}`)
 		if aws.ToString(out.Error) != ErrRuntime {
 			t.Fatalf("error %q, want %s", aws.ToString(out.Error), ErrRuntime)
@@ -202,8 +202,8 @@ func TestWaitStates(t *testing.T) {
 }
 
 // TestContextObject checks the fields of the context object a state sees.
-func TestContextObject(t *testing.T) {
-	h := newHarness(t, Integrations{})
+func testContextObject(t *testing.T, backend Backend) {
+	h := newHarness(t, backend, Integrations{})
 	def := `{"StartAt":"Ctx","States":{"Ctx":{"Type":"Pass","Parameters":{
 		"id.$":"$$.Execution.Id","name.$":"$$.Execution.Name","input.$":"$$.Execution.Input","start.$":"$$.Execution.StartTime",
 		"role.$":"$$.Execution.RoleArn","sm.$":"$$.StateMachine.Id","smName.$":"$$.StateMachine.Name",
@@ -224,7 +224,7 @@ func TestContextObject(t *testing.T) {
 // TimeoutSecondsPath on Task states.
 func TestTaskTimeouts(t *testing.T) {
 	t.Run("a callback task that gets no answer within TimeoutSecondsPath fails with States.Timeout", func(t *testing.T) {
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("Park", reply{output: "sent"})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Park", reply{output: "sent"})})
 		def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSecondsPath":"$.limit",
 			"Parameters":{"FunctionName":"Park","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`
 		exec, out := h.runDef(def, `{"limit":45}`)
@@ -239,7 +239,7 @@ func TestTaskTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("States.TaskFailed in a Catch does not catch States.Timeout", func(t *testing.T) {
-		h := newHarness(t, Integrations{Lambda: newFakeLambda().on("Park", reply{output: "sent"})})
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Park", reply{output: "sent"})})
 		def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSeconds":5,
 			"Parameters":{"FunctionName":"Park","Payload":{"token.$":"$$.Task.Token"}},
 			"Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"Caught"}],"End":true},"Caught":{"Type":"Succeed"}}}`

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -28,18 +30,20 @@ func newFakes(rec *recorder) map[string]any {
 		"github.com/aws/aws-sdk-go-v2/service/ssm":                    &fakeSsm{rec},
 		"github.com/aws/aws-sdk-go-v2/service/eventbridge":            &fakeEventbridge{rec},
 		"github.com/aws/aws-sdk-go-v2/service/cloudwatch":             &fakeCloudwatch{rec},
+		"github.com/aws/aws-sdk-go-v2/service/lambda":                 &fakeLambda{rec},
+		"github.com/aws/aws-sdk-go-v2/service/imagebuilder":           &fakeImagebuilder{rec},
 	}
 }
 
 // fakeAutoscaling answers every served autoscaling operation from its recorder.
 type fakeAutoscaling struct{ rec *recorder }
 
-// SetInstanceHealth records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) SetInstanceHealth(ctx context.Context, in *autoscaling.SetInstanceHealthInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetInstanceHealthOutput, error) {
-	out, err := f.rec.call(ctx, "SetInstanceHealth", in)
-	o, _ := out.(*autoscaling.SetInstanceHealthOutput)
+// CancelInstanceRefresh records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
+	out, err := f.rec.call(ctx, "CancelInstanceRefresh", in)
+	o, _ := out.(*autoscaling.CancelInstanceRefreshOutput)
 	if o == nil && err == nil {
-		o = &autoscaling.SetInstanceHealthOutput{}
+		o = &autoscaling.CancelInstanceRefreshOutput{}
 	}
 	return o, err
 }
@@ -54,22 +58,22 @@ func (f *fakeAutoscaling) CreateAutoScalingGroup(ctx context.Context, in *autosc
 	return o, err
 }
 
-// UpdateAutoScalingGroup records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error) {
-	out, err := f.rec.call(ctx, "UpdateAutoScalingGroup", in)
-	o, _ := out.(*autoscaling.UpdateAutoScalingGroupOutput)
+// CreateLaunchConfiguration records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) CreateLaunchConfiguration(ctx context.Context, in *autoscaling.CreateLaunchConfigurationInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateLaunchConfigurationOutput, error) {
+	out, err := f.rec.call(ctx, "CreateLaunchConfiguration", in)
+	o, _ := out.(*autoscaling.CreateLaunchConfigurationOutput)
 	if o == nil && err == nil {
-		o = &autoscaling.UpdateAutoScalingGroupOutput{}
+		o = &autoscaling.CreateLaunchConfigurationOutput{}
 	}
 	return o, err
 }
 
-// DescribeAutoScalingGroups records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeAutoScalingGroups", in)
-	o, _ := out.(*autoscaling.DescribeAutoScalingGroupsOutput)
+// CreateOrUpdateTags records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) CreateOrUpdateTags(ctx context.Context, in *autoscaling.CreateOrUpdateTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateOrUpdateTagsOutput, error) {
+	out, err := f.rec.call(ctx, "CreateOrUpdateTags", in)
+	o, _ := out.(*autoscaling.CreateOrUpdateTagsOutput)
 	if o == nil && err == nil {
-		o = &autoscaling.DescribeAutoScalingGroupsOutput{}
+		o = &autoscaling.CreateOrUpdateTagsOutput{}
 	}
 	return o, err
 }
@@ -84,26 +88,6 @@ func (f *fakeAutoscaling) DeleteAutoScalingGroup(ctx context.Context, in *autosc
 	return o, err
 }
 
-// CreateLaunchConfiguration records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) CreateLaunchConfiguration(ctx context.Context, in *autoscaling.CreateLaunchConfigurationInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateLaunchConfigurationOutput, error) {
-	out, err := f.rec.call(ctx, "CreateLaunchConfiguration", in)
-	o, _ := out.(*autoscaling.CreateLaunchConfigurationOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.CreateLaunchConfigurationOutput{}
-	}
-	return o, err
-}
-
-// DescribeLaunchConfigurations records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) DescribeLaunchConfigurations(ctx context.Context, in *autoscaling.DescribeLaunchConfigurationsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeLaunchConfigurationsOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeLaunchConfigurations", in)
-	o, _ := out.(*autoscaling.DescribeLaunchConfigurationsOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.DescribeLaunchConfigurationsOutput{}
-	}
-	return o, err
-}
-
 // DeleteLaunchConfiguration records its input and answers the recorder's output or error.
 func (f *fakeAutoscaling) DeleteLaunchConfiguration(ctx context.Context, in *autoscaling.DeleteLaunchConfigurationInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteLaunchConfigurationOutput, error) {
 	out, err := f.rec.call(ctx, "DeleteLaunchConfiguration", in)
@@ -114,12 +98,22 @@ func (f *fakeAutoscaling) DeleteLaunchConfiguration(ctx context.Context, in *aut
 	return o, err
 }
 
-// SetDesiredCapacity records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error) {
-	out, err := f.rec.call(ctx, "SetDesiredCapacity", in)
-	o, _ := out.(*autoscaling.SetDesiredCapacityOutput)
+// DeleteTags records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteTagsOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteTags", in)
+	o, _ := out.(*autoscaling.DeleteTagsOutput)
 	if o == nil && err == nil {
-		o = &autoscaling.SetDesiredCapacityOutput{}
+		o = &autoscaling.DeleteTagsOutput{}
+	}
+	return o, err
+}
+
+// DescribeAutoScalingGroups records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeAutoScalingGroups", in)
+	o, _ := out.(*autoscaling.DescribeAutoScalingGroupsOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.DescribeAutoScalingGroupsOutput{}
 	}
 	return o, err
 }
@@ -134,6 +128,26 @@ func (f *fakeAutoscaling) DescribeAutoScalingInstances(ctx context.Context, in *
 	return o, err
 }
 
+// DescribeInstanceRefreshes records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeInstanceRefreshes", in)
+	o, _ := out.(*autoscaling.DescribeInstanceRefreshesOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.DescribeInstanceRefreshesOutput{}
+	}
+	return o, err
+}
+
+// DescribeLaunchConfigurations records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DescribeLaunchConfigurations(ctx context.Context, in *autoscaling.DescribeLaunchConfigurationsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeLaunchConfigurationsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeLaunchConfigurations", in)
+	o, _ := out.(*autoscaling.DescribeLaunchConfigurationsOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.DescribeLaunchConfigurationsOutput{}
+	}
+	return o, err
+}
+
 // DescribeScalingActivities records its input and answers the recorder's output or error.
 func (f *fakeAutoscaling) DescribeScalingActivities(ctx context.Context, in *autoscaling.DescribeScalingActivitiesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeScalingActivitiesOutput, error) {
 	out, err := f.rec.call(ctx, "DescribeScalingActivities", in)
@@ -144,32 +158,12 @@ func (f *fakeAutoscaling) DescribeScalingActivities(ctx context.Context, in *aut
 	return o, err
 }
 
-// SuspendProcesses records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) SuspendProcesses(ctx context.Context, in *autoscaling.SuspendProcessesInput, _ ...func(*autoscaling.Options)) (*autoscaling.SuspendProcessesOutput, error) {
-	out, err := f.rec.call(ctx, "SuspendProcesses", in)
-	o, _ := out.(*autoscaling.SuspendProcessesOutput)
+// DescribeTags records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DescribeTags(ctx context.Context, in *autoscaling.DescribeTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeTagsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeTags", in)
+	o, _ := out.(*autoscaling.DescribeTagsOutput)
 	if o == nil && err == nil {
-		o = &autoscaling.SuspendProcessesOutput{}
-	}
-	return o, err
-}
-
-// ResumeProcesses records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) ResumeProcesses(ctx context.Context, in *autoscaling.ResumeProcessesInput, _ ...func(*autoscaling.Options)) (*autoscaling.ResumeProcessesOutput, error) {
-	out, err := f.rec.call(ctx, "ResumeProcesses", in)
-	o, _ := out.(*autoscaling.ResumeProcessesOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.ResumeProcessesOutput{}
-	}
-	return o, err
-}
-
-// SetInstanceProtection records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) SetInstanceProtection(ctx context.Context, in *autoscaling.SetInstanceProtectionInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetInstanceProtectionOutput, error) {
-	out, err := f.rec.call(ctx, "SetInstanceProtection", in)
-	o, _ := out.(*autoscaling.SetInstanceProtectionOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.SetInstanceProtectionOutput{}
+		o = &autoscaling.DescribeTagsOutput{}
 	}
 	return o, err
 }
@@ -194,72 +188,12 @@ func (f *fakeAutoscaling) ExitStandby(ctx context.Context, in *autoscaling.ExitS
 	return o, err
 }
 
-// TerminateInstanceInAutoScalingGroup records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *autoscaling.TerminateInstanceInAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.TerminateInstanceInAutoScalingGroupOutput, error) {
-	out, err := f.rec.call(ctx, "TerminateInstanceInAutoScalingGroup", in)
-	o, _ := out.(*autoscaling.TerminateInstanceInAutoScalingGroupOutput)
+// ResumeProcesses records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) ResumeProcesses(ctx context.Context, in *autoscaling.ResumeProcessesInput, _ ...func(*autoscaling.Options)) (*autoscaling.ResumeProcessesOutput, error) {
+	out, err := f.rec.call(ctx, "ResumeProcesses", in)
+	o, _ := out.(*autoscaling.ResumeProcessesOutput)
 	if o == nil && err == nil {
-		o = &autoscaling.TerminateInstanceInAutoScalingGroupOutput{}
-	}
-	return o, err
-}
-
-// CreateOrUpdateTags records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) CreateOrUpdateTags(ctx context.Context, in *autoscaling.CreateOrUpdateTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateOrUpdateTagsOutput, error) {
-	out, err := f.rec.call(ctx, "CreateOrUpdateTags", in)
-	o, _ := out.(*autoscaling.CreateOrUpdateTagsOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.CreateOrUpdateTagsOutput{}
-	}
-	return o, err
-}
-
-// DescribeTags records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) DescribeTags(ctx context.Context, in *autoscaling.DescribeTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeTagsOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeTags", in)
-	o, _ := out.(*autoscaling.DescribeTagsOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.DescribeTagsOutput{}
-	}
-	return o, err
-}
-
-// DeleteTags records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteTagsOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteTags", in)
-	o, _ := out.(*autoscaling.DeleteTagsOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.DeleteTagsOutput{}
-	}
-	return o, err
-}
-
-// StartInstanceRefresh records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
-	out, err := f.rec.call(ctx, "StartInstanceRefresh", in)
-	o, _ := out.(*autoscaling.StartInstanceRefreshOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.StartInstanceRefreshOutput{}
-	}
-	return o, err
-}
-
-// DescribeInstanceRefreshes records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeInstanceRefreshes", in)
-	o, _ := out.(*autoscaling.DescribeInstanceRefreshesOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.DescribeInstanceRefreshesOutput{}
-	}
-	return o, err
-}
-
-// CancelInstanceRefresh records its input and answers the recorder's output or error.
-func (f *fakeAutoscaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
-	out, err := f.rec.call(ctx, "CancelInstanceRefresh", in)
-	o, _ := out.(*autoscaling.CancelInstanceRefreshOutput)
-	if o == nil && err == nil {
-		o = &autoscaling.CancelInstanceRefreshOutput{}
+		o = &autoscaling.ResumeProcessesOutput{}
 	}
 	return o, err
 }
@@ -274,18 +208,78 @@ func (f *fakeAutoscaling) RollbackInstanceRefresh(ctx context.Context, in *autos
 	return o, err
 }
 
-// fakeEc2 answers every served ec2 operation from its recorder.
-type fakeEc2 struct{ rec *recorder }
-
-// RegisterImage records its input and answers the recorder's output or error.
-func (f *fakeEc2) RegisterImage(ctx context.Context, in *ec2.RegisterImageInput, _ ...func(*ec2.Options)) (*ec2.RegisterImageOutput, error) {
-	out, err := f.rec.call(ctx, "RegisterImage", in)
-	o, _ := out.(*ec2.RegisterImageOutput)
+// SetDesiredCapacity records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error) {
+	out, err := f.rec.call(ctx, "SetDesiredCapacity", in)
+	o, _ := out.(*autoscaling.SetDesiredCapacityOutput)
 	if o == nil && err == nil {
-		o = &ec2.RegisterImageOutput{}
+		o = &autoscaling.SetDesiredCapacityOutput{}
 	}
 	return o, err
 }
+
+// SetInstanceHealth records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) SetInstanceHealth(ctx context.Context, in *autoscaling.SetInstanceHealthInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetInstanceHealthOutput, error) {
+	out, err := f.rec.call(ctx, "SetInstanceHealth", in)
+	o, _ := out.(*autoscaling.SetInstanceHealthOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.SetInstanceHealthOutput{}
+	}
+	return o, err
+}
+
+// SetInstanceProtection records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) SetInstanceProtection(ctx context.Context, in *autoscaling.SetInstanceProtectionInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetInstanceProtectionOutput, error) {
+	out, err := f.rec.call(ctx, "SetInstanceProtection", in)
+	o, _ := out.(*autoscaling.SetInstanceProtectionOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.SetInstanceProtectionOutput{}
+	}
+	return o, err
+}
+
+// StartInstanceRefresh records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
+	out, err := f.rec.call(ctx, "StartInstanceRefresh", in)
+	o, _ := out.(*autoscaling.StartInstanceRefreshOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.StartInstanceRefreshOutput{}
+	}
+	return o, err
+}
+
+// SuspendProcesses records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) SuspendProcesses(ctx context.Context, in *autoscaling.SuspendProcessesInput, _ ...func(*autoscaling.Options)) (*autoscaling.SuspendProcessesOutput, error) {
+	out, err := f.rec.call(ctx, "SuspendProcesses", in)
+	o, _ := out.(*autoscaling.SuspendProcessesOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.SuspendProcessesOutput{}
+	}
+	return o, err
+}
+
+// TerminateInstanceInAutoScalingGroup records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *autoscaling.TerminateInstanceInAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.TerminateInstanceInAutoScalingGroupOutput, error) {
+	out, err := f.rec.call(ctx, "TerminateInstanceInAutoScalingGroup", in)
+	o, _ := out.(*autoscaling.TerminateInstanceInAutoScalingGroupOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.TerminateInstanceInAutoScalingGroupOutput{}
+	}
+	return o, err
+}
+
+// UpdateAutoScalingGroup records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error) {
+	out, err := f.rec.call(ctx, "UpdateAutoScalingGroup", in)
+	o, _ := out.(*autoscaling.UpdateAutoScalingGroupOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.UpdateAutoScalingGroupOutput{}
+	}
+	return o, err
+}
+
+// fakeEc2 answers every served ec2 operation from its recorder.
+type fakeEc2 struct{ rec *recorder }
 
 // CreateImage records its input and answers the recorder's output or error.
 func (f *fakeEc2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
@@ -293,26 +287,6 @@ func (f *fakeEc2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ .
 	o, _ := out.(*ec2.CreateImageOutput)
 	if o == nil && err == nil {
 		o = &ec2.CreateImageOutput{}
-	}
-	return o, err
-}
-
-// DescribeImages records its input and answers the recorder's output or error.
-func (f *fakeEc2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeImages", in)
-	o, _ := out.(*ec2.DescribeImagesOutput)
-	if o == nil && err == nil {
-		o = &ec2.DescribeImagesOutput{}
-	}
-	return o, err
-}
-
-// DeregisterImage records its input and answers the recorder's output or error.
-func (f *fakeEc2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
-	out, err := f.rec.call(ctx, "DeregisterImage", in)
-	o, _ := out.(*ec2.DeregisterImageOutput)
-	if o == nil && err == nil {
-		o = &ec2.DeregisterImageOutput{}
 	}
 	return o, err
 }
@@ -337,42 +311,12 @@ func (f *fakeEc2) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.Creat
 	return o, err
 }
 
-// DescribeLaunchTemplates records its input and answers the recorder's output or error.
-func (f *fakeEc2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeLaunchTemplates", in)
-	o, _ := out.(*ec2.DescribeLaunchTemplatesOutput)
+// CreateTags records its input and answers the recorder's output or error.
+func (f *fakeEc2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
+	out, err := f.rec.call(ctx, "CreateTags", in)
+	o, _ := out.(*ec2.CreateTagsOutput)
 	if o == nil && err == nil {
-		o = &ec2.DescribeLaunchTemplatesOutput{}
-	}
-	return o, err
-}
-
-// DescribeLaunchTemplateVersions records its input and answers the recorder's output or error.
-func (f *fakeEc2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeLaunchTemplateVersions", in)
-	o, _ := out.(*ec2.DescribeLaunchTemplateVersionsOutput)
-	if o == nil && err == nil {
-		o = &ec2.DescribeLaunchTemplateVersionsOutput{}
-	}
-	return o, err
-}
-
-// ModifyLaunchTemplate records its input and answers the recorder's output or error.
-func (f *fakeEc2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error) {
-	out, err := f.rec.call(ctx, "ModifyLaunchTemplate", in)
-	o, _ := out.(*ec2.ModifyLaunchTemplateOutput)
-	if o == nil && err == nil {
-		o = &ec2.ModifyLaunchTemplateOutput{}
-	}
-	return o, err
-}
-
-// DeleteLaunchTemplateVersions records its input and answers the recorder's output or error.
-func (f *fakeEc2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteLaunchTemplateVersions", in)
-	o, _ := out.(*ec2.DeleteLaunchTemplateVersionsOutput)
-	if o == nil && err == nil {
-		o = &ec2.DeleteLaunchTemplateVersionsOutput{}
+		o = &ec2.CreateTagsOutput{}
 	}
 	return o, err
 }
@@ -387,12 +331,122 @@ func (f *fakeEc2) DeleteLaunchTemplate(ctx context.Context, in *ec2.DeleteLaunch
 	return o, err
 }
 
+// DeleteLaunchTemplateVersions records its input and answers the recorder's output or error.
+func (f *fakeEc2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteLaunchTemplateVersions", in)
+	o, _ := out.(*ec2.DeleteLaunchTemplateVersionsOutput)
+	if o == nil && err == nil {
+		o = &ec2.DeleteLaunchTemplateVersionsOutput{}
+	}
+	return o, err
+}
+
+// DeleteTags records its input and answers the recorder's output or error.
+func (f *fakeEc2) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteTags", in)
+	o, _ := out.(*ec2.DeleteTagsOutput)
+	if o == nil && err == nil {
+		o = &ec2.DeleteTagsOutput{}
+	}
+	return o, err
+}
+
+// DeregisterImage records its input and answers the recorder's output or error.
+func (f *fakeEc2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
+	out, err := f.rec.call(ctx, "DeregisterImage", in)
+	o, _ := out.(*ec2.DeregisterImageOutput)
+	if o == nil && err == nil {
+		o = &ec2.DeregisterImageOutput{}
+	}
+	return o, err
+}
+
+// DescribeAvailabilityZones records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeAvailabilityZones(ctx context.Context, in *ec2.DescribeAvailabilityZonesInput, _ ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeAvailabilityZones", in)
+	o, _ := out.(*ec2.DescribeAvailabilityZonesOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeAvailabilityZonesOutput{}
+	}
+	return o, err
+}
+
+// DescribeImages records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeImages", in)
+	o, _ := out.(*ec2.DescribeImagesOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeImagesOutput{}
+	}
+	return o, err
+}
+
+// DescribeInstanceTypes records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeInstanceTypes", in)
+	o, _ := out.(*ec2.DescribeInstanceTypesOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeInstanceTypesOutput{}
+	}
+	return o, err
+}
+
 // DescribeInstances records its input and answers the recorder's output or error.
 func (f *fakeEc2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	out, err := f.rec.call(ctx, "DescribeInstances", in)
 	o, _ := out.(*ec2.DescribeInstancesOutput)
 	if o == nil && err == nil {
 		o = &ec2.DescribeInstancesOutput{}
+	}
+	return o, err
+}
+
+// DescribeLaunchTemplateVersions records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeLaunchTemplateVersions", in)
+	o, _ := out.(*ec2.DescribeLaunchTemplateVersionsOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeLaunchTemplateVersionsOutput{}
+	}
+	return o, err
+}
+
+// DescribeLaunchTemplates records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeLaunchTemplates", in)
+	o, _ := out.(*ec2.DescribeLaunchTemplatesOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeLaunchTemplatesOutput{}
+	}
+	return o, err
+}
+
+// DescribeTags records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeTags(ctx context.Context, in *ec2.DescribeTagsInput, _ ...func(*ec2.Options)) (*ec2.DescribeTagsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeTags", in)
+	o, _ := out.(*ec2.DescribeTagsOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeTagsOutput{}
+	}
+	return o, err
+}
+
+// ModifyLaunchTemplate records its input and answers the recorder's output or error.
+func (f *fakeEc2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error) {
+	out, err := f.rec.call(ctx, "ModifyLaunchTemplate", in)
+	o, _ := out.(*ec2.ModifyLaunchTemplateOutput)
+	if o == nil && err == nil {
+		o = &ec2.ModifyLaunchTemplateOutput{}
+	}
+	return o, err
+}
+
+// RegisterImage records its input and answers the recorder's output or error.
+func (f *fakeEc2) RegisterImage(ctx context.Context, in *ec2.RegisterImageInput, _ ...func(*ec2.Options)) (*ec2.RegisterImageOutput, error) {
+	out, err := f.rec.call(ctx, "RegisterImage", in)
+	o, _ := out.(*ec2.RegisterImageOutput)
+	if o == nil && err == nil {
+		o = &ec2.RegisterImageOutput{}
 	}
 	return o, err
 }
@@ -417,95 +471,15 @@ func (f *fakeEc2) TerminateInstances(ctx context.Context, in *ec2.TerminateInsta
 	return o, err
 }
 
-// CreateTags records its input and answers the recorder's output or error.
-func (f *fakeEc2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
-	out, err := f.rec.call(ctx, "CreateTags", in)
-	o, _ := out.(*ec2.CreateTagsOutput)
-	if o == nil && err == nil {
-		o = &ec2.CreateTagsOutput{}
-	}
-	return o, err
-}
-
-// DeleteTags records its input and answers the recorder's output or error.
-func (f *fakeEc2) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteTags", in)
-	o, _ := out.(*ec2.DeleteTagsOutput)
-	if o == nil && err == nil {
-		o = &ec2.DeleteTagsOutput{}
-	}
-	return o, err
-}
-
-// DescribeTags records its input and answers the recorder's output or error.
-func (f *fakeEc2) DescribeTags(ctx context.Context, in *ec2.DescribeTagsInput, _ ...func(*ec2.Options)) (*ec2.DescribeTagsOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeTags", in)
-	o, _ := out.(*ec2.DescribeTagsOutput)
-	if o == nil && err == nil {
-		o = &ec2.DescribeTagsOutput{}
-	}
-	return o, err
-}
-
-// DescribeInstanceTypes records its input and answers the recorder's output or error.
-func (f *fakeEc2) DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeInstanceTypes", in)
-	o, _ := out.(*ec2.DescribeInstanceTypesOutput)
-	if o == nil && err == nil {
-		o = &ec2.DescribeInstanceTypesOutput{}
-	}
-	return o, err
-}
-
-// DescribeAvailabilityZones records its input and answers the recorder's output or error.
-func (f *fakeEc2) DescribeAvailabilityZones(ctx context.Context, in *ec2.DescribeAvailabilityZonesInput, _ ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeAvailabilityZones", in)
-	o, _ := out.(*ec2.DescribeAvailabilityZonesOutput)
-	if o == nil && err == nil {
-		o = &ec2.DescribeAvailabilityZonesOutput{}
-	}
-	return o, err
-}
-
 // fakeElasticloadbalancingv2 answers every served elasticloadbalancingv2 operation from its recorder.
 type fakeElasticloadbalancingv2 struct{ rec *recorder }
 
-// DeleteLoadBalancer records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) DeleteLoadBalancer(ctx context.Context, in *elasticloadbalancingv2.DeleteLoadBalancerInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DeleteLoadBalancerOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteLoadBalancer", in)
-	o, _ := out.(*elasticloadbalancingv2.DeleteLoadBalancerOutput)
+// AddTags records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) AddTags(ctx context.Context, in *elasticloadbalancingv2.AddTagsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.AddTagsOutput, error) {
+	out, err := f.rec.call(ctx, "AddTags", in)
+	o, _ := out.(*elasticloadbalancingv2.AddTagsOutput)
 	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.DeleteLoadBalancerOutput{}
-	}
-	return o, err
-}
-
-// DeleteListener records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) DeleteListener(ctx context.Context, in *elasticloadbalancingv2.DeleteListenerInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DeleteListenerOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteListener", in)
-	o, _ := out.(*elasticloadbalancingv2.DeleteListenerOutput)
-	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.DeleteListenerOutput{}
-	}
-	return o, err
-}
-
-// CreateLoadBalancer records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) CreateLoadBalancer(ctx context.Context, in *elasticloadbalancingv2.CreateLoadBalancerInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.CreateLoadBalancerOutput, error) {
-	out, err := f.rec.call(ctx, "CreateLoadBalancer", in)
-	o, _ := out.(*elasticloadbalancingv2.CreateLoadBalancerOutput)
-	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.CreateLoadBalancerOutput{}
-	}
-	return o, err
-}
-
-// DescribeLoadBalancers records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeLoadBalancers", in)
-	o, _ := out.(*elasticloadbalancingv2.DescribeLoadBalancersOutput)
-	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.DescribeLoadBalancersOutput{}
+		o = &elasticloadbalancingv2.AddTagsOutput{}
 	}
 	return o, err
 }
@@ -520,12 +494,12 @@ func (f *fakeElasticloadbalancingv2) CreateListener(ctx context.Context, in *ela
 	return o, err
 }
 
-// DescribeListeners records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) DescribeListeners(ctx context.Context, in *elasticloadbalancingv2.DescribeListenersInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeListenersOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeListeners", in)
-	o, _ := out.(*elasticloadbalancingv2.DescribeListenersOutput)
+// CreateLoadBalancer records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) CreateLoadBalancer(ctx context.Context, in *elasticloadbalancingv2.CreateLoadBalancerInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.CreateLoadBalancerOutput, error) {
+	out, err := f.rec.call(ctx, "CreateLoadBalancer", in)
+	o, _ := out.(*elasticloadbalancingv2.CreateLoadBalancerOutput)
 	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.DescribeListenersOutput{}
+		o = &elasticloadbalancingv2.CreateLoadBalancerOutput{}
 	}
 	return o, err
 }
@@ -540,22 +514,22 @@ func (f *fakeElasticloadbalancingv2) CreateTargetGroup(ctx context.Context, in *
 	return o, err
 }
 
-// DescribeTargetGroups records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) DescribeTargetGroups(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupsOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeTargetGroups", in)
-	o, _ := out.(*elasticloadbalancingv2.DescribeTargetGroupsOutput)
+// DeleteListener records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DeleteListener(ctx context.Context, in *elasticloadbalancingv2.DeleteListenerInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DeleteListenerOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteListener", in)
+	o, _ := out.(*elasticloadbalancingv2.DeleteListenerOutput)
 	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.DescribeTargetGroupsOutput{}
+		o = &elasticloadbalancingv2.DeleteListenerOutput{}
 	}
 	return o, err
 }
 
-// ModifyTargetGroup records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) ModifyTargetGroup(ctx context.Context, in *elasticloadbalancingv2.ModifyTargetGroupInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.ModifyTargetGroupOutput, error) {
-	out, err := f.rec.call(ctx, "ModifyTargetGroup", in)
-	o, _ := out.(*elasticloadbalancingv2.ModifyTargetGroupOutput)
+// DeleteLoadBalancer records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DeleteLoadBalancer(ctx context.Context, in *elasticloadbalancingv2.DeleteLoadBalancerInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DeleteLoadBalancerOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteLoadBalancer", in)
+	o, _ := out.(*elasticloadbalancingv2.DeleteLoadBalancerOutput)
 	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.ModifyTargetGroupOutput{}
+		o = &elasticloadbalancingv2.DeleteLoadBalancerOutput{}
 	}
 	return o, err
 }
@@ -570,16 +544,6 @@ func (f *fakeElasticloadbalancingv2) DeleteTargetGroup(ctx context.Context, in *
 	return o, err
 }
 
-// RegisterTargets records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) RegisterTargets(ctx context.Context, in *elasticloadbalancingv2.RegisterTargetsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.RegisterTargetsOutput, error) {
-	out, err := f.rec.call(ctx, "RegisterTargets", in)
-	o, _ := out.(*elasticloadbalancingv2.RegisterTargetsOutput)
-	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.RegisterTargetsOutput{}
-	}
-	return o, err
-}
-
 // DeregisterTargets records its input and answers the recorder's output or error.
 func (f *fakeElasticloadbalancingv2) DeregisterTargets(ctx context.Context, in *elasticloadbalancingv2.DeregisterTargetsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DeregisterTargetsOutput, error) {
 	out, err := f.rec.call(ctx, "DeregisterTargets", in)
@@ -590,22 +554,22 @@ func (f *fakeElasticloadbalancingv2) DeregisterTargets(ctx context.Context, in *
 	return o, err
 }
 
-// DescribeTargetHealth records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeTargetHealth", in)
-	o, _ := out.(*elasticloadbalancingv2.DescribeTargetHealthOutput)
+// DescribeListeners records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DescribeListeners(ctx context.Context, in *elasticloadbalancingv2.DescribeListenersInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeListenersOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeListeners", in)
+	o, _ := out.(*elasticloadbalancingv2.DescribeListenersOutput)
 	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.DescribeTargetHealthOutput{}
+		o = &elasticloadbalancingv2.DescribeListenersOutput{}
 	}
 	return o, err
 }
 
-// AddTags records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) AddTags(ctx context.Context, in *elasticloadbalancingv2.AddTagsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.AddTagsOutput, error) {
-	out, err := f.rec.call(ctx, "AddTags", in)
-	o, _ := out.(*elasticloadbalancingv2.AddTagsOutput)
+// DescribeLoadBalancers records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeLoadBalancers", in)
+	o, _ := out.(*elasticloadbalancingv2.DescribeLoadBalancersOutput)
 	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.AddTagsOutput{}
+		o = &elasticloadbalancingv2.DescribeLoadBalancersOutput{}
 	}
 	return o, err
 }
@@ -620,16 +584,6 @@ func (f *fakeElasticloadbalancingv2) DescribeTags(ctx context.Context, in *elast
 	return o, err
 }
 
-// RemoveTags records its input and answers the recorder's output or error.
-func (f *fakeElasticloadbalancingv2) RemoveTags(ctx context.Context, in *elasticloadbalancingv2.RemoveTagsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.RemoveTagsOutput, error) {
-	out, err := f.rec.call(ctx, "RemoveTags", in)
-	o, _ := out.(*elasticloadbalancingv2.RemoveTagsOutput)
-	if o == nil && err == nil {
-		o = &elasticloadbalancingv2.RemoveTagsOutput{}
-	}
-	return o, err
-}
-
 // DescribeTargetGroupAttributes records its input and answers the recorder's output or error.
 func (f *fakeElasticloadbalancingv2) DescribeTargetGroupAttributes(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupAttributesInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupAttributesOutput, error) {
 	out, err := f.rec.call(ctx, "DescribeTargetGroupAttributes", in)
@@ -640,12 +594,62 @@ func (f *fakeElasticloadbalancingv2) DescribeTargetGroupAttributes(ctx context.C
 	return o, err
 }
 
+// DescribeTargetGroups records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DescribeTargetGroups(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeTargetGroups", in)
+	o, _ := out.(*elasticloadbalancingv2.DescribeTargetGroupsOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.DescribeTargetGroupsOutput{}
+	}
+	return o, err
+}
+
+// DescribeTargetHealth records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeTargetHealth", in)
+	o, _ := out.(*elasticloadbalancingv2.DescribeTargetHealthOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.DescribeTargetHealthOutput{}
+	}
+	return o, err
+}
+
+// ModifyTargetGroup records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) ModifyTargetGroup(ctx context.Context, in *elasticloadbalancingv2.ModifyTargetGroupInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.ModifyTargetGroupOutput, error) {
+	out, err := f.rec.call(ctx, "ModifyTargetGroup", in)
+	o, _ := out.(*elasticloadbalancingv2.ModifyTargetGroupOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.ModifyTargetGroupOutput{}
+	}
+	return o, err
+}
+
 // ModifyTargetGroupAttributes records its input and answers the recorder's output or error.
 func (f *fakeElasticloadbalancingv2) ModifyTargetGroupAttributes(ctx context.Context, in *elasticloadbalancingv2.ModifyTargetGroupAttributesInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.ModifyTargetGroupAttributesOutput, error) {
 	out, err := f.rec.call(ctx, "ModifyTargetGroupAttributes", in)
 	o, _ := out.(*elasticloadbalancingv2.ModifyTargetGroupAttributesOutput)
 	if o == nil && err == nil {
 		o = &elasticloadbalancingv2.ModifyTargetGroupAttributesOutput{}
+	}
+	return o, err
+}
+
+// RegisterTargets records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) RegisterTargets(ctx context.Context, in *elasticloadbalancingv2.RegisterTargetsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.RegisterTargetsOutput, error) {
+	out, err := f.rec.call(ctx, "RegisterTargets", in)
+	o, _ := out.(*elasticloadbalancingv2.RegisterTargetsOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.RegisterTargetsOutput{}
+	}
+	return o, err
+}
+
+// RemoveTags records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) RemoveTags(ctx context.Context, in *elasticloadbalancingv2.RemoveTagsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.RemoveTagsOutput, error) {
+	out, err := f.rec.call(ctx, "RemoveTags", in)
+	o, _ := out.(*elasticloadbalancingv2.RemoveTagsOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.RemoveTagsOutput{}
 	}
 	return o, err
 }
@@ -666,22 +670,12 @@ func (f *fakeSts) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdenti
 // fakeSns answers every served sns operation from its recorder.
 type fakeSns struct{ rec *recorder }
 
-// ListSubscriptionsByTopic records its input and answers the recorder's output or error.
-func (f *fakeSns) ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, _ ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error) {
-	out, err := f.rec.call(ctx, "ListSubscriptionsByTopic", in)
-	o, _ := out.(*sns.ListSubscriptionsByTopicOutput)
+// CreateTopic records its input and answers the recorder's output or error.
+func (f *fakeSns) CreateTopic(ctx context.Context, in *sns.CreateTopicInput, _ ...func(*sns.Options)) (*sns.CreateTopicOutput, error) {
+	out, err := f.rec.call(ctx, "CreateTopic", in)
+	o, _ := out.(*sns.CreateTopicOutput)
 	if o == nil && err == nil {
-		o = &sns.ListSubscriptionsByTopicOutput{}
-	}
-	return o, err
-}
-
-// GetTopicAttributes records its input and answers the recorder's output or error.
-func (f *fakeSns) GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributesInput, _ ...func(*sns.Options)) (*sns.GetTopicAttributesOutput, error) {
-	out, err := f.rec.call(ctx, "GetTopicAttributes", in)
-	o, _ := out.(*sns.GetTopicAttributesOutput)
-	if o == nil && err == nil {
-		o = &sns.GetTopicAttributesOutput{}
+		o = &sns.CreateTopicOutput{}
 	}
 	return o, err
 }
@@ -696,22 +690,32 @@ func (f *fakeSns) DeleteTopic(ctx context.Context, in *sns.DeleteTopicInput, _ .
 	return o, err
 }
 
-// CreateTopic records its input and answers the recorder's output or error.
-func (f *fakeSns) CreateTopic(ctx context.Context, in *sns.CreateTopicInput, _ ...func(*sns.Options)) (*sns.CreateTopicOutput, error) {
-	out, err := f.rec.call(ctx, "CreateTopic", in)
-	o, _ := out.(*sns.CreateTopicOutput)
+// GetTopicAttributes records its input and answers the recorder's output or error.
+func (f *fakeSns) GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributesInput, _ ...func(*sns.Options)) (*sns.GetTopicAttributesOutput, error) {
+	out, err := f.rec.call(ctx, "GetTopicAttributes", in)
+	o, _ := out.(*sns.GetTopicAttributesOutput)
 	if o == nil && err == nil {
-		o = &sns.CreateTopicOutput{}
+		o = &sns.GetTopicAttributesOutput{}
 	}
 	return o, err
 }
 
-// Subscribe records its input and answers the recorder's output or error.
-func (f *fakeSns) Subscribe(ctx context.Context, in *sns.SubscribeInput, _ ...func(*sns.Options)) (*sns.SubscribeOutput, error) {
-	out, err := f.rec.call(ctx, "Subscribe", in)
-	o, _ := out.(*sns.SubscribeOutput)
+// ListSubscriptionsByTopic records its input and answers the recorder's output or error.
+func (f *fakeSns) ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, _ ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error) {
+	out, err := f.rec.call(ctx, "ListSubscriptionsByTopic", in)
+	o, _ := out.(*sns.ListSubscriptionsByTopicOutput)
 	if o == nil && err == nil {
-		o = &sns.SubscribeOutput{}
+		o = &sns.ListSubscriptionsByTopicOutput{}
+	}
+	return o, err
+}
+
+// ListTopics records its input and answers the recorder's output or error.
+func (f *fakeSns) ListTopics(ctx context.Context, in *sns.ListTopicsInput, _ ...func(*sns.Options)) (*sns.ListTopicsOutput, error) {
+	out, err := f.rec.call(ctx, "ListTopics", in)
+	o, _ := out.(*sns.ListTopicsOutput)
+	if o == nil && err == nil {
+		o = &sns.ListTopicsOutput{}
 	}
 	return o, err
 }
@@ -726,12 +730,12 @@ func (f *fakeSns) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*
 	return o, err
 }
 
-// ListTopics records its input and answers the recorder's output or error.
-func (f *fakeSns) ListTopics(ctx context.Context, in *sns.ListTopicsInput, _ ...func(*sns.Options)) (*sns.ListTopicsOutput, error) {
-	out, err := f.rec.call(ctx, "ListTopics", in)
-	o, _ := out.(*sns.ListTopicsOutput)
+// Subscribe records its input and answers the recorder's output or error.
+func (f *fakeSns) Subscribe(ctx context.Context, in *sns.SubscribeInput, _ ...func(*sns.Options)) (*sns.SubscribeOutput, error) {
+	out, err := f.rec.call(ctx, "Subscribe", in)
+	o, _ := out.(*sns.SubscribeOutput)
 	if o == nil && err == nil {
-		o = &sns.ListTopicsOutput{}
+		o = &sns.SubscribeOutput{}
 	}
 	return o, err
 }
@@ -749,52 +753,12 @@ func (f *fakeSfn) CreateStateMachine(ctx context.Context, in *sfn.CreateStateMac
 	return o, err
 }
 
-// UpdateStateMachine records its input and answers the recorder's output or error.
-func (f *fakeSfn) UpdateStateMachine(ctx context.Context, in *sfn.UpdateStateMachineInput, _ ...func(*sfn.Options)) (*sfn.UpdateStateMachineOutput, error) {
-	out, err := f.rec.call(ctx, "UpdateStateMachine", in)
-	o, _ := out.(*sfn.UpdateStateMachineOutput)
-	if o == nil && err == nil {
-		o = &sfn.UpdateStateMachineOutput{}
-	}
-	return o, err
-}
-
-// DescribeStateMachine records its input and answers the recorder's output or error.
-func (f *fakeSfn) DescribeStateMachine(ctx context.Context, in *sfn.DescribeStateMachineInput, _ ...func(*sfn.Options)) (*sfn.DescribeStateMachineOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeStateMachine", in)
-	o, _ := out.(*sfn.DescribeStateMachineOutput)
-	if o == nil && err == nil {
-		o = &sfn.DescribeStateMachineOutput{}
-	}
-	return o, err
-}
-
 // DeleteStateMachine records its input and answers the recorder's output or error.
 func (f *fakeSfn) DeleteStateMachine(ctx context.Context, in *sfn.DeleteStateMachineInput, _ ...func(*sfn.Options)) (*sfn.DeleteStateMachineOutput, error) {
 	out, err := f.rec.call(ctx, "DeleteStateMachine", in)
 	o, _ := out.(*sfn.DeleteStateMachineOutput)
 	if o == nil && err == nil {
 		o = &sfn.DeleteStateMachineOutput{}
-	}
-	return o, err
-}
-
-// ListStateMachines records its input and answers the recorder's output or error.
-func (f *fakeSfn) ListStateMachines(ctx context.Context, in *sfn.ListStateMachinesInput, _ ...func(*sfn.Options)) (*sfn.ListStateMachinesOutput, error) {
-	out, err := f.rec.call(ctx, "ListStateMachines", in)
-	o, _ := out.(*sfn.ListStateMachinesOutput)
-	if o == nil && err == nil {
-		o = &sfn.ListStateMachinesOutput{}
-	}
-	return o, err
-}
-
-// StartExecution records its input and answers the recorder's output or error.
-func (f *fakeSfn) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
-	out, err := f.rec.call(ctx, "StartExecution", in)
-	o, _ := out.(*sfn.StartExecutionOutput)
-	if o == nil && err == nil {
-		o = &sfn.StartExecutionOutput{}
 	}
 	return o, err
 }
@@ -809,22 +773,12 @@ func (f *fakeSfn) DescribeExecution(ctx context.Context, in *sfn.DescribeExecuti
 	return o, err
 }
 
-// ListExecutions records its input and answers the recorder's output or error.
-func (f *fakeSfn) ListExecutions(ctx context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
-	out, err := f.rec.call(ctx, "ListExecutions", in)
-	o, _ := out.(*sfn.ListExecutionsOutput)
+// DescribeStateMachine records its input and answers the recorder's output or error.
+func (f *fakeSfn) DescribeStateMachine(ctx context.Context, in *sfn.DescribeStateMachineInput, _ ...func(*sfn.Options)) (*sfn.DescribeStateMachineOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeStateMachine", in)
+	o, _ := out.(*sfn.DescribeStateMachineOutput)
 	if o == nil && err == nil {
-		o = &sfn.ListExecutionsOutput{}
-	}
-	return o, err
-}
-
-// StopExecution records its input and answers the recorder's output or error.
-func (f *fakeSfn) StopExecution(ctx context.Context, in *sfn.StopExecutionInput, _ ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error) {
-	out, err := f.rec.call(ctx, "StopExecution", in)
-	o, _ := out.(*sfn.StopExecutionOutput)
-	if o == nil && err == nil {
-		o = &sfn.StopExecutionOutput{}
+		o = &sfn.DescribeStateMachineOutput{}
 	}
 	return o, err
 }
@@ -839,12 +793,22 @@ func (f *fakeSfn) GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionH
 	return o, err
 }
 
-// SendTaskSuccess records its input and answers the recorder's output or error.
-func (f *fakeSfn) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
-	out, err := f.rec.call(ctx, "SendTaskSuccess", in)
-	o, _ := out.(*sfn.SendTaskSuccessOutput)
+// ListExecutions records its input and answers the recorder's output or error.
+func (f *fakeSfn) ListExecutions(ctx context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
+	out, err := f.rec.call(ctx, "ListExecutions", in)
+	o, _ := out.(*sfn.ListExecutionsOutput)
 	if o == nil && err == nil {
-		o = &sfn.SendTaskSuccessOutput{}
+		o = &sfn.ListExecutionsOutput{}
+	}
+	return o, err
+}
+
+// ListStateMachines records its input and answers the recorder's output or error.
+func (f *fakeSfn) ListStateMachines(ctx context.Context, in *sfn.ListStateMachinesInput, _ ...func(*sfn.Options)) (*sfn.ListStateMachinesOutput, error) {
+	out, err := f.rec.call(ctx, "ListStateMachines", in)
+	o, _ := out.(*sfn.ListStateMachinesOutput)
+	if o == nil && err == nil {
+		o = &sfn.ListStateMachinesOutput{}
 	}
 	return o, err
 }
@@ -869,8 +833,58 @@ func (f *fakeSfn) SendTaskHeartbeat(ctx context.Context, in *sfn.SendTaskHeartbe
 	return o, err
 }
 
+// SendTaskSuccess records its input and answers the recorder's output or error.
+func (f *fakeSfn) SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, _ ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	out, err := f.rec.call(ctx, "SendTaskSuccess", in)
+	o, _ := out.(*sfn.SendTaskSuccessOutput)
+	if o == nil && err == nil {
+		o = &sfn.SendTaskSuccessOutput{}
+	}
+	return o, err
+}
+
+// StartExecution records its input and answers the recorder's output or error.
+func (f *fakeSfn) StartExecution(ctx context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
+	out, err := f.rec.call(ctx, "StartExecution", in)
+	o, _ := out.(*sfn.StartExecutionOutput)
+	if o == nil && err == nil {
+		o = &sfn.StartExecutionOutput{}
+	}
+	return o, err
+}
+
+// StopExecution records its input and answers the recorder's output or error.
+func (f *fakeSfn) StopExecution(ctx context.Context, in *sfn.StopExecutionInput, _ ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error) {
+	out, err := f.rec.call(ctx, "StopExecution", in)
+	o, _ := out.(*sfn.StopExecutionOutput)
+	if o == nil && err == nil {
+		o = &sfn.StopExecutionOutput{}
+	}
+	return o, err
+}
+
+// UpdateStateMachine records its input and answers the recorder's output or error.
+func (f *fakeSfn) UpdateStateMachine(ctx context.Context, in *sfn.UpdateStateMachineInput, _ ...func(*sfn.Options)) (*sfn.UpdateStateMachineOutput, error) {
+	out, err := f.rec.call(ctx, "UpdateStateMachine", in)
+	o, _ := out.(*sfn.UpdateStateMachineOutput)
+	if o == nil && err == nil {
+		o = &sfn.UpdateStateMachineOutput{}
+	}
+	return o, err
+}
+
 // fakeSsm answers every served ssm operation from its recorder.
 type fakeSsm struct{ rec *recorder }
+
+// DeleteParameter records its input and answers the recorder's output or error.
+func (f *fakeSsm) DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, _ ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteParameter", in)
+	o, _ := out.(*ssm.DeleteParameterOutput)
+	if o == nil && err == nil {
+		o = &ssm.DeleteParameterOutput{}
+	}
+	return o, err
+}
 
 // DescribeParameters records its input and answers the recorder's output or error.
 func (f *fakeSsm) DescribeParameters(ctx context.Context, in *ssm.DescribeParametersInput, _ ...func(*ssm.Options)) (*ssm.DescribeParametersOutput, error) {
@@ -878,26 +892,6 @@ func (f *fakeSsm) DescribeParameters(ctx context.Context, in *ssm.DescribeParame
 	o, _ := out.(*ssm.DescribeParametersOutput)
 	if o == nil && err == nil {
 		o = &ssm.DescribeParametersOutput{}
-	}
-	return o, err
-}
-
-// GetParametersByPath records its input and answers the recorder's output or error.
-func (f *fakeSsm) GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
-	out, err := f.rec.call(ctx, "GetParametersByPath", in)
-	o, _ := out.(*ssm.GetParametersByPathOutput)
-	if o == nil && err == nil {
-		o = &ssm.GetParametersByPathOutput{}
-	}
-	return o, err
-}
-
-// PutParameter records its input and answers the recorder's output or error.
-func (f *fakeSsm) PutParameter(ctx context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
-	out, err := f.rec.call(ctx, "PutParameter", in)
-	o, _ := out.(*ssm.PutParameterOutput)
-	if o == nil && err == nil {
-		o = &ssm.PutParameterOutput{}
 	}
 	return o, err
 }
@@ -912,6 +906,16 @@ func (f *fakeSsm) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _
 	return o, err
 }
 
+// GetParameterHistory records its input and answers the recorder's output or error.
+func (f *fakeSsm) GetParameterHistory(ctx context.Context, in *ssm.GetParameterHistoryInput, _ ...func(*ssm.Options)) (*ssm.GetParameterHistoryOutput, error) {
+	out, err := f.rec.call(ctx, "GetParameterHistory", in)
+	o, _ := out.(*ssm.GetParameterHistoryOutput)
+	if o == nil && err == nil {
+		o = &ssm.GetParameterHistoryOutput{}
+	}
+	return o, err
+}
+
 // GetParameters records its input and answers the recorder's output or error.
 func (f *fakeSsm) GetParameters(ctx context.Context, in *ssm.GetParametersInput, _ ...func(*ssm.Options)) (*ssm.GetParametersOutput, error) {
 	out, err := f.rec.call(ctx, "GetParameters", in)
@@ -922,12 +926,12 @@ func (f *fakeSsm) GetParameters(ctx context.Context, in *ssm.GetParametersInput,
 	return o, err
 }
 
-// GetParameterHistory records its input and answers the recorder's output or error.
-func (f *fakeSsm) GetParameterHistory(ctx context.Context, in *ssm.GetParameterHistoryInput, _ ...func(*ssm.Options)) (*ssm.GetParameterHistoryOutput, error) {
-	out, err := f.rec.call(ctx, "GetParameterHistory", in)
-	o, _ := out.(*ssm.GetParameterHistoryOutput)
+// GetParametersByPath records its input and answers the recorder's output or error.
+func (f *fakeSsm) GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
+	out, err := f.rec.call(ctx, "GetParametersByPath", in)
+	o, _ := out.(*ssm.GetParametersByPathOutput)
 	if o == nil && err == nil {
-		o = &ssm.GetParameterHistoryOutput{}
+		o = &ssm.GetParametersByPathOutput{}
 	}
 	return o, err
 }
@@ -942,18 +946,88 @@ func (f *fakeSsm) LabelParameterVersion(ctx context.Context, in *ssm.LabelParame
 	return o, err
 }
 
-// DeleteParameter records its input and answers the recorder's output or error.
-func (f *fakeSsm) DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, _ ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteParameter", in)
-	o, _ := out.(*ssm.DeleteParameterOutput)
+// PutParameter records its input and answers the recorder's output or error.
+func (f *fakeSsm) PutParameter(ctx context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	out, err := f.rec.call(ctx, "PutParameter", in)
+	o, _ := out.(*ssm.PutParameterOutput)
 	if o == nil && err == nil {
-		o = &ssm.DeleteParameterOutput{}
+		o = &ssm.PutParameterOutput{}
 	}
 	return o, err
 }
 
 // fakeEventbridge answers every served eventbridge operation from its recorder.
 type fakeEventbridge struct{ rec *recorder }
+
+// DeleteRule records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) DeleteRule(ctx context.Context, in *eventbridge.DeleteRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DeleteRuleOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteRule", in)
+	o, _ := out.(*eventbridge.DeleteRuleOutput)
+	if o == nil && err == nil {
+		o = &eventbridge.DeleteRuleOutput{}
+	}
+	return o, err
+}
+
+// DescribeRule records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) DescribeRule(ctx context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeRule", in)
+	o, _ := out.(*eventbridge.DescribeRuleOutput)
+	if o == nil && err == nil {
+		o = &eventbridge.DescribeRuleOutput{}
+	}
+	return o, err
+}
+
+// DisableRule records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) DisableRule(ctx context.Context, in *eventbridge.DisableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DisableRuleOutput, error) {
+	out, err := f.rec.call(ctx, "DisableRule", in)
+	o, _ := out.(*eventbridge.DisableRuleOutput)
+	if o == nil && err == nil {
+		o = &eventbridge.DisableRuleOutput{}
+	}
+	return o, err
+}
+
+// EnableRule records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) EnableRule(ctx context.Context, in *eventbridge.EnableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.EnableRuleOutput, error) {
+	out, err := f.rec.call(ctx, "EnableRule", in)
+	o, _ := out.(*eventbridge.EnableRuleOutput)
+	if o == nil && err == nil {
+		o = &eventbridge.EnableRuleOutput{}
+	}
+	return o, err
+}
+
+// ListRules records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) ListRules(ctx context.Context, in *eventbridge.ListRulesInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListRulesOutput, error) {
+	out, err := f.rec.call(ctx, "ListRules", in)
+	o, _ := out.(*eventbridge.ListRulesOutput)
+	if o == nil && err == nil {
+		o = &eventbridge.ListRulesOutput{}
+	}
+	return o, err
+}
+
+// ListTargetsByRule records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) ListTargetsByRule(ctx context.Context, in *eventbridge.ListTargetsByRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error) {
+	out, err := f.rec.call(ctx, "ListTargetsByRule", in)
+	o, _ := out.(*eventbridge.ListTargetsByRuleOutput)
+	if o == nil && err == nil {
+		o = &eventbridge.ListTargetsByRuleOutput{}
+	}
+	return o, err
+}
+
+// PutEvents records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	out, err := f.rec.call(ctx, "PutEvents", in)
+	o, _ := out.(*eventbridge.PutEventsOutput)
+	if o == nil && err == nil {
+		o = &eventbridge.PutEventsOutput{}
+	}
+	return o, err
+}
 
 // PutRule records its input and answers the recorder's output or error.
 func (f *fakeEventbridge) PutRule(ctx context.Context, in *eventbridge.PutRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutRuleOutput, error) {
@@ -975,12 +1049,12 @@ func (f *fakeEventbridge) PutTargets(ctx context.Context, in *eventbridge.PutTar
 	return o, err
 }
 
-// PutEvents records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	out, err := f.rec.call(ctx, "PutEvents", in)
-	o, _ := out.(*eventbridge.PutEventsOutput)
+// RemoveTargets records its input and answers the recorder's output or error.
+func (f *fakeEventbridge) RemoveTargets(ctx context.Context, in *eventbridge.RemoveTargetsInput, _ ...func(*eventbridge.Options)) (*eventbridge.RemoveTargetsOutput, error) {
+	out, err := f.rec.call(ctx, "RemoveTargets", in)
+	o, _ := out.(*eventbridge.RemoveTargetsOutput)
 	if o == nil && err == nil {
-		o = &eventbridge.PutEventsOutput{}
+		o = &eventbridge.RemoveTargetsOutput{}
 	}
 	return o, err
 }
@@ -995,125 +1069,15 @@ func (f *fakeEventbridge) TestEventPattern(ctx context.Context, in *eventbridge.
 	return o, err
 }
 
-// ListRules records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) ListRules(ctx context.Context, in *eventbridge.ListRulesInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListRulesOutput, error) {
-	out, err := f.rec.call(ctx, "ListRules", in)
-	o, _ := out.(*eventbridge.ListRulesOutput)
-	if o == nil && err == nil {
-		o = &eventbridge.ListRulesOutput{}
-	}
-	return o, err
-}
-
-// DescribeRule records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) DescribeRule(ctx context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeRule", in)
-	o, _ := out.(*eventbridge.DescribeRuleOutput)
-	if o == nil && err == nil {
-		o = &eventbridge.DescribeRuleOutput{}
-	}
-	return o, err
-}
-
-// EnableRule records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) EnableRule(ctx context.Context, in *eventbridge.EnableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.EnableRuleOutput, error) {
-	out, err := f.rec.call(ctx, "EnableRule", in)
-	o, _ := out.(*eventbridge.EnableRuleOutput)
-	if o == nil && err == nil {
-		o = &eventbridge.EnableRuleOutput{}
-	}
-	return o, err
-}
-
-// DisableRule records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) DisableRule(ctx context.Context, in *eventbridge.DisableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DisableRuleOutput, error) {
-	out, err := f.rec.call(ctx, "DisableRule", in)
-	o, _ := out.(*eventbridge.DisableRuleOutput)
-	if o == nil && err == nil {
-		o = &eventbridge.DisableRuleOutput{}
-	}
-	return o, err
-}
-
-// RemoveTargets records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) RemoveTargets(ctx context.Context, in *eventbridge.RemoveTargetsInput, _ ...func(*eventbridge.Options)) (*eventbridge.RemoveTargetsOutput, error) {
-	out, err := f.rec.call(ctx, "RemoveTargets", in)
-	o, _ := out.(*eventbridge.RemoveTargetsOutput)
-	if o == nil && err == nil {
-		o = &eventbridge.RemoveTargetsOutput{}
-	}
-	return o, err
-}
-
-// DeleteRule records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) DeleteRule(ctx context.Context, in *eventbridge.DeleteRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DeleteRuleOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteRule", in)
-	o, _ := out.(*eventbridge.DeleteRuleOutput)
-	if o == nil && err == nil {
-		o = &eventbridge.DeleteRuleOutput{}
-	}
-	return o, err
-}
-
-// ListTargetsByRule records its input and answers the recorder's output or error.
-func (f *fakeEventbridge) ListTargetsByRule(ctx context.Context, in *eventbridge.ListTargetsByRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error) {
-	out, err := f.rec.call(ctx, "ListTargetsByRule", in)
-	o, _ := out.(*eventbridge.ListTargetsByRuleOutput)
-	if o == nil && err == nil {
-		o = &eventbridge.ListTargetsByRuleOutput{}
-	}
-	return o, err
-}
-
 // fakeCloudwatch answers every served cloudwatch operation from its recorder.
 type fakeCloudwatch struct{ rec *recorder }
 
-// UntagResource records its input and answers the recorder's output or error.
-func (f *fakeCloudwatch) UntagResource(ctx context.Context, in *cloudwatch.UntagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.UntagResourceOutput, error) {
-	out, err := f.rec.call(ctx, "UntagResource", in)
-	o, _ := out.(*cloudwatch.UntagResourceOutput)
+// DeleteAlarms records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteAlarms", in)
+	o, _ := out.(*cloudwatch.DeleteAlarmsOutput)
 	if o == nil && err == nil {
-		o = &cloudwatch.UntagResourceOutput{}
-	}
-	return o, err
-}
-
-// ListMetrics records its input and answers the recorder's output or error.
-func (f *fakeCloudwatch) ListMetrics(ctx context.Context, in *cloudwatch.ListMetricsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error) {
-	out, err := f.rec.call(ctx, "ListMetrics", in)
-	o, _ := out.(*cloudwatch.ListMetricsOutput)
-	if o == nil && err == nil {
-		o = &cloudwatch.ListMetricsOutput{}
-	}
-	return o, err
-}
-
-// PutMetricAlarm records its input and answers the recorder's output or error.
-func (f *fakeCloudwatch) PutMetricAlarm(ctx context.Context, in *cloudwatch.PutMetricAlarmInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error) {
-	out, err := f.rec.call(ctx, "PutMetricAlarm", in)
-	o, _ := out.(*cloudwatch.PutMetricAlarmOutput)
-	if o == nil && err == nil {
-		o = &cloudwatch.PutMetricAlarmOutput{}
-	}
-	return o, err
-}
-
-// DescribeAlarms records its input and answers the recorder's output or error.
-func (f *fakeCloudwatch) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
-	out, err := f.rec.call(ctx, "DescribeAlarms", in)
-	o, _ := out.(*cloudwatch.DescribeAlarmsOutput)
-	if o == nil && err == nil {
-		o = &cloudwatch.DescribeAlarmsOutput{}
-	}
-	return o, err
-}
-
-// SetAlarmState records its input and answers the recorder's output or error.
-func (f *fakeCloudwatch) SetAlarmState(ctx context.Context, in *cloudwatch.SetAlarmStateInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.SetAlarmStateOutput, error) {
-	out, err := f.rec.call(ctx, "SetAlarmState", in)
-	o, _ := out.(*cloudwatch.SetAlarmStateOutput)
-	if o == nil && err == nil {
-		o = &cloudwatch.SetAlarmStateOutput{}
+		o = &cloudwatch.DeleteAlarmsOutput{}
 	}
 	return o, err
 }
@@ -1128,12 +1092,12 @@ func (f *fakeCloudwatch) DescribeAlarmHistory(ctx context.Context, in *cloudwatc
 	return o, err
 }
 
-// PutMetricData records its input and answers the recorder's output or error.
-func (f *fakeCloudwatch) PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
-	out, err := f.rec.call(ctx, "PutMetricData", in)
-	o, _ := out.(*cloudwatch.PutMetricDataOutput)
+// DescribeAlarms records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeAlarms", in)
+	o, _ := out.(*cloudwatch.DescribeAlarmsOutput)
 	if o == nil && err == nil {
-		o = &cloudwatch.PutMetricDataOutput{}
+		o = &cloudwatch.DescribeAlarmsOutput{}
 	}
 	return o, err
 }
@@ -1148,12 +1112,12 @@ func (f *fakeCloudwatch) GetMetricData(ctx context.Context, in *cloudwatch.GetMe
 	return o, err
 }
 
-// DeleteAlarms records its input and answers the recorder's output or error.
-func (f *fakeCloudwatch) DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error) {
-	out, err := f.rec.call(ctx, "DeleteAlarms", in)
-	o, _ := out.(*cloudwatch.DeleteAlarmsOutput)
+// ListMetrics records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) ListMetrics(ctx context.Context, in *cloudwatch.ListMetricsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error) {
+	out, err := f.rec.call(ctx, "ListMetrics", in)
+	o, _ := out.(*cloudwatch.ListMetricsOutput)
 	if o == nil && err == nil {
-		o = &cloudwatch.DeleteAlarmsOutput{}
+		o = &cloudwatch.ListMetricsOutput{}
 	}
 	return o, err
 }
@@ -1168,12 +1132,168 @@ func (f *fakeCloudwatch) ListTagsForResource(ctx context.Context, in *cloudwatch
 	return o, err
 }
 
+// PutMetricAlarm records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) PutMetricAlarm(ctx context.Context, in *cloudwatch.PutMetricAlarmInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error) {
+	out, err := f.rec.call(ctx, "PutMetricAlarm", in)
+	o, _ := out.(*cloudwatch.PutMetricAlarmOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.PutMetricAlarmOutput{}
+	}
+	return o, err
+}
+
+// PutMetricData records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
+	out, err := f.rec.call(ctx, "PutMetricData", in)
+	o, _ := out.(*cloudwatch.PutMetricDataOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.PutMetricDataOutput{}
+	}
+	return o, err
+}
+
+// SetAlarmState records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) SetAlarmState(ctx context.Context, in *cloudwatch.SetAlarmStateInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.SetAlarmStateOutput, error) {
+	out, err := f.rec.call(ctx, "SetAlarmState", in)
+	o, _ := out.(*cloudwatch.SetAlarmStateOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.SetAlarmStateOutput{}
+	}
+	return o, err
+}
+
 // TagResource records its input and answers the recorder's output or error.
 func (f *fakeCloudwatch) TagResource(ctx context.Context, in *cloudwatch.TagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error) {
 	out, err := f.rec.call(ctx, "TagResource", in)
 	o, _ := out.(*cloudwatch.TagResourceOutput)
 	if o == nil && err == nil {
 		o = &cloudwatch.TagResourceOutput{}
+	}
+	return o, err
+}
+
+// UntagResource records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) UntagResource(ctx context.Context, in *cloudwatch.UntagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.UntagResourceOutput, error) {
+	out, err := f.rec.call(ctx, "UntagResource", in)
+	o, _ := out.(*cloudwatch.UntagResourceOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.UntagResourceOutput{}
+	}
+	return o, err
+}
+
+// fakeLambda answers every served lambda operation from its recorder.
+type fakeLambda struct{ rec *recorder }
+
+// CreateFunction records its input and answers the recorder's output or error.
+func (f *fakeLambda) CreateFunction(ctx context.Context, in *lambda.CreateFunctionInput, _ ...func(*lambda.Options)) (*lambda.CreateFunctionOutput, error) {
+	out, err := f.rec.call(ctx, "CreateFunction", in)
+	o, _ := out.(*lambda.CreateFunctionOutput)
+	if o == nil && err == nil {
+		o = &lambda.CreateFunctionOutput{}
+	}
+	return o, err
+}
+
+// DeleteFunction records its input and answers the recorder's output or error.
+func (f *fakeLambda) DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, _ ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteFunction", in)
+	o, _ := out.(*lambda.DeleteFunctionOutput)
+	if o == nil && err == nil {
+		o = &lambda.DeleteFunctionOutput{}
+	}
+	return o, err
+}
+
+// GetFunction records its input and answers the recorder's output or error.
+func (f *fakeLambda) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	out, err := f.rec.call(ctx, "GetFunction", in)
+	o, _ := out.(*lambda.GetFunctionOutput)
+	if o == nil && err == nil {
+		o = &lambda.GetFunctionOutput{}
+	}
+	return o, err
+}
+
+// GetFunctionConfiguration records its input and answers the recorder's output or error.
+func (f *fakeLambda) GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
+	out, err := f.rec.call(ctx, "GetFunctionConfiguration", in)
+	o, _ := out.(*lambda.GetFunctionConfigurationOutput)
+	if o == nil && err == nil {
+		o = &lambda.GetFunctionConfigurationOutput{}
+	}
+	return o, err
+}
+
+// GetFunctionEventInvokeConfig records its input and answers the recorder's output or error.
+func (f *fakeLambda) GetFunctionEventInvokeConfig(ctx context.Context, in *lambda.GetFunctionEventInvokeConfigInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionEventInvokeConfigOutput, error) {
+	out, err := f.rec.call(ctx, "GetFunctionEventInvokeConfig", in)
+	o, _ := out.(*lambda.GetFunctionEventInvokeConfigOutput)
+	if o == nil && err == nil {
+		o = &lambda.GetFunctionEventInvokeConfigOutput{}
+	}
+	return o, err
+}
+
+// Invoke records its input and answers the recorder's output or error.
+func (f *fakeLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	out, err := f.rec.call(ctx, "Invoke", in)
+	o, _ := out.(*lambda.InvokeOutput)
+	if o == nil && err == nil {
+		o = &lambda.InvokeOutput{}
+	}
+	return o, err
+}
+
+// ListFunctions records its input and answers the recorder's output or error.
+func (f *fakeLambda) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, _ ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
+	out, err := f.rec.call(ctx, "ListFunctions", in)
+	o, _ := out.(*lambda.ListFunctionsOutput)
+	if o == nil && err == nil {
+		o = &lambda.ListFunctionsOutput{}
+	}
+	return o, err
+}
+
+// PutFunctionEventInvokeConfig records its input and answers the recorder's output or error.
+func (f *fakeLambda) PutFunctionEventInvokeConfig(ctx context.Context, in *lambda.PutFunctionEventInvokeConfigInput, _ ...func(*lambda.Options)) (*lambda.PutFunctionEventInvokeConfigOutput, error) {
+	out, err := f.rec.call(ctx, "PutFunctionEventInvokeConfig", in)
+	o, _ := out.(*lambda.PutFunctionEventInvokeConfigOutput)
+	if o == nil && err == nil {
+		o = &lambda.PutFunctionEventInvokeConfigOutput{}
+	}
+	return o, err
+}
+
+// UpdateFunctionCode records its input and answers the recorder's output or error.
+func (f *fakeLambda) UpdateFunctionCode(ctx context.Context, in *lambda.UpdateFunctionCodeInput, _ ...func(*lambda.Options)) (*lambda.UpdateFunctionCodeOutput, error) {
+	out, err := f.rec.call(ctx, "UpdateFunctionCode", in)
+	o, _ := out.(*lambda.UpdateFunctionCodeOutput)
+	if o == nil && err == nil {
+		o = &lambda.UpdateFunctionCodeOutput{}
+	}
+	return o, err
+}
+
+// UpdateFunctionConfiguration records its input and answers the recorder's output or error.
+func (f *fakeLambda) UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error) {
+	out, err := f.rec.call(ctx, "UpdateFunctionConfiguration", in)
+	o, _ := out.(*lambda.UpdateFunctionConfigurationOutput)
+	if o == nil && err == nil {
+		o = &lambda.UpdateFunctionConfigurationOutput{}
+	}
+	return o, err
+}
+
+// fakeImagebuilder answers every served imagebuilder operation from its recorder.
+type fakeImagebuilder struct{ rec *recorder }
+
+// GetImage records its input and answers the recorder's output or error.
+func (f *fakeImagebuilder) GetImage(ctx context.Context, in *imagebuilder.GetImageInput, _ ...func(*imagebuilder.Options)) (*imagebuilder.GetImageOutput, error) {
+	out, err := f.rec.call(ctx, "GetImage", in)
+	o, _ := out.(*imagebuilder.GetImageOutput)
+	if o == nil && err == nil {
+		o = &imagebuilder.GetImageOutput{}
 	}
 	return o, err
 }

@@ -17,12 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	servedmodels "github.com/phoenix-rollouts/phoenix/test/localcloud/wire/internal/served"
 )
 
 // recorder is the memory behind the generated fakes: it keeps the last
@@ -59,17 +62,13 @@ func (r *recorder) last() (string, any, api.Request, int) {
 }
 
 // modules maps each simulated service's signing name to its SDK module.
-var modules = map[string]string{
-	"autoscaling":          "github.com/aws/aws-sdk-go-v2/service/autoscaling",
-	"ec2":                  "github.com/aws/aws-sdk-go-v2/service/ec2",
-	"elasticloadbalancing": "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2",
-	"sns":                  "github.com/aws/aws-sdk-go-v2/service/sns",
-	"sts":                  "github.com/aws/aws-sdk-go-v2/service/sts",
-	"monitoring":           "github.com/aws/aws-sdk-go-v2/service/cloudwatch",
-	"ssm":                  "github.com/aws/aws-sdk-go-v2/service/ssm",
-	"events":               "github.com/aws/aws-sdk-go-v2/service/eventbridge",
-	"states":               "github.com/aws/aws-sdk-go-v2/service/sfn",
-}
+var modules = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range servedmodels.Models {
+		m[s.Name] = s.Module()
+	}
+	return m
+}()
 
 // testCloud is a wire.Server with every service answered by a recording
 // fake, behind a real HTTP listener.
@@ -130,6 +129,10 @@ func (c *testCloud) client(module string, attempts int) any {
 		return eventbridge.New(eventbridge.Options{Region: region, BaseEndpoint: ep, HTTPClient: hc, Credentials: testCredentials, RetryMaxAttempts: attempts})
 	case modules["states"]:
 		return sfn.New(sfn.Options{Region: region, BaseEndpoint: ep, HTTPClient: hc, Credentials: testCredentials, RetryMaxAttempts: attempts})
+	case modules["lambda"]:
+		return lambda.New(lambda.Options{Region: region, BaseEndpoint: ep, HTTPClient: hc, Credentials: testCredentials, RetryMaxAttempts: attempts})
+	case modules["imagebuilder"]:
+		return imagebuilder.New(imagebuilder.Options{Region: region, BaseEndpoint: ep, HTTPClient: hc, Credentials: testCredentials, RetryMaxAttempts: attempts})
 	}
 	panic("no client for " + module)
 }
@@ -204,6 +207,12 @@ func (f *filler) fill(v reflect.Value, depth int) {
 				continue
 			}
 			fv := v.Field(fi.index)
+			if fi.Bind == bindStatus {
+				// A status must be a success the client accepts; 202 is
+				// not the operations' default, so it shows it travelled.
+				fv.SetInt(http.StatusAccepted)
+				continue
+			}
 			if fi.goName == "EndpointId" {
 				// EventBridge resolves its endpoint from this member; it
 				// must be a host label.

@@ -83,7 +83,7 @@ func TestRegisterRefusesIncompleteOrCollidingServices(t *testing.T) {
 		{"a service without a handler is refused", Service{Name: "autoscaling", Protocol: AWSQuery, Version: "2011-01-01"}},
 		{"a query service without a version is refused", Service{Name: "autoscaling", Protocol: AWSQuery, Handler: asg}},
 		{"an unknown protocol is refused", Service{Name: "autoscaling", Protocol: "smoke", Handler: asg}},
-		{"restJson1 is refused until it is implemented", Service{Name: "lambda", Protocol: RestJSON1, Handler: asg}},
+		{"a restJson1 service whose operations have no HTTP route is refused", Service{Name: "lambda", Protocol: RestJSON1, Handler: asg}},
 		{"a handler without operations is refused", Service{Name: "autoscaling", Protocol: AWSQuery, Version: "2011-01-01", Handler: struct{}{}}},
 	}
 	for _, tc := range tests {

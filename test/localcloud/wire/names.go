@@ -13,7 +13,32 @@ type fieldNames struct {
 	In, Out         string
 	InFlat, OutFlat bool
 	InColl, OutColl *collNames
+	// Bind says where a restJson1 member of an operation's input or output
+	// travels when not in the JSON body; BindName is the URI label, query
+	// parameter or header it travels in.
+	Bind     binding
+	BindName string
 }
+
+// binding is the HTTP location of a restJson1 member, from its Smithy HTTP
+// binding trait.
+type binding int
+
+// The HTTP binding locations the wire layer carries.
+const (
+	// bindBody: a member of the JSON body (no binding trait).
+	bindBody binding = iota
+	// bindLabel: @httpLabel, a {Label} or greedy {Label+} of the URI path.
+	bindLabel
+	// bindQuery: @httpQuery, a query-string parameter.
+	bindQuery
+	// bindHeader: @httpHeader, a header.
+	bindHeader
+	// bindPayload: @httpPayload, the whole body (raw bytes for a blob).
+	bindPayload
+	// bindStatus: @httpResponseCode, the response's status code.
+	bindStatus
+)
 
 // collNames holds the wire names of a list (Member) or map (Key, Value), and
 // of the collection nested in it, if any.
@@ -33,8 +58,10 @@ type fieldInfo struct {
 // structInfo lists a struct's wire fields and indexes them by wire name.
 type structInfo struct {
 	fields []fieldInfo
-	byIn   map[string]int // request name -> position in fields
+	byIn   map[string]int // request name of a body member -> position in fields
 	hasOut bool
+	// bound is set when some member travels outside the body (restJson1).
+	bound bool
 }
 
 var (
@@ -56,8 +83,11 @@ func infoFor(t reflect.Type) *structInfo {
 		if !ok || !f.IsExported() {
 			continue
 		}
-		if n.In != "" {
+		if n.In != "" && n.Bind == bindBody {
 			si.byIn[n.In] = len(si.fields)
+		}
+		if n.Bind != bindBody {
+			si.bound = true
 		}
 		if n.Out != "" {
 			si.hasOut = true

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,9 @@ type Service struct {
 	// answers with ("Throttling" and 400 if unset).
 	ThrottleCode   string
 	ThrottleStatus int
+	// FaultMember names the restJson1 error member that says who is at
+	// fault, "User" or "Service" ("Type" for Lambda); none if empty.
+	FaultMember string
 }
 
 // Options configures a Server.
@@ -92,6 +96,7 @@ type Server struct {
 	byTarget map[string]*service // awsJson target prefix
 	byShape  map[string]*service // rpcv2Cbor service shape
 	byVer    map[string][]*service
+	rest     []*service // restJson1 services, in registration order
 	reserved []reservedPath
 
 	seq atomic.Uint64
@@ -107,6 +112,7 @@ type service struct {
 	Service
 	ops      map[string]*operation
 	validate *validator
+	routes   []*compiledRoute // restJson1 only
 }
 
 // operation is one handler method.
@@ -114,7 +120,6 @@ type operation struct {
 	name    string
 	fn      reflect.Value // bound method
 	in, out reflect.Type  // struct types (not pointers)
-	hasOut  bool
 }
 
 var (
@@ -166,7 +171,8 @@ func (s *Server) Register(svc Service) error {
 			return fmt.Errorf("wire: %s: rpcv2Cbor needs a ShapeName", svc.Name)
 		}
 	case RestJSON1:
-		return fmt.Errorf("wire: %s: restJson1 is not implemented yet", svc.Name)
+		// Requests are routed by method and URI template, from the
+		// generated tables.
 	default:
 		return fmt.Errorf("wire: %s: unknown protocol %q", svc.Name, svc.Protocol)
 	}
@@ -182,7 +188,7 @@ func (s *Server) Register(svc Service) error {
 	}
 	for _, op := range reg.ops {
 		if !knownType(op.in) {
-			return fmt.Errorf("wire: %s: no wire names for %s (add the operation to internal/gen and run go generate)", svc.Name, op.in)
+			return fmt.Errorf("wire: %s: no wire names for %s (run go generate in test/localcloud/wire)", svc.Name, op.in)
 		}
 	}
 	v, err := newValidator(reg.ops)
@@ -190,6 +196,20 @@ func (s *Server) Register(svc Service) error {
 		return fmt.Errorf("wire: %s: %w", svc.Name, err)
 	}
 	reg.validate = v
+	if svc.Protocol == RestJSON1 {
+		for _, name := range sortedKeys(reg.ops) {
+			op := reg.ops[name]
+			r, ok := generatedRoutes[op.in.PkgPath()][name]
+			if !ok {
+				return fmt.Errorf("wire: %s: no HTTP route for %s (run go generate in test/localcloud/wire)", svc.Name, name)
+			}
+			cr, err := compileRoute(op, r)
+			if err != nil {
+				return fmt.Errorf("wire: %s: %w", svc.Name, err)
+			}
+			reg.routes = append(reg.routes, cr)
+		}
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,6 +230,9 @@ func (s *Server) Register(svc Service) error {
 	}
 	if svc.Version != "" {
 		s.byVer[svc.Version] = append(s.byVer[svc.Version], reg)
+	}
+	if svc.Protocol == RestJSON1 {
+		s.rest = append(s.rest, reg)
 	}
 	s.services[svc.Name] = reg
 	return nil
@@ -254,7 +277,8 @@ type call struct {
 	r     *http.Request
 	svc   *service
 	proto Protocol
-	op    string // as named by the request, even if unknown
+	op    string         // as named by the request, even if unknown
+	route *compiledRoute // restJson1 only
 	req   api.Request
 	start time.Time
 }
@@ -307,6 +331,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.EqualFold(r.Header.Get("Smithy-Protocol"), "rpc-v2-cbor"):
 		s.serveCBOR(c, body)
 	default:
+		if svc := s.restService(signing, r); svc != nil {
+			s.serveRest(c, body, svc)
+			return
+		}
 		s.serveQuery(c, body, signing)
 	}
 }
@@ -319,6 +347,9 @@ func (s *Server) guessProtocol(r *http.Request) Protocol {
 		return AWSJSON11
 	case strings.EqualFold(r.Header.Get("Smithy-Protocol"), "rpc-v2-cbor"):
 		return RPCv2CBOR
+	}
+	if signing, _ := credentialScope(r); s.restService(signing, r) != nil {
+		return RestJSON1
 	}
 	return AWSQuery
 }
@@ -565,6 +596,9 @@ func (s *Server) writeOutput(c *call, op *operation, out reflect.Value) {
 		ctype = jsonContentType(c.proto)
 		e := jsonEncoder{buf: &buf}
 		e.structValue(out)
+	case RestJSON1:
+		s.writeRestOutput(c, op, out)
+		return
 	case RPCv2CBOR:
 		ctype = "application/cbor"
 		b, err := encodeCBOR(out)
@@ -611,6 +645,9 @@ func (s *Server) writeError(c *call, e *api.Error) {
 		buf.WriteString(`,"Message":`)
 		writeJSONString(&buf, e.Message)
 		buf.WriteString("}")
+	case RestJSON1:
+		ctype = "application/json"
+		restError(&buf, c.w, c.svc, e)
 	case RPCv2CBOR:
 		ctype = "application/cbor"
 		buf.Write(cborError(c.svc, e))
@@ -644,9 +681,15 @@ func (s *Server) writeError(c *call, e *api.Error) {
 
 func (s *Server) finish(c *call, status int, ctype string, body []byte) {
 	h := c.w.Header()
-	h.Set("Content-Type", ctype)
 	h.Set("X-Amzn-Requestid", c.req.RequestID)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		// These answers have no body, not even an empty one (Lambda's
+		// DryRun invocations and DeleteFunction answer 204).
+		body = nil
+	} else {
+		h.Set("Content-Type", ctype)
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	if c.proto == RPCv2CBOR {
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")
 	}
@@ -655,6 +698,17 @@ func (s *Server) finish(c *call, status int, ctype string, body []byte) {
 	if status < 300 {
 		s.opts.Logger.Debug("wire: request served", "service", c.req.Service, "operation", c.op, "requestId", c.req.RequestID, "elapsed", time.Since(c.start))
 	}
+}
+
+// sortedKeys returns a map's keys in order, so that registration is
+// repeatable.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func xmlEscape(w *bytes.Buffer, s string) {

@@ -20,12 +20,15 @@ var known = map[string]Service{
 	"ssm":    {Name: "ssm", Protocol: AWSJSON11, TargetPrefix: "AmazonSSM", ThrottleCode: "ThrottlingException", ThrottleStatus: http.StatusBadRequest},
 	"events": {Name: "events", Protocol: AWSJSON11, TargetPrefix: "AWSEvents", ThrottleCode: "ThrottlingException", ThrottleStatus: http.StatusBadRequest},
 	"states": {Name: "states", Protocol: AWSJSON10, TargetPrefix: "AWSStepFunctions", ThrottleCode: "ThrottlingException", ThrottleStatus: http.StatusBadRequest},
+	"lambda": {Name: "lambda", Protocol: RestJSON1, ThrottleCode: "TooManyRequestsException", ThrottleStatus: http.StatusTooManyRequests,
+		FaultMember: "Type"},
+	"imagebuilder": {Name: "imagebuilder", Protocol: RestJSON1, ThrottleCode: "CallRateLimitExceededException", ThrottleStatus: http.StatusTooManyRequests},
 }
 
 // Describe returns the description of a simulated service by signing name
 // ("autoscaling", "ec2", "elasticloadbalancing", "sns", "sts",
-// "monitoring", "ssm", "events", "states") with handler attached, ready for
-// Register. CloudWatch ("monitoring") is described for both of its
+// "monitoring", "ssm", "events", "states", "lambda", "imagebuilder") with
+// handler attached, ready for Register. CloudWatch ("monitoring") is described for both of its
 // protocols: rpcv2Cbor, which current SDKs speak, and awsQuery (through
 // Version), which older clients such as the Debian AWS CLI speak.
 func Describe(name string, handler any) (Service, bool) {

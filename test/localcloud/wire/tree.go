@@ -47,7 +47,7 @@ func toTree(v reflect.Value, mode treeMode) (any, bool) {
 		m := make(map[string]any, len(si.fields))
 		for i := range si.fields {
 			f := &si.fields[i]
-			if f.Out == "" {
+			if f.Out == "" || f.Bind != bindBody {
 				continue
 			}
 			if x, ok := toTree(v.Field(f.index), mode); ok {

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -73,6 +75,12 @@ var clientFactories = map[string]func() any{
 	},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch": func() any {
 		return cloudwatch.New(cloudwatch.Options{Region: "us-east-1", HTTPClient: neverSend{}, APIOptions: validationAPIOptions})
+	},
+	"github.com/aws/aws-sdk-go-v2/service/lambda": func() any {
+		return lambda.New(lambda.Options{Region: "us-east-1", HTTPClient: neverSend{}, APIOptions: validationAPIOptions})
+	},
+	"github.com/aws/aws-sdk-go-v2/service/imagebuilder": func() any {
+		return imagebuilder.New(imagebuilder.Options{Region: "us-east-1", HTTPClient: neverSend{}, APIOptions: validationAPIOptions})
 	},
 }
 

@@ -1,15 +1,25 @@
-// Command gen writes the wire layer's name tables (names_gen.go) from the
-// aws-sdk-go-v2 sources in the module cache.
+// Command gen writes the wire layer's name tables (names_gen.go) and the
+// recording fakes of its tests (fakes_gen_test.go) from the aws-sdk-go-v2
+// sources in the module cache.
+//
+// The served operations are not listed here: they are derived from the
+// model types in package served (every exported method with the exact
+// signature of the SDK client method of the same name), so a model that
+// gains an operation only needs `go generate`. A test of the wire package
+// fails while the checked-in tables lag behind the models.
 //
 // The wire names of AWS protocols differ from Go field names in ways no rule
 // predicts (EC2 reads Filters as Filter.N and answers Images as imagesSet), so
 // the tables are copied from the SDK itself: the serializers say what clients
 // send, the deserializers say what clients accept. For services generated with
-// Smithy schemas (SSM, EventBridge, CloudWatch) the member names come from the
-// schema package and the field each member fills from SerializeMembers.
+// Smithy schemas (SSM, EventBridge, CloudWatch, Lambda) the member names and
+// HTTP binding traits come from the schema package and the field each member
+// fills from SerializeMembers. For restJson1 services the operation's HTTP
+// method, URI template and success status come from the operation schema
+// (Lambda) or the operation serializer (Image Builder).
 //
-// Only types reachable, by reflection, from the operations listed in services
-// are emitted, which keeps EC2's table small.
+// Only types reachable, by reflection, from the served operations are
+// emitted, which keeps EC2's table small.
 package main
 
 import (
@@ -25,18 +35,11 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/wire/internal/served"
 )
 
 // source says how a service's SDK package encodes its shapes.
@@ -51,56 +54,43 @@ const (
 
 type service struct {
 	module string
+	dir    string
 	client reflect.Type
 	src    source
-	ops    []string
+	// rest marks a restJson1 service (Lambda, Image Builder): its members
+	// may travel in the URI, query string, headers or status line.
+	rest bool
+	ops  []string
 }
 
-// services lists the operations the local cloud serves; keep it in step with
-// the models. The generated tables cover exactly these operations.
-var services = []service{
-	{"github.com/aws/aws-sdk-go-v2/service/autoscaling", reflect.TypeFor[*autoscaling.Client](), generated, []string{
-		"SetInstanceHealth",
-		"CreateAutoScalingGroup", "UpdateAutoScalingGroup", "DescribeAutoScalingGroups", "DeleteAutoScalingGroup",
-		"CreateLaunchConfiguration", "DescribeLaunchConfigurations", "DeleteLaunchConfiguration", "SetDesiredCapacity",
-		"DescribeAutoScalingInstances", "DescribeScalingActivities", "SuspendProcesses", "ResumeProcesses",
-		"SetInstanceProtection", "EnterStandby", "ExitStandby", "TerminateInstanceInAutoScalingGroup",
-		"CreateOrUpdateTags", "DescribeTags", "DeleteTags", "StartInstanceRefresh", "DescribeInstanceRefreshes",
-		"CancelInstanceRefresh", "RollbackInstanceRefresh"}},
-	{"github.com/aws/aws-sdk-go-v2/service/ec2", reflect.TypeFor[*ec2.Client](), generated, []string{
-		"RegisterImage", "CreateImage", "DescribeImages", "DeregisterImage", "CreateLaunchTemplate",
-		"CreateLaunchTemplateVersion", "DescribeLaunchTemplates", "DescribeLaunchTemplateVersions",
-		"ModifyLaunchTemplate", "DeleteLaunchTemplateVersions", "DeleteLaunchTemplate", "DescribeInstances",
-		"RunInstances", "TerminateInstances", "CreateTags", "DeleteTags", "DescribeTags", "DescribeInstanceTypes",
-		"DescribeAvailabilityZones"}},
-	{"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2", reflect.TypeFor[*elasticloadbalancingv2.Client](), generated, []string{
-		"DeleteLoadBalancer",
-		"DeleteListener",
-		"CreateLoadBalancer", "DescribeLoadBalancers", "CreateListener", "DescribeListeners", "CreateTargetGroup",
-		"DescribeTargetGroups", "ModifyTargetGroup", "DeleteTargetGroup", "RegisterTargets", "DeregisterTargets",
-		"DescribeTargetHealth", "AddTags", "DescribeTags", "RemoveTags", "DescribeTargetGroupAttributes",
-		"ModifyTargetGroupAttributes"}},
-	{"github.com/aws/aws-sdk-go-v2/service/sts", reflect.TypeFor[*sts.Client](), generated, []string{"GetCallerIdentity"}},
-	{"github.com/aws/aws-sdk-go-v2/service/sns", reflect.TypeFor[*sns.Client](), generated, []string{
-		"ListSubscriptionsByTopic",
-		"GetTopicAttributes",
-		"DeleteTopic", "CreateTopic", "Subscribe", "Publish", "ListTopics"}},
-	{"github.com/aws/aws-sdk-go-v2/service/sfn", reflect.TypeFor[*sfn.Client](), generated, []string{
-		"CreateStateMachine", "UpdateStateMachine", "DescribeStateMachine", "DeleteStateMachine", "ListStateMachines",
-		"StartExecution", "DescribeExecution", "ListExecutions", "StopExecution", "GetExecutionHistory",
-		"SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"}},
-	{"github.com/aws/aws-sdk-go-v2/service/ssm", reflect.TypeFor[*ssm.Client](), schema, []string{
-		"DescribeParameters",
-		"GetParametersByPath",
-		"PutParameter", "GetParameter", "GetParameters", "GetParameterHistory", "LabelParameterVersion", "DeleteParameter"}},
-	{"github.com/aws/aws-sdk-go-v2/service/eventbridge", reflect.TypeFor[*eventbridge.Client](), schema, []string{
-		"PutRule", "PutTargets", "PutEvents", "TestEventPattern", "ListRules", "DescribeRule", "EnableRule",
-		"DisableRule", "RemoveTargets", "DeleteRule", "ListTargetsByRule"}},
-	{"github.com/aws/aws-sdk-go-v2/service/cloudwatch", reflect.TypeFor[*cloudwatch.Client](), schema, []string{
-		"UntagResource",
-		"ListMetrics",
-		"PutMetricAlarm", "DescribeAlarms", "SetAlarmState", "DescribeAlarmHistory", "PutMetricData", "GetMetricData",
-		"DeleteAlarms", "ListTagsForResource", "TagResource"}},
+// loadServices derives the served services and their operations from the
+// model types (see package served): nothing here lists operations by hand.
+func loadServices() []service {
+	var out []service
+	for _, m := range served.Models {
+		s := service{module: m.Module(), client: m.Client, ops: m.Operations()}
+		if len(s.ops) == 0 {
+			log.Fatalf("%s: model %s has no method with the signature of a %s method", m.Name, m.Model, m.Client)
+		}
+		s.dir = moduleDir(s.module)
+		if _, err := os.Stat(filepath.Join(s.dir, "serializers.go")); err == nil {
+			s.src = generated
+			s.rest = fileContains(filepath.Join(s.dir, "serializers.go"), "awsRestjson1_serializeOp")
+		} else {
+			s.src = schema
+			s.rest = fileContains(filepath.Join(s.dir, "api_client.go"), "restjson1.New(")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func fileContains(path, s string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return bytes.Contains(data, []byte(s))
 }
 
 // coll describes the wire names of a list or map.
@@ -116,6 +106,19 @@ type field struct {
 	In, Out         string
 	InFlat, OutFlat bool
 	InColl, OutColl *coll
+	// bind names the wire layer's binding constant of a restJson1 member
+	// that travels outside the JSON body ("bindHeader"), bindName the
+	// header, query parameter or label it travels in.
+	bind, bindName string
+	// unsupported says why the wire layer cannot carry the member; the
+	// generator stops if a served type has such a member.
+	unsupported string
+}
+
+// route is a restJson1 operation's @http trait.
+type route struct {
+	method, uri string
+	code        int
 }
 
 // fn is one parsed serializer or deserializer function.
@@ -149,18 +152,31 @@ var (
 	reMembers   = regexp.MustCompile(`^func \(v \*(\w+)\) SerializeMembers\(s smithy\.ShapeSerializer\) \{$`)
 	reSchemaUse = regexp.MustCompile(`schemas\.(\w+)`)
 	reVField    = regexp.MustCompile(`\bv\.(\w+)`)
-	reAddMember = regexp.MustCompile(`^\s*(\w+) = \w+\.AddMember\("([^"]+)"`)
+	reAddMember = regexp.MustCompile(`^\s*(\w+) = \w+\.AddMember\("([^"]+)"(.*)$`)
+
+	reTraitHeader   = regexp.MustCompile(`&smithytraits\.HTTPHeader\{Name: "([^"]*)"\}`)
+	reTraitQuery    = regexp.MustCompile(`&smithytraits\.HTTPQuery\{Name: "([^"]*)"\}`)
+	reTraitJSONName = regexp.MustCompile(`&smithytraits\.JSONName\{Name: "([^"]*)"\}`)
+	reOpSchema      = regexp.MustCompile(`smithy\.NewOperationSchema\(schemas\.(\w+),`)
+	reRestSerOp     = regexp.MustCompile(`^func \(m \*awsRestjson1_serializeOp(\w+)\) HandleSerialize\(`)
+	reSplitURI      = regexp.MustCompile(`httpbinding\.SplitURI\("([^"]*)"\)`)
+	reMethod        = regexp.MustCompile(`^\s*request\.Method = "(\w+)"`)
+	reInputPayload  = regexp.MustCompile(`^\s*if input\.(\w+) != nil \{`)
+	reBindingsFunc  = regexp.MustCompile(`^func awsRestjson1_serializeOpHttpBindings\w+\(v \*(\w+), encoder \*httpbinding\.Encoder\) error \{$`)
+	reEncoderCall   = regexp.MustCompile(`encoder\.(SetQuery|AddQuery|SetURI|SetHeader|AddHeader|Headers)\("([^"]*)"\)`)
+	reOutBindings   = regexp.MustCompile(`^func awsRestjson1_deserializeOpHttpBindings\w+\(v \*(\w+), response \*smithyhttp\.Response\) error \{$`)
 )
 
 func main() {
 	out := flag.String("o", "names_gen.go", "output file")
 	fakes := flag.String("fakes", "fakes_gen_test.go", "output file for the test fakes")
 	flag.Parse()
-	writeFakes(*fakes)
+	services := loadServices()
+	writeFakes(*fakes, services)
 	var b bytes.Buffer
 	b.WriteString("// Code generated by go run ./internal/gen; DO NOT EDIT.\n\n")
 	b.WriteString("package wire\n\n")
-	b.WriteString("// generatedOperations lists, per SDK module, the operations whose names are\n// in generatedNames.\n")
+	b.WriteString("// generatedOperations lists, per SDK module, the operations whose names are\n// in generatedNames: the methods of the service's model with the SDK\n// client's signature.\n")
 	b.WriteString("var generatedOperations = map[string][]string{\n")
 	for _, s := range services {
 		fmt.Fprintf(&b, "\t%q: {", s.module)
@@ -175,10 +191,10 @@ func main() {
 	b.WriteString("}\n\n")
 	var results []string
 	for _, s := range services {
-		if s.src != generated {
+		if s.src != generated || s.rest {
 			continue
 		}
-		for name, f := range parseFuncs(readLines(filepath.Join(moduleDir(s.module), "deserializers.go")), reDeserFunc, false) {
+		for name, f := range parseFuncs(readLines(filepath.Join(s.dir, "deserializers.go")), reDeserFunc, false) {
 			op := strings.TrimSuffix(f.typ, "Output")
 			if strings.Contains(name, "_deserializeOpDocument") && strings.HasSuffix(f.typ, "Output") && !strings.Contains(name, "json") && contains(s.ops, op) {
 				results = append(results, s.module+"."+f.typ)
@@ -192,16 +208,30 @@ func main() {
 		fmt.Fprintf(&b, "\t%q: true,\n", r)
 	}
 	b.WriteString("}\n\n")
+	b.WriteString("// generatedRoutes gives, per SDK module and operation, the @http trait of\n// restJson1 operations: method, URI template and success status.\n")
+	b.WriteString("var generatedRoutes = map[string]map[string]restRoute{\n")
+	for _, s := range services {
+		if !s.rest {
+			continue
+		}
+		routes := restRoutes(s)
+		fmt.Fprintf(&b, "\t%q: {\n", s.module)
+		for _, op := range s.ops {
+			r := routes[op]
+			fmt.Fprintf(&b, "\t\t%q: {Method: %q, URI: %q, Code: %d},\n", op, r.method, r.uri, r.code)
+		}
+		b.WriteString("\t},\n")
+	}
+	b.WriteString("}\n\n")
 	b.WriteString("// generatedNames maps \"<package path>.<type>\" to the wire names of each Go field.\n")
 	b.WriteString("var generatedNames = map[string]map[string]fieldNames{\n")
 	for _, s := range services {
-		dir := moduleDir(s.module)
 		var table map[string]map[string]field
 		switch s.src {
 		case generated:
-			table = fromGenerated(dir, s)
+			table = fromGenerated(s.dir, s)
 		case schema:
-			table = fromSchema(dir)
+			table = fromSchema(s.dir, s.rest)
 		}
 		reach := reachable(s)
 		for _, t := range reach {
@@ -219,6 +249,9 @@ func main() {
 			for _, n := range names {
 				if _, ok := t.FieldByName(n); !ok {
 					log.Fatalf("%s: %s has no field %s", s.module, key, n)
+				}
+				if why := fs[n].unsupported; why != "" {
+					log.Fatalf("%s: %s.%s: %s; teach the wire layer and this generator", s.module, key, n, why)
 				}
 				fmt.Fprintf(&b, "\t\t%q: %s,\n", n, fieldLit(fs[n]))
 			}
@@ -266,6 +299,9 @@ func fieldLit(f field) string {
 	}
 	if f.OutColl != nil {
 		parts = append(parts, "OutColl: "+collLit(f.OutColl))
+	}
+	if f.bind != "" {
+		parts = append(parts, "Bind: "+f.bind, fmt.Sprintf("BindName: %q", f.bindName))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
@@ -479,6 +515,9 @@ func collOf(fns map[string]*fn, name string, depth int) *coll {
 
 func fromGenerated(dir string, s service) map[string]map[string]field {
 	table := map[string]map[string]field{}
+	if s.rest {
+		restBindings(dir, table, s.ops)
+	}
 	get := func(typ, name string) field {
 		if table[typ] == nil {
 			table[typ] = map[string]field{}
@@ -532,12 +571,13 @@ func fromGenerated(dir string, s service) map[string]map[string]field {
 
 // fromSchema reads SerializeMembers methods and the schemas package: the JSON
 // and CBOR protocols key every member by its Smithy member name in both
-// directions.
-func fromSchema(dir string) map[string]map[string]field {
-	member := map[string]string{}
+// directions; restJson1 honours @jsonName and binds members with HTTP
+// binding traits outside the body.
+func fromSchema(dir string, rest bool) map[string]map[string]field {
+	member := map[string]field{}
 	for _, l := range readLines(filepath.Join(dir, "schemas", "schemas.go")) {
 		if m := reAddMember.FindStringSubmatch(l); m != nil {
-			member[m[1]] = m[2]
+			member[m[1]] = schemaMember(m[2], m[3], rest)
 		}
 	}
 	table := map[string]map[string]field{}
@@ -553,8 +593,10 @@ func fromSchema(dir string) map[string]map[string]field {
 			prefix = "types."
 		}
 		var cur map[string]field
+		lastField := ""
 		for _, l := range readLines(path) {
 			if m := reMembers.FindStringSubmatch(l); m != nil {
+				lastField = ""
 				cur = map[string]field{}
 				table[prefix+m[1]] = cur
 				continue
@@ -568,22 +610,185 @@ func fromSchema(dir string) map[string]map[string]field {
 			}
 			sm := reSchemaUse.FindStringSubmatch(l)
 			vm := reVField.FindStringSubmatch(l)
-			if sm == nil || vm == nil {
+			if vm != nil {
+				// Structure, list and map members are written on the line
+				// after their guard ("if v.Parameter != nil {"), so the
+				// last field named pairs with the next schema used.
+				lastField = vm[1]
+			}
+			if sm == nil || lastField == "" {
 				continue
 			}
-			name, ok := member[sm[1]]
+			f, ok := member[sm[1]]
 			if !ok {
 				log.Fatalf("%s: schema %s has no AddMember", path, sm[1])
 			}
-			cur[vm[1]] = field{In: name, Out: name}
+			if _, seen := cur[lastField]; !seen {
+				cur[lastField] = f
+			}
 		}
 	}
 	return table
 }
 
+// schemaMember describes a schema member from its AddMember name and the
+// trait arguments that follow it.
+func schemaMember(name, traits string, rest bool) field {
+	f := field{In: name, Out: name}
+	if !rest {
+		return f
+	}
+	if m := reTraitJSONName.FindStringSubmatch(traits); m != nil {
+		f.In, f.Out = m[1], m[1]
+	}
+	switch {
+	case strings.Contains(traits, "&smithytraits.HTTPLabel{}"):
+		// A label is named in the URI template by its member name.
+		f.bind, f.bindName = "bindLabel", name
+	case reTraitHeader.MatchString(traits):
+		f.bind, f.bindName = "bindHeader", reTraitHeader.FindStringSubmatch(traits)[1]
+	case reTraitQuery.MatchString(traits):
+		f.bind, f.bindName = "bindQuery", reTraitQuery.FindStringSubmatch(traits)[1]
+	case strings.Contains(traits, "&smithytraits.HTTPPayload{}"):
+		f.bind, f.bindName = "bindPayload", name
+	case strings.Contains(traits, "&smithytraits.HTTPResponseCode{}"):
+		f.bind, f.bindName = "bindStatus", name
+	case strings.Contains(traits, "HTTPPrefixHeaders"):
+		f.unsupported = "@httpPrefixHeaders is not implemented"
+	case strings.Contains(traits, "HTTPQueryParams"):
+		f.unsupported = "@httpQueryParams is not implemented"
+	}
+	if strings.Contains(traits, "TimestampFormat") {
+		f.unsupported = "@timestampFormat is not implemented (the wire layer uses each location's default format)"
+	}
+	if strings.Contains(traits, "MediaType") && f.bind == "bindHeader" {
+		f.unsupported = "a @mediaType header (base64-encoded JSON) is not implemented"
+	}
+	return f
+}
+
+// restRoutes returns the @http trait of each served restJson1 operation.
+func restRoutes(s service) map[string]route {
+	routes := map[string]route{}
+	switch s.src {
+	case schema:
+		text, err := os.ReadFile(filepath.Join(s.dir, "schemas", "schemas.go"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, op := range s.ops {
+			path := filepath.Join(s.dir, "api_op_"+op+".go")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				log.Fatal(err)
+			}
+			m := reOpSchema.FindSubmatch(data)
+			if m == nil {
+				log.Fatalf("%s: no operation schema in %s", s.module, path)
+			}
+			re := regexp.MustCompile(`var ` + string(m[1]) + ` = smithy\.NewSchema\(smithy\.ShapeID\{[^}]*\}, smithy\.ShapeTypeOperation, \d+, &smithytraits\.HTTP\{Method: "(\w+)",\s*URI:\s*"([^"]*)",\s*Code:\s*(\d+)\}\)`)
+			t := re.FindSubmatch(text)
+			if t == nil {
+				log.Fatalf("%s: no @http trait for operation schema %s", s.module, m[1])
+			}
+			code, _ := strconv.Atoi(string(t[3]))
+			routes[op] = route{method: string(t[1]), uri: string(t[2]), code: code}
+		}
+	case generated:
+		// Generated operation serializers split the URI template and set
+		// the method; the success status is not in the Go sources, and
+		// clients accept any 2xx, so 200 stands in.
+		cur := ""
+		for _, l := range readLines(filepath.Join(s.dir, "serializers.go")) {
+			if m := reRestSerOp.FindStringSubmatch(l); m != nil {
+				cur = m[1]
+				if contains(s.ops, cur) {
+					routes[cur] = route{code: 200}
+				}
+				continue
+			}
+			r, ok := routes[cur]
+			if !ok {
+				continue
+			}
+			if l == "}" {
+				cur = ""
+				continue
+			}
+			if m := reSplitURI.FindStringSubmatch(l); m != nil {
+				r.uri = m[1]
+			}
+			if m := reMethod.FindStringSubmatch(l); m != nil {
+				r.method = m[1]
+			}
+			if m := reInputPayload.FindStringSubmatch(l); m != nil {
+				log.Fatalf("%s: %s sends member %s as its HTTP payload; payloads of generated restJson1 clients are not read yet", s.module, cur, m[1])
+			}
+			routes[cur] = r
+		}
+	}
+	for _, op := range s.ops {
+		if r := routes[op]; r.method == "" || r.uri == "" {
+			log.Fatalf("%s: no HTTP method and URI found for %s", s.module, op)
+		}
+	}
+	return routes
+}
+
+// restBindings reads the HTTP bindings of generated restJson1 inputs (URI
+// labels, query parameters, headers) into table. Generated outputs bound to
+// headers or the status line are refused: no served operation has them
+// yet, and silently dropping them would hide members.
+func restBindings(dir string, table map[string]map[string]field, ops []string) {
+	cur, member := "", ""
+	for _, l := range readLines(filepath.Join(dir, "serializers.go")) {
+		if m := reBindingsFunc.FindStringSubmatch(l); m != nil {
+			cur, member = m[1], ""
+			continue
+		}
+		if cur == "" {
+			continue
+		}
+		if l == "}" {
+			cur = ""
+			continue
+		}
+		if m := reIfField.FindStringSubmatch(l); m != nil {
+			member = m[1]
+		}
+		m := reEncoderCall.FindStringSubmatch(l)
+		if m == nil || member == "" {
+			continue
+		}
+		if table[cur] == nil {
+			table[cur] = map[string]field{}
+		}
+		f := field{In: m[2], bindName: m[2]}
+		switch m[1] {
+		case "SetQuery", "AddQuery":
+			f.bind = "bindQuery"
+		case "SetURI":
+			f.bind = "bindLabel"
+		case "SetHeader", "AddHeader":
+			f.bind = "bindHeader"
+		default:
+			f.unsupported = "prefix headers are not implemented"
+		}
+		if strings.Contains(l, "smithytime.Format") {
+			f.unsupported = "timestamps bound outside the body are not implemented for generated clients"
+		}
+		table[cur][member] = f
+	}
+	for _, l := range readLines(filepath.Join(dir, "deserializers.go")) {
+		if m := reOutBindings.FindStringSubmatch(l); m != nil && contains(ops, strings.TrimSuffix(m[1], "Output")) {
+			log.Fatalf("%s: output %s has HTTP-bound members; output bindings of generated restJson1 clients are not read yet", dir, m[1])
+		}
+	}
+}
+
 // writeFakes emits, for the package's tests, one recording fake per service
 // with a method of the exact SDK client signature for every operation.
-func writeFakes(path string) {
+func writeFakes(path string, services []service) {
 	var b bytes.Buffer
 	b.WriteString("// Code generated by go run ./internal/gen; DO NOT EDIT.\n\npackage wire\n\nimport (\n\t\"context\"\n\n")
 	for _, s := range services {

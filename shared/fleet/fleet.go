@@ -1,0 +1,143 @@
+// Package fleet implements rollout.Fleet over EC2 Auto Scaling, EC2,
+// Elastic Load Balancing v2 and CloudWatch.
+//
+// The rules it follows are FIELD-NOTES sections 2 and 3: instance refreshes
+// name a numbered launch template version in their desired configuration
+// only, the group is never modified before a refresh starts, and rollback
+// eligibility is computed the way Auto Scaling decides it. Every SDK error
+// goes through shared/awserr, so throttling and server faults arrive as
+// *rollout.TransientError and missing resources as *rollout.NotFoundError.
+//
+// The clients are narrow interfaces with the SDK's method signatures, so a
+// real client, a paginator and a test fake all fit.
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go"
+
+	"github.com/phoenix-rollouts/phoenix/shared/awserr"
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
+)
+
+// AutoScalingAPI is the part of the Auto Scaling client the fleet uses.
+type AutoScalingAPI interface {
+	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+	UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
+	StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, optFns ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error)
+	DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error)
+	RollbackInstanceRefresh(ctx context.Context, in *autoscaling.RollbackInstanceRefreshInput, optFns ...func(*autoscaling.Options)) (*autoscaling.RollbackInstanceRefreshOutput, error)
+	CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, optFns ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error)
+}
+
+// EC2API is the part of the EC2 client the fleet uses.
+type EC2API interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
+	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
+	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
+	RunInstances(ctx context.Context, in *ec2.RunInstancesInput, optFns ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error)
+	CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, optFns ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error)
+	ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, optFns ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error)
+}
+
+// ELBAPI is the part of the Elastic Load Balancing v2 client the fleet uses.
+type ELBAPI interface {
+	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+}
+
+// CloudWatchAPI is the part of the CloudWatch client the fleet uses.
+type CloudWatchAPI interface {
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+// Clients are the clients of one region.
+type Clients struct {
+	AutoScaling AutoScalingAPI
+	EC2         EC2API
+	ELB         ELBAPI
+	CloudWatch  CloudWatchAPI
+}
+
+// Fleet is rollout.Fleet over the AWS SDK. It is safe for concurrent use.
+type Fleet struct {
+	clients func(region string) Clients
+	log     *slog.Logger
+}
+
+var _ rollout.Fleet = (*Fleet)(nil)
+
+// New returns a Fleet whose clients are made from cfg, one set per region
+// on first use: Phoenix manages groups in any region from one function, and
+// every method names the region it acts in. A nil log means slog.Default().
+func New(cfg aws.Config, log *slog.Logger) *Fleet {
+	var mu sync.Mutex
+	byRegion := map[string]Clients{}
+	return NewFromClients(func(region string) Clients {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := byRegion[region]; ok {
+			return c
+		}
+		rc := cfg.Copy()
+		rc.Region = region
+		c := Clients{
+			AutoScaling: autoscaling.NewFromConfig(rc),
+			EC2:         ec2.NewFromConfig(rc),
+			ELB:         elasticloadbalancingv2.NewFromConfig(rc),
+			CloudWatch:  cloudwatch.NewFromConfig(rc),
+		}
+		byRegion[region] = c
+		return c
+	}, log)
+}
+
+// NewFromClients returns a Fleet that asks clients for the clients of a
+// region; tests use it to inject fakes or specially configured clients.
+func NewFromClients(clients func(region string) Clients, log *slog.Logger) *Fleet {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Fleet{clients: clients, log: log}
+}
+
+// changed records one change made in AWS, with the ids AWS returned. The
+// steps log each change once at Info with the rollout's ids; this line is
+// Debug detail beneath it, so that the default level shows every change
+// exactly once. It logs with ctx so that a handler carrying the
+// invocation's ids in the context can add them.
+func (f *Fleet) changed(ctx context.Context, msg string, attrs ...any) {
+	f.log.DebugContext(ctx, msg, attrs...)
+}
+
+// groupNotFound reports whether err is Auto Scaling's answer for a group
+// that does not exist. Auto Scaling has no dedicated code for it: it answers
+// ValidationError "AutoScalingGroup name not found - ...".
+func groupNotFound(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "ValidationError" &&
+		strings.Contains(api.ErrorMessage(), "name not found")
+}
+
+// classifyGroupCall classifies the error of a call that names a group,
+// turning Auto Scaling's "name not found" into *rollout.NotFoundError.
+func classifyGroupCall(op string, key rollout.GroupKey, err error) error {
+	if err == nil {
+		return nil
+	}
+	if groupNotFound(err) {
+		return &rollout.NotFoundError{Kind: "auto scaling group", ID: key.String()}
+	}
+	return awserr.Classify(fmt.Sprintf("%s %s", op, key), err, "auto scaling group", key.String())
+}

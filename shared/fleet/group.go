@@ -1,0 +1,162 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/phoenix-rollouts/phoenix/shared/awserr"
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
+)
+
+// instanceBatch bounds the instance ids per DescribeInstances filter: EC2
+// caps the values of one filter, and a filter (unlike InstanceIds) does not
+// fail the whole call when one instance has just gone away.
+const instanceBatch = 100
+
+// Group reads an Auto Scaling group and its instances, with each
+// instance's image and launch time from EC2. A missing group is a
+// *rollout.NotFoundError.
+func (f *Fleet) Group(ctx context.Context, key rollout.GroupKey) (rollout.Group, error) {
+	g, err := f.describeGroup(ctx, key)
+	if err != nil {
+		return rollout.Group{}, err
+	}
+	out := groupFrom(key, g)
+	if err := f.addInstanceDetails(ctx, key.Region, out.Instances); err != nil {
+		return rollout.Group{}, err
+	}
+	return out, nil
+}
+
+// describeGroup returns the SDK's view of one group.
+func (f *Fleet) describeGroup(ctx context.Context, key rollout.GroupKey) (astypes.AutoScalingGroup, error) {
+	out, err := f.clients(key.Region).AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
+		AutoScalingGroupNames: []string{key.Name},
+	})
+	if err != nil {
+		return astypes.AutoScalingGroup{}, classifyGroupCall("describe auto scaling group", key, err)
+	}
+	for _, g := range out.AutoScalingGroups {
+		if aws.ToString(g.AutoScalingGroupName) == key.Name {
+			return g, nil
+		}
+	}
+	// Auto Scaling answers an unknown name with an empty list, not an error.
+	return astypes.AutoScalingGroup{}, &rollout.NotFoundError{Kind: "auto scaling group", ID: key.String()}
+}
+
+// groupFrom maps the SDK's group to the domain's.
+func groupFrom(key rollout.GroupKey, g astypes.AutoScalingGroup) rollout.Group {
+	out := rollout.Group{
+		Key:                     key,
+		ARN:                     aws.ToString(g.AutoScalingGroupARN),
+		LaunchConfigurationName: aws.ToString(g.LaunchConfigurationName),
+		Min:                     int(aws.ToInt32(g.MinSize)),
+		Max:                     int(aws.ToInt32(g.MaxSize)),
+		Desired:                 int(aws.ToInt32(g.DesiredCapacity)),
+		HealthCheckType:         aws.ToString(g.HealthCheckType),
+		GracePeriod:             seconds(g.HealthCheckGracePeriod),
+		DefaultWarmup:           seconds(g.DefaultInstanceWarmup),
+		TargetGroupARNs:         append([]string(nil), g.TargetGroupARNs...),
+		Tags:                    map[string]string{},
+	}
+	spec := g.LaunchTemplate
+	if mip := g.MixedInstancesPolicy; mip != nil {
+		out.MixedInstances = true
+		if mip.LaunchTemplate != nil {
+			spec = mip.LaunchTemplate.LaunchTemplateSpecification
+			for _, o := range mip.LaunchTemplate.Overrides {
+				if o.InstanceRequirements != nil {
+					out.AttributeBased = true
+				}
+				if t := aws.ToString(o.InstanceType); t != "" {
+					out.InstanceTypes = append(out.InstanceTypes, t)
+				}
+			}
+		}
+	}
+	if spec != nil {
+		out.LaunchTemplateID = aws.ToString(spec.LaunchTemplateId)
+		out.LaunchTemplateVersion = versionAsWritten(spec.Version)
+	}
+	for _, p := range g.SuspendedProcesses {
+		out.SuspendedProcesses = append(out.SuspendedProcesses, aws.ToString(p.ProcessName))
+	}
+	for _, t := range g.Tags {
+		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	for _, in := range g.Instances {
+		inst := rollout.Instance{
+			ID:                   aws.ToString(in.InstanceId),
+			Lifecycle:            string(in.LifecycleState),
+			Health:               aws.ToString(in.HealthStatus),
+			ProtectedFromScaleIn: aws.ToBool(in.ProtectedFromScaleIn),
+		}
+		if in.LaunchTemplate != nil {
+			inst.LaunchTemplateVersion = aws.ToString(in.LaunchTemplate.Version)
+		}
+		out.Instances = append(out.Instances, inst)
+	}
+	return out
+}
+
+// versionAsWritten returns a group's launch template version; a group that
+// names none launches the template's default version, which Auto Scaling
+// spells "$Default".
+func versionAsWritten(v *string) string {
+	if s := aws.ToString(v); s != "" {
+		return s
+	}
+	return "$Default"
+}
+
+// seconds turns an optional count of seconds into a duration; Auto Scaling
+// uses -1 for "not set" in DefaultInstanceWarmup.
+func seconds(v *int32) time.Duration {
+	if v == nil || *v < 0 {
+		return 0
+	}
+	return time.Duration(*v) * time.Second
+}
+
+// addInstanceDetails fills in each instance's image and launch time from
+// DescribeInstances, in batches. An instance EC2 no longer shows keeps
+// empty fields rather than failing the read: groups change while we look.
+func (f *Fleet) addInstanceDetails(ctx context.Context, region string, insts []rollout.Instance) error {
+	ec2c := f.clients(region).EC2
+	byID := make(map[string]*rollout.Instance, len(insts))
+	ids := make([]string, 0, len(insts))
+	for i := range insts {
+		byID[insts[i].ID] = &insts[i]
+		ids = append(ids, insts[i].ID)
+	}
+	for start := 0; start < len(ids); start += instanceBatch {
+		batch := ids[start:min(start+instanceBatch, len(ids))]
+		p := ec2.NewDescribeInstancesPaginator(ec2c, &ec2.DescribeInstancesInput{
+			Filters:    []ec2types.Filter{{Name: aws.String("instance-id"), Values: batch}},
+			MaxResults: aws.Int32(1000),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return awserr.Classify(fmt.Sprintf("describe instances in %s", region), err, "instance", "")
+			}
+			for _, r := range page.Reservations {
+				for _, in := range r.Instances {
+					if inst, ok := byID[aws.ToString(in.InstanceId)]; ok {
+						inst.ImageID = aws.ToString(in.ImageId)
+						inst.LaunchTime = aws.ToTime(in.LaunchTime)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}

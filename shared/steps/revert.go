@@ -1,0 +1,291 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
+)
+
+// maxRevertMoves bounds how often one invocation re-reads the refresh after
+// AWS refused a move because the refresh changed under it (it ended between
+// the read and the call).
+const maxRevertMoves = 3
+
+// Revert brings the fleet back. Its first run (no revert phase yet) starts
+// the revert: a native rollback while the refresh runs and is eligible,
+// else a cancel followed by a refresh back to last-known-good (or, with none
+// recorded, to the version the rollout started from). Later runs (after
+// AwaitRevert) check and move it on. When the fleet is back, the template's
+// default version is restored if it had moved to the bad version, the
+// rollout is recorded reverted, people are told and the lease is released.
+// A revert that cannot finish returns *rollout.RevertFailedError, which the
+// state machine sends to Dirty.
+func (d Deps) Revert(ctx context.Context, in Input) (State, error) {
+	log := d.logger(ctx, "revert", in.State, in.Execution)
+	st, err := d.revert(ctx, log, in)
+	return st, boundary(log, err)
+}
+
+func (d Deps) revert(ctx context.Context, log *slog.Logger, in Input) (State, error) {
+	st, now := in.State, in.Now
+	if err := requireNow(in); err != nil {
+		return st, err
+	}
+	r := st.Rollout
+	rv := st.Revert
+	if rv.Phase == "" {
+		rv.Reason = reasonOf(st)
+		target, err := d.revertTarget(ctx, r)
+		if err != nil {
+			return st, err
+		}
+		rv.Target = target
+		if _, err := d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusReverting, Reason: rv.Reason}, keyRevertStart, now,
+			fmt.Sprintf("reverting to version %d: %s", target.Number, rv.Reason)); err != nil {
+			return st, err
+		}
+		log.Warn("reverting", "reason", rv.Reason, "targetVersion", target.Number)
+	}
+	for range maxRevertMoves {
+		next, err := d.nextRevertStep(ctx, r, rv)
+		if err != nil {
+			return st, err
+		}
+		if !next.Act {
+			rv.Phase = next.Phase
+			if next.Phase == rollout.RevertDone {
+				rv.Target = next.On
+			}
+			break
+		}
+		moved, err := d.revertMove(ctx, log, st, &rv, next, now)
+		if err != nil {
+			return st, err
+		}
+		if moved {
+			break
+		}
+	}
+	st.Revert = rv
+	if rv.Phase != rollout.RevertDone {
+		log.Info("revert under way", "phase", string(rv.Phase), "revertRefreshId", rv.RefreshID)
+		return st, nil
+	}
+	return d.reverted(ctx, log, st, now)
+}
+
+// revertTarget is last-known-good, else the version the rollout started
+// from.
+func (d Deps) revertTarget(ctx context.Context, r rollout.Rollout) (rollout.Version, error) {
+	lkg, _, ok, err := d.Ledger.LastKnownGood(ctx, r.Group)
+	if err != nil {
+		return rollout.Version{}, fmt.Errorf("read last-known-good of %s: %w", r.Group, err)
+	}
+	if ok && lkg.Number != 0 && lkg.LaunchTemplateID == r.From.LaunchTemplateID {
+		return lkg, nil
+	}
+	return r.From, nil
+}
+
+// nextRevertStep reads the fleet and asks the domain what comes next.
+func (d Deps) nextRevertStep(ctx context.Context, r rollout.Rollout, rv RevertState) (rollout.RevertStep, error) {
+	refreshes, err := d.Fleet.Refreshes(ctx, r.Group)
+	if err != nil {
+		return rollout.RevertStep{}, fmt.Errorf("describe refreshes of %s: %w", r.Group, err)
+	}
+	g, err := d.Fleet.Group(ctx, r.Group)
+	if err != nil {
+		return rollout.RevertStep{}, fmt.Errorf("load group %s: %w", r.Group, err)
+	}
+	in := rollout.RevertInput{Rollout: r, Phase: rv.Phase, Target: rv.Target, Group: g}
+	if fwd, ok := rollout.FindRefresh(refreshes, r.RefreshID); ok {
+		in.Refresh = &fwd
+	} else if r.RefreshID == "" && r.To.Number != 0 {
+		// StartRefresh may have started one and lost the answer.
+		if rf, ok := adoptable(refreshes, r); ok {
+			in.Refresh = &rf
+		}
+	}
+	if back, ok := rollout.FindRefresh(refreshes, rv.RefreshID); ok {
+		in.Back = &back
+	}
+	return rollout.NextRevertStep(in)
+}
+
+// revertMove makes the AWS call of a revert phase. moved is false when AWS
+// refused it because the refresh had moved on, and the caller reads again.
+func (d Deps) revertMove(ctx context.Context, log *slog.Logger, st State, rv *RevertState, next rollout.RevertStep, now time.Time) (bool, error) {
+	r := st.Rollout
+	switch next.Phase {
+	case rollout.RevertRollback:
+		err := d.Fleet.RollbackRefresh(ctx, r.Group)
+		if err == nil {
+			log.Info("started instance refresh rollback", "refreshId", r.RefreshID, "why", next.Reason)
+			rv.Phase = rollout.RevertRollback
+			return true, nil
+		}
+		if rollout.IsTransient(err) {
+			return false, err
+		}
+		// The refresh ended or became ineligible meanwhile: cancel instead.
+		log.Warn("rollback refused; cancelling instead", "error", err.Error())
+		return d.revertMove(ctx, log, st, rv, rollout.RevertStep{Phase: rollout.RevertCancel, Act: true, Reason: next.Reason}, now)
+	case rollout.RevertCancel:
+		err := d.Fleet.CancelRefresh(ctx, r.Group)
+		switch {
+		case err == nil:
+			log.Info("cancelled instance refresh", "refreshId", r.RefreshID, "why", next.Reason)
+			rv.Phase = rollout.RevertCancel
+			return true, nil
+		case isNotFound(err):
+			// No active refresh any more: read again and refresh back.
+			rv.Phase = rollout.RevertCancel
+			return false, nil
+		}
+		return false, fmt.Errorf("cancel instance refresh of %s: %w", r.Group, err)
+	case rollout.RevertRefreshBack:
+		return d.refreshBack(ctx, log, st, rv, now)
+	}
+	return false, fmt.Errorf("revert phase %q has no move", next.Phase)
+}
+
+// refreshBack starts (or adopts) the refresh back to the target version:
+// no checkpoints and no bake, because the target is known good, and
+// SkipMatching so instances already on it stay.
+func (d Deps) refreshBack(ctx context.Context, log *slog.Logger, st State, rv *RevertState, now time.Time) (bool, error) {
+	r, p := st.Rollout, st.Policy.Policy()
+	spec := rollout.RefreshSpec{
+		Group: r.Group, LaunchTemplateID: rv.Target.LaunchTemplateID, Version: rv.Target.Number,
+		MinHealthy: p.MinHealthy, MaxHealthy: p.MaxHealthy, Warmup: p.Warmup, SkipMatching: true,
+	}
+	id, err := d.Fleet.StartRefresh(ctx, spec)
+	var busy *rollout.RefreshInProgressError
+	if errors.As(err, &busy) {
+		refreshes, derr := d.Fleet.Refreshes(ctx, r.Group)
+		if derr != nil {
+			return false, fmt.Errorf("describe refreshes of %s: %w", r.Group, derr)
+		}
+		active, _ := rollout.ActiveRefresh(refreshes)
+		if active.ID == "" || active.ID == r.RefreshID || !active.Targets(rv.Target) {
+			// The forward refresh, or someone else's, still runs: wait.
+			log.Info("refresh back must wait for the active refresh", "activeRefreshId", active.ID)
+			rv.Phase = rollout.RevertCancel
+			return true, nil
+		}
+		id, err = active.ID, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("start refresh back of %s to version %d: %w", r.Group, rv.Target.Number, err)
+	}
+	if rv.RefreshID != id {
+		log.Info("started refresh back", "revertRefreshId", id, "launchTemplateId", spec.LaunchTemplateID, "version", spec.Version)
+	}
+	rv.RefreshID, rv.Phase = id, rollout.RevertRefreshBack
+	// The ledger's refresh id follows the refresh Phoenix now awaits, so
+	// refresh-events delivers the refresh back's events to AwaitRevert.
+	if _, err := d.record(ctx, r.ID, rollout.RolloutUpdate{RefreshID: id}, keyRevertBack, now,
+		fmt.Sprintf("refresh back %s to version %d", id, rv.Target.Number)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// reverted finishes a revert whose fleet is back on the target.
+func (d Deps) reverted(ctx context.Context, log *slog.Logger, st State, now time.Time) (State, error) {
+	r, rv := st.Rollout, st.Revert
+	if r.Mode != rollout.ModeRecycle && r.To.Number != 0 && r.To.Number != rv.Target.Number {
+		def, err := d.Fleet.ResolveVersion(ctx, r.Group.Region, r.To.LaunchTemplateID, "$Default")
+		if err != nil {
+			return st, fmt.Errorf("read default version of %s: %w", r.To.LaunchTemplateID, err)
+		}
+		if def.Number == r.To.Number {
+			if err := d.Fleet.SetDefaultVersion(ctx, r.Group.Region, rv.Target.LaunchTemplateID, rv.Target.Number); err != nil {
+				return st, fmt.Errorf("restore default version of %s to %d: %w", rv.Target.LaunchTemplateID, rv.Target.Number, err)
+			}
+			log.Info("restored launch template default version", "launchTemplateId", rv.Target.LaunchTemplateID, "version", rv.Target.Number, "was", def.Number)
+		}
+	}
+	notified, err := d.hasStep(ctx, r.ID, keyRevertDone)
+	if err != nil {
+		return st, err
+	}
+	if !notified {
+		done := r
+		done.Status, done.Reason, done.EndedAt = rollout.StatusReverted, rv.Reason, now
+		msg := fmt.Sprintf("%s is back on launch template version %d (%s). Why: %s", r.Group, rv.Target.Number, rv.Target.ImageID, rv.Reason)
+		if err := d.notify(ctx, DetailReverted, "warning", done, msg); err != nil {
+			return st, err
+		}
+	}
+	rec, err := d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusReverted, Reason: rv.Reason, EndedAt: now}, keyRevertDone, now,
+		fmt.Sprintf("fleet back on version %d", rv.Target.Number))
+	if err != nil {
+		return st, err
+	}
+	if err := d.release(ctx, log, rec); err != nil {
+		return st, err
+	}
+	st.Rollout = forState(rec)
+	log.Info("reverted", "targetVersion", rv.Target.Number)
+	return st, nil
+}
+
+// Dirty ends a rollout whose revert failed: it records the dirty end with
+// the reason, notifies with severity critical, and releases the lease so
+// that an operator's fix can run. The state machine then fails the
+// execution (NeedsHuman).
+func (d Deps) Dirty(ctx context.Context, in Input) (State, error) {
+	log := d.logger(ctx, "dirty", in.State, in.Execution)
+	st, err := d.dirty(ctx, log, in)
+	return st, boundary(log, err)
+}
+
+func (d Deps) dirty(ctx context.Context, log *slog.Logger, in Input) (State, error) {
+	st, now := in.State, in.Now
+	if err := requireNow(in); err != nil {
+		return st, err
+	}
+	r := st.Rollout
+	if r.ID == "" {
+		r.ID, r.Group, r.Mode = st.Request.RolloutID, st.Request.Group, st.Request.Mode
+	}
+	reason := reasonOf(st)
+	notified, err := d.hasStep(ctx, r.ID, keyDirty)
+	if isNotFound(err) {
+		// Prepare never recorded it; there is still a human to tell.
+		notified, err = false, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	if !notified {
+		done := r
+		done.Status, done.Reason, done.EndedAt = rollout.StatusDirty, reason, now
+		msg := fmt.Sprintf("Phoenix could not bring %s back and needs a human. Rollout %s from version %d to %d; forward refresh %q, revert phase %q, refresh back %q. Why: %s",
+			r.Group, r.ID, r.From.Number, r.To.Number, r.RefreshID, st.Revert.Phase, st.Revert.RefreshID, reason)
+		if err := d.notify(ctx, DetailAttention, "critical", done, msg); err != nil {
+			return st, err
+		}
+	}
+	rec, err := d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusDirty, Reason: reason, EndedAt: now}, keyDirty, now, reason)
+	if isNotFound(err) {
+		rec = r
+		rec.Status, rec.Reason, rec.EndedAt = rollout.StatusDirty, reason, now
+		rec.StartedAt = now
+		if rec, err = d.Ledger.PutRollout(ctx, rec); err != nil {
+			return st, fmt.Errorf("record dirty rollout %s: %w", r.ID, err)
+		}
+	} else if err != nil {
+		return st, err
+	}
+	if err := d.release(ctx, log, rec); err != nil {
+		return st, err
+	}
+	st.Rollout = forState(rec)
+	log.Error("rollout needs a human", "reason", reason)
+	return st, nil
+}

@@ -1,0 +1,324 @@
+// Package steps holds one handler per step of the rollout state machine
+// (docs/design.md). Each handler reads the execution document, orchestrates
+// the domain (shared/rollout) and the ports, and returns the document for
+// the next state. Handlers take "now" from their input, never the wall
+// clock, are safe to run again after any failure, and return the domain's
+// typed errors unwrapped so that the state machine's Retry and Catch match
+// them.
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
+)
+
+// Deps are what the steps run on.
+type Deps struct {
+	Fleet    rollout.Fleet
+	Ledger   rollout.Ledger
+	Notifier rollout.Notifier
+	Resumer  rollout.Resumer
+	// Policy holds the defaults the group's tags overlay.
+	Policy rollout.Policy
+	// LeaseTTL bounds how long a rollout holds its group without renewing.
+	LeaseTTL time.Duration
+	Logger   *slog.Logger
+	// ContextAttrs, when set, adds invocation attributes (request id,
+	// trace id) to every log line.
+	ContextAttrs func(context.Context) []any
+}
+
+// Input is a Task state's payload: the execution document, the time the
+// state was entered, the execution, and the task token for Await.
+type Input struct {
+	State     State     `json:"state"`
+	Now       time.Time `json:"now"`
+	Execution string    `json:"execution"`
+	Token     string    `json:"token,omitempty"`
+}
+
+// State is the execution document every step reads and returns.
+type State struct {
+	Request rollout.Request `json:"request"`
+	// Rollout is the ledger record without its timeline, which stays in
+	// the ledger to keep the document small.
+	Rollout rollout.Rollout `json:"rollout"`
+	Policy  PolicyDoc       `json:"policy"`
+	// Signal is the last wake-up; its Seq is the last ledger signal
+	// consumed.
+	Signal  rollout.Signal  `json:"signal"`
+	Verdict rollout.Verdict `json:"verdict"`
+	// Reasons explain the verdict.
+	Reasons  []string `json:"reasons,omitempty"`
+	Rechecks int      `json:"rechecks"`
+	// Checkpoint is the highest checkpoint validated, so the fallback poll
+	// knows which checkpoint comes next.
+	Checkpoint int         `json:"checkpoint,omitempty"`
+	Revert     RevertState `json:"revert,omitzero"`
+	Error      *ErrorInfo  `json:"error,omitempty"`
+}
+
+// RevertState is where a revert stands.
+type RevertState struct {
+	Phase     rollout.RevertPhase `json:"phase"`
+	RefreshID string              `json:"refreshId,omitempty"`
+	Reason    string              `json:"reason,omitempty"`
+	// Target is the version the revert returns the fleet to.
+	Target rollout.Version `json:"target,omitzero"`
+}
+
+// ErrorInfo is what a Catch puts at $.error.
+type ErrorInfo struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// PolicyDoc is rollout.Policy in the execution document, durations in
+// seconds.
+type PolicyDoc struct {
+	Enabled                bool     `json:"enabled"`
+	Checkpoints            []int    `json:"checkpoints"`
+	MinHealthy             int      `json:"minHealthy"`
+	MaxHealthy             int      `json:"maxHealthy"`
+	WarmupSeconds          int64    `json:"warmupSeconds"`
+	CheckpointDelaySeconds int64    `json:"checkpointDelaySeconds"`
+	BakeSeconds            int64    `json:"bakeSeconds"`
+	Alarms                 []string `json:"alarms,omitempty"`
+	GuardWindowSeconds     int64    `json:"guardWindowSeconds"`
+	// AwaitTimeoutSeconds bounds a parked Await before the fallback poll:
+	// 900 s plus the checkpoint delay.
+	AwaitTimeoutSeconds int64 `json:"awaitTimeoutSeconds"`
+}
+
+// fallbackPoll is the slow poll's base interval (design.md, state machine).
+const fallbackPoll = 900 * time.Second
+
+// DocOf writes a policy for the execution document.
+func DocOf(p rollout.Policy) PolicyDoc {
+	return PolicyDoc{
+		Enabled: p.Enabled, Checkpoints: p.Checkpoints, MinHealthy: p.MinHealthy, MaxHealthy: p.MaxHealthy,
+		WarmupSeconds: secs(p.Warmup), CheckpointDelaySeconds: secs(p.CheckpointDelay), BakeSeconds: secs(p.Bake),
+		Alarms: p.Alarms, GuardWindowSeconds: secs(p.GuardWindow),
+		AwaitTimeoutSeconds: secs(fallbackPoll + p.CheckpointDelay),
+	}
+}
+
+// Policy reads the policy back.
+func (d PolicyDoc) Policy() rollout.Policy {
+	return rollout.Policy{
+		Enabled: d.Enabled, Checkpoints: d.Checkpoints, MinHealthy: d.MinHealthy, MaxHealthy: d.MaxHealthy,
+		Warmup: dur(d.WarmupSeconds), CheckpointDelay: dur(d.CheckpointDelaySeconds), Bake: dur(d.BakeSeconds),
+		Alarms: d.Alarms, GuardWindow: dur(d.GuardWindowSeconds),
+	}
+}
+
+func secs(d time.Duration) int64 { return int64(d / time.Second) }
+func dur(s int64) time.Duration  { return time.Duration(s) * time.Second }
+
+// Detail-types of the notifications (docs/design.md, events).
+const (
+	DetailStarted   = "Phoenix Rollout Started"
+	DetailSucceeded = "Phoenix Rollout Succeeded"
+	DetailReverted  = "Phoenix Rollout Reverted"
+	DetailRefused   = "Phoenix Rollout Refused"
+	DetailAttention = "Phoenix Rollout Needs Attention"
+)
+
+// Step keys of the ledger timeline.
+const (
+	keyPrepare      = "prepare"
+	keyRefused      = "refused"
+	keyStartRefresh = "start-refresh"
+	keyFinalize     = "finalize"
+	keyRevertStart  = "revert-start"
+	keyRevertBack   = "revert-refresh-back"
+	keyRevertDone   = "revert-done"
+	keyDirty        = "dirty"
+)
+
+// baseLogger returns the invocation's logger before a rollout is known.
+func (d Deps) baseLogger(ctx context.Context, step string) *slog.Logger {
+	l := d.Logger
+	if l == nil {
+		l = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	l = l.With("step", step)
+	if d.ContextAttrs != nil {
+		l = l.With(d.ContextAttrs(ctx)...)
+	}
+	return l
+}
+
+// logger returns the invocation's logger, carrying the rollout's ids.
+func (d Deps) logger(ctx context.Context, step string, st State, execution string) *slog.Logger {
+	attrs := []any{
+		"rolloutId", st.Request.RolloutID, "group", st.Request.Group.Name, "region", st.Request.Group.Region,
+		"mode", string(st.Request.Mode),
+	}
+	if execution != "" {
+		attrs = append(attrs, "execution", execution)
+	}
+	if v := st.Rollout.From; v.Number != 0 {
+		attrs = append(attrs, "fromVersion", v.Number)
+	}
+	if v := st.Rollout.To; v.Number != 0 {
+		attrs = append(attrs, "toVersion", v.Number, "imageId", v.ImageID)
+	}
+	return d.baseLogger(ctx, step).With(attrs...)
+}
+
+// boundary logs a failed step and returns the domain's typed error found in
+// err's chain, unwrapped: aws-lambda-go names the outermost error's type as
+// errorType, and a wrapped error would match no Retry or Catch.
+func boundary(log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	out := Typed(err)
+	log.Error("step failed", "error", err.Error(), "errorType", fmt.Sprintf("%T", out))
+	return out
+}
+
+// Typed returns the first of the domain's typed errors in err's chain, or
+// err itself when it holds none.
+func Typed(err error) error {
+	var (
+		lease     *rollout.LeaseHeldError
+		preflight *rollout.PreflightError
+		foreign   *rollout.ForeignRefreshError
+		inProg    *rollout.RefreshInProgressError
+		revert    *rollout.RevertFailedError
+		bad       *rollout.BadInputError
+		stale     *rollout.StaleTokenError
+		transient *rollout.TransientError
+		notFound  *rollout.NotFoundError
+	)
+	switch {
+	case errors.As(err, &lease):
+		return lease
+	case errors.As(err, &preflight):
+		return preflight
+	case errors.As(err, &foreign):
+		return foreign
+	case errors.As(err, &inProg):
+		return inProg
+	case errors.As(err, &revert):
+		return revert
+	case errors.As(err, &bad):
+		return bad
+	case errors.As(err, &stale):
+		return stale
+	case errors.As(err, &transient):
+		return transient
+	case errors.As(err, &notFound):
+		return notFound
+	}
+	return err
+}
+
+func isNotFound(err error) bool {
+	var nf *rollout.NotFoundError
+	return errors.As(err, &nf)
+}
+
+func isStale(err error) bool {
+	var s *rollout.StaleTokenError
+	return errors.As(err, &s)
+}
+
+// requireNow refuses an input without the time the state was entered: steps
+// never read the wall clock.
+func requireNow(in Input) error {
+	if in.Now.IsZero() {
+		return &rollout.BadInputError{Reason: "the payload has no \"now\" ($$.State.EnteredTime)"}
+	}
+	if in.State.Request.RolloutID == "" {
+		return &rollout.BadInputError{Reason: "the document has no request.rolloutId"}
+	}
+	return nil
+}
+
+// forState strips the timeline before a record goes into the document.
+func forState(r rollout.Rollout) rollout.Rollout {
+	r.Steps = nil
+	return r
+}
+
+// record appends a step to the ledger timeline with the given update.
+func (d Deps) record(ctx context.Context, id string, u rollout.RolloutUpdate, key string, at time.Time, detail string) (rollout.Rollout, error) {
+	u.Step = &rollout.Step{Key: key, At: at, Detail: detail}
+	r, err := d.Ledger.UpdateRollout(ctx, id, u)
+	if err != nil {
+		return r, fmt.Errorf("record step %s of rollout %s: %w", key, id, err)
+	}
+	return r, nil
+}
+
+// hasStep reports whether the ledger has the step already, so that a
+// retried step does not notify twice.
+func (d Deps) hasStep(ctx context.Context, id, key string) (bool, error) {
+	r, err := d.Ledger.GetRollout(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("read rollout %s: %w", id, err)
+	}
+	for _, s := range r.Steps {
+		if s.Key == key {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// notify sends a notification about the rollout.
+func (d Deps) notify(ctx context.Context, detailType, severity string, r rollout.Rollout, message string) error {
+	subject := fmt.Sprintf("%s: %s on %s", detailType, r.ID, r.Group)
+	if err := d.Notifier.Notify(ctx, rollout.Notification{
+		DetailType: detailType, Subject: subject, Message: message, Rollout: forState(r), Severity: severity,
+	}); err != nil {
+		return fmt.Errorf("notify %q: %w", detailType, err)
+	}
+	return nil
+}
+
+// release drops the rollout's lease on its group.
+func (d Deps) release(ctx context.Context, log *slog.Logger, r rollout.Rollout) error {
+	if err := d.Ledger.ReleaseLease(ctx, r.Group, r.ID); err != nil {
+		return fmt.Errorf("release lease of %s: %w", r.Group, err)
+	}
+	log.Info("released lease")
+	return nil
+}
+
+// versionString writes a numbered version as groups and refreshes carry it.
+func versionString(n int64) string { return strconv.FormatInt(n, 10) }
+
+// reasonOf explains why a rollout is reverting or dirty, from the caught
+// error, the failed verdict or the failure signal.
+func reasonOf(st State) string {
+	switch {
+	case st.Error != nil && st.Error.Error != "":
+		return strings.TrimSpace(st.Error.Error + ": " + st.Error.Cause)
+	case st.Verdict == rollout.VerdictFail:
+		return "validation failed: " + strings.Join(st.Reasons, " ")
+	case rollout.FailureSignal(st.Signal.Kind):
+		s := fmt.Sprintf("instance refresh %s signalled %s", st.Signal.RefreshID, st.Signal.Kind)
+		if st.Signal.Alarm != "" {
+			s += " (alarm " + st.Signal.Alarm + ")"
+		}
+		if st.Signal.Reason != "" {
+			s += ": " + st.Signal.Reason
+		}
+		return s
+	case st.Verdict == rollout.VerdictInconclusive:
+		return "validation stayed inconclusive: " + strings.Join(st.Reasons, " ")
+	}
+	return "revert requested"
+}

@@ -1,0 +1,144 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
+)
+
+// Validate judges the fleet at a checkpoint or after the refresh: target
+// health in every target group, new instances InService and healthy, and
+// the guard alarms. It sets verdict (pass, fail or inconclusive) and its
+// reasons, counts consecutive inconclusive verdicts in rechecks for the
+// state machine's bound, and records the verdict in the ledger.
+func (d Deps) Validate(ctx context.Context, in Input) (State, error) {
+	log := d.logger(ctx, "validate", in.State, in.Execution)
+	st, err := d.validate(ctx, log, in)
+	return st, boundary(log, err)
+}
+
+func (d Deps) validate(ctx context.Context, log *slog.Logger, in Input) (State, error) {
+	st, now := in.State, in.Now
+	if err := requireNow(in); err != nil {
+		return st, err
+	}
+	r, p := st.Rollout, st.Policy.Policy()
+	g, err := d.Fleet.Group(ctx, r.Group)
+	if err != nil {
+		return st, fmt.Errorf("load group %s: %w", r.Group, err)
+	}
+	var targets []rollout.TargetState
+	if len(g.TargetGroupARNs) > 0 {
+		if targets, err = d.Fleet.TargetHealth(ctx, r.Group.Region, g.TargetGroupARNs); err != nil {
+			return st, fmt.Errorf("describe target health of %s: %w", r.Group, err)
+		}
+	}
+	var alarms map[string]string
+	if len(p.Alarms) > 0 {
+		if alarms, err = d.Fleet.AlarmStates(ctx, r.Group.Region, p.Alarms); err != nil {
+			return st, fmt.Errorf("describe alarms %v: %w", p.Alarms, err)
+		}
+	}
+	vin := rollout.ValidationInput{
+		Group: g, Targets: targets, Alarms: alarms, GuardAlarms: p.Alarms, To: r.To,
+		Warmup: rollout.EffectiveWarmup(p, g), Now: now,
+	}
+	if r.Mode == rollout.ModeRecycle {
+		vin.Since = r.StartedAt
+	}
+	v := rollout.Validate(vin)
+	at := st.Signal.Kind
+	if st.Signal.Kind == rollout.SignalCheckpoint {
+		at = fmt.Sprint(st.Signal.Percentage)
+	}
+	key := fmt.Sprintf("validate@%s#%d", at, st.Rechecks)
+	if _, err := d.record(ctx, r.ID, rollout.RolloutUpdate{}, key, now, fmt.Sprintf("%s: %s", v.Verdict, strings.Join(v.Reasons, " "))); err != nil {
+		return st, err
+	}
+	st.Verdict, st.Reasons = v.Verdict, v.Reasons
+	if v.Verdict == rollout.VerdictInconclusive {
+		st.Rechecks++
+	} else {
+		st.Rechecks = 0
+	}
+	if st.Signal.Kind == rollout.SignalCheckpoint && v.Verdict == rollout.VerdictPass {
+		st.Checkpoint = max(st.Checkpoint, st.Signal.Percentage)
+	}
+	log.Info("validated", "at", at, "verdict", string(v.Verdict), "new", v.New, "ready", v.Ready, "reasons", v.Reasons)
+	return st, nil
+}
+
+// Finalize makes the rollout permanent once the final validation passed:
+// the new version becomes the template's default (not for a recycle, which
+// never touches the template), the group is made to reference the numbered
+// new version, last-known-good moves to it, the rollout is recorded
+// finalized, people are told, and the lease is released.
+func (d Deps) Finalize(ctx context.Context, in Input) (State, error) {
+	log := d.logger(ctx, "finalize", in.State, in.Execution)
+	st, err := d.finalize(ctx, log, in)
+	return st, boundary(log, err)
+}
+
+func (d Deps) finalize(ctx context.Context, log *slog.Logger, in Input) (State, error) {
+	st, now := in.State, in.Now
+	if err := requireNow(in); err != nil {
+		return st, err
+	}
+	if st.Verdict != rollout.VerdictPass {
+		return st, &rollout.BadInputError{Reason: fmt.Sprintf("finalize needs a passing verdict, got %q", st.Verdict)}
+	}
+	r := st.Rollout
+	to := r.To
+	if r.Mode != rollout.ModeRecycle {
+		cur, err := d.Fleet.ResolveVersion(ctx, r.Group.Region, to.LaunchTemplateID, "$Default")
+		if err != nil {
+			return st, fmt.Errorf("read default version of %s: %w", to.LaunchTemplateID, err)
+		}
+		if cur.Number != to.Number {
+			if err := d.Fleet.SetDefaultVersion(ctx, r.Group.Region, to.LaunchTemplateID, to.Number); err != nil {
+				return st, fmt.Errorf("set default version of %s to %d: %w", to.LaunchTemplateID, to.Number, err)
+			}
+			log.Info("set launch template default version", "launchTemplateId", to.LaunchTemplateID, "version", to.Number, "was", cur.Number)
+		}
+	}
+	g, err := d.Fleet.Group(ctx, r.Group)
+	if err != nil {
+		return st, fmt.Errorf("load group %s: %w", r.Group, err)
+	}
+	if g.LaunchTemplateID != to.LaunchTemplateID || g.LaunchTemplateVersion != versionString(to.Number) {
+		if err := d.Fleet.PinVersion(ctx, r.Group, to.LaunchTemplateID, to.Number); err != nil {
+			return st, fmt.Errorf("point %s at version %d: %w", r.Group, to.Number, err)
+		}
+		log.Info("pointed group at the new version", "launchTemplateId", to.LaunchTemplateID, "version", to.Number, "was", g.LaunchTemplateVersion)
+	}
+	if err := d.Ledger.SetLastKnownGood(ctx, r.Group, to, r.ID, now); err != nil {
+		return st, fmt.Errorf("set last-known-good of %s: %w", r.Group, err)
+	}
+	notified, err := d.hasStep(ctx, r.ID, keyFinalize)
+	if err != nil {
+		return st, err
+	}
+	if !notified {
+		// Told before recorded: a retry may tell twice but never not at all.
+		done := r
+		done.Status, done.EndedAt = rollout.StatusFinalized, now
+		msg := fmt.Sprintf("%s now runs launch template version %d (%s); it is the last-known-good version.", r.Group, to.Number, to.ImageID)
+		if err := d.notify(ctx, DetailSucceeded, "info", done, msg); err != nil {
+			return st, err
+		}
+	}
+	rec, err := d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusFinalized, EndedAt: now}, keyFinalize, now,
+		fmt.Sprintf("version %d (%s) is the default and last-known-good", to.Number, to.ImageID))
+	if err != nil {
+		return st, err
+	}
+	if err := d.release(ctx, log, rec); err != nil {
+		return st, err
+	}
+	st.Rollout = forState(rec)
+	log.Info("finalized")
+	return st, nil
+}

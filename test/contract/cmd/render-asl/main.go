@@ -1,0 +1,27 @@
+// Command render-asl prints infra/rollout.asl.json with every
+// DefinitionSubstitutions placeholder replaced as a deployment with the
+// template's parameter defaults would replace it. The definition holds
+// numeric placeholders (TimeoutSeconds, Seconds, a Choice bound), so it is
+// JSON only once rendered; `make lint` validates the rendered text with
+// asl-validator.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/phoenix-rollouts/phoenix/test/contract"
+)
+
+func main() {
+	root, err := contract.Root(".")
+	if err == nil {
+		var out string
+		if out, err = contract.RenderedDefinition(root); err == nil {
+			fmt.Println(out)
+			return
+		}
+	}
+	fmt.Fprintln(os.Stderr, "render-asl:", err)
+	os.Exit(1)
+}
