@@ -54,24 +54,6 @@ func RunRules(t *testing.T, rules []Rule, b Backend) {
 	}
 }
 
-// missingMemberGap is the one wire gap the CloudWatch rules meet: for a
-// request that lacks a member the SDK model marks required, the wire layer
-// answers the JSON protocols' ValidationException ("Value null at ...")
-// before the model sees the request, while CloudWatch is query-compatible
-// and documents MissingParameter (MissingRequiredParameterException, HTTP
-// 400) for it.
-const missingMemberGap = "a missing required member gets ValidationException from the wire layer, not CloudWatch's MissingParameter"
-
-// skipWireGap skips, over HTTP only, a case whose answer the wire layer
-// changes away from CloudWatch's documented one. Each gap is named in the
-// conformance report as a wire bug; the case still runs in process.
-func skipWireGap(t *testing.T, overHTTP bool, gap string) {
-	t.Helper()
-	if overHTTP {
-		t.Skip("wire gap: " + gap)
-	}
-}
-
 // TestRules runs every rule against the model in process; the external
 // test package runs the same rules over HTTP as TestConformance.
 func TestRules(t *testing.T) { RunRules(t, Rules, InProcess) }

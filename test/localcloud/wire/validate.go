@@ -138,6 +138,11 @@ func (v *validator) check(c *call, op *operation, in reflect.Value) *api.Error {
 	if c.proto == EC2Query {
 		return api.Errorf(http.StatusBadRequest, "MissingParameter", "The request must contain the parameter %s", ec2ParamName(op.in, paths[0]))
 	}
+	if c.svc != nil && c.svc.Name == "monitoring" {
+		// CloudWatch is query-compatible: whichever protocol the client
+		// speaks, a missing required member is MissingParameter.
+		return api.Errorf(http.StatusBadRequest, "MissingParameter", "The parameter %s is required.", paths[0])
+	}
 	msgs := make([]string, len(paths))
 	for i, p := range paths {
 		msgs[i] = fmt.Sprintf("Value null at '%s' failed to satisfy constraint: Member must not be null", lowerPath(p))
