@@ -44,7 +44,10 @@ func runDemo(args []string) error {
 		ctx: context.Background(), cloud: cloud, start: cloud.Clock.Now(),
 		ec2: ec2.NewFromConfig(cfg), asg: autoscaling.NewFromConfig(cfg), elb: elasticloadbalancingv2.NewFromConfig(cfg),
 	}
-	fmt.Printf("Phoenix local cloud demo (stepped clock from %s, endpoint %s)\n\n", d.start.Format(time.RFC3339), srv.URL)
+	fmt.Printf("Phoenix local cloud demo (stepped clock from %s, endpoint %s)\n", d.start.Format(time.RFC3339), srv.URL)
+	fmt.Println("This walk-through shows the local cloud and native instance refresh; Phoenix's own story")
+	fmt.Println("(rollouts in waves, alarm-triggered revert, nightly recycling, the HTML report) is not built yet.")
+	fmt.Println()
 	return d.run()
 }
 
