@@ -15,7 +15,7 @@ PKGS         := ./...
 FUNCTIONS    := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 FN_BIN       := bin/functions
 
-.PHONY: help build functions test unit lint vet fmt-check local demo bench clean npm
+.PHONY: help build functions invoke test unit lint vet fmt-check local demo bench clean npm
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -48,7 +48,8 @@ lint: fmt-check vet $(NODE_MODULES) ## gofmt, go vet, golangci-lint, asl-validat
 	@# rendered with the template's defaults.
 	@mkdir -p bin
 	$(GO) run ./test/contract/cmd/render-asl > bin/rollout.asl.json
-	$(NPM_DIR)/node_modules/.bin/node $(NPM_DIR)/node_modules/.bin/asl-validator --json-path bin/rollout.asl.json
+	$(GO) run ./test/contract/cmd/render-asl CampaignStateMachine infra/campaign.asl.json > bin/campaign.asl.json
+	$(NPM_DIR)/node_modules/.bin/node $(NPM_DIR)/node_modules/.bin/asl-validator --json-path bin/rollout.asl.json --json-path bin/campaign.asl.json
 	$(GOTOOL) rain fmt --verify template.yaml
 
 unit: $(NODE_MODULES) ## Run the Go tests (race detector on).
@@ -62,11 +63,16 @@ local: functions $(NODE_MODULES) ## Run the local cloud on $(LOCAL_ADDR) in real
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) $(GO) run ./test/localcloud/cmd/phoenix-localcloud \
 		-addr $(LOCAL_ADDR) -speed $(LOCAL_SPEED) -functions $(FN_BIN) $(LOCAL_FLAGS)
 
+invoke: functions $(NODE_MODULES) ## Run one function on the local cloud with the template deployed: make invoke FN=name EVENT=events/file.json
+	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) $(GO) run ./test/localcloud/cmd/phoenix-localcloud invoke -fn "$(FN)" -event "$(EVENT)" -functions $(FN_BIN)
+
 demo: ## Walk through the local cloud: a fleet refreshed to a new image, step by step.
 	$(GO) run ./test/localcloud/cmd/phoenix-localcloud demo
 
-bench: ## Benchmarks (figures are counts and ratios; the machine has two cores).
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./test/...
+bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then one whole rollout of a 100-instance group on the local cloud.
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./test/... | grep -v /test/e2e)
+	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
+		$(GO) test -run '^$$' -bench Rollout -benchtime=1x -count=1 ./test/e2e
 
 clean: ## Remove build outputs.
 	rm -rf bin

@@ -200,7 +200,7 @@ func TestChangesAreLoggedOnceWithTheirIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var msgs []string
-	for _, rec := range w.logs.lines(t) {
+	for _, rec := range logLines(t, w.logs) {
 		msgs = append(msgs, rec["msg"].(string))
 		if rec["level"] != "DEBUG" {
 			t.Errorf("%v is not Debug: the steps log each change at Info, once", rec)

@@ -1,14 +1,12 @@
 package fleet_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/phoenix-rollouts/phoenix/shared/fleet"
+	"github.com/phoenix-rollouts/phoenix/shared/internal/testlog"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 )
@@ -39,28 +38,14 @@ type world struct {
 	// image is the healthy x86_64 image of version 1.
 	image string
 	// logs holds what the fleet logged, as JSON lines.
-	logs *syncBuffer
+	logs *testlog.Buffer
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the JSON log records written so far.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+// logLines returns the JSON log records written to b so far.
+func logLines(t *testing.T, b *testlog.Buffer) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -89,7 +74,7 @@ const groupName = "web"
 func newWorld(t *testing.T, opts groupOptions) *world {
 	t.Helper()
 	env := cloudtest.New(t)
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	w := &world{
 		env: env, fleet: fleet.New(env.Config, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), ctx: context.Background(),
 		key: rollout.GroupKey{Region: env.Config.Region, Name: groupName}, logs: logs,

@@ -1,14 +1,12 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/phoenix-rollouts/phoenix/shared/internal/testlog"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
@@ -48,7 +47,7 @@ type testEnv struct {
 	client *dynamodb.Client
 	table  string
 	// logs collects what the ledger logs, JSON lines.
-	logs *syncBuffer
+	logs *testlog.Buffer
 	l    *Ledger
 }
 
@@ -62,7 +61,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	if _, err := client.CreateTable(context.Background(), in); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	l := New(client, *in.TableName).WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))
 	return &testEnv{cloud: cloud, client: client, table: *in.TableName, logs: logs, l: l}
 }
@@ -86,26 +85,7 @@ func (e *testEnv) count(msg string, kv ...string) int {
 	return n
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of parallel
-// subtests.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
+var _ io.Writer = (*testlog.Buffer)(nil)
 
 // names hands out unique rollout ids and group names within a test run.
 var names atomic.Int64

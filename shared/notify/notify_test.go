@@ -1,7 +1,6 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/phoenix-rollouts/phoenix/shared/internal/testlog"
 	"github.com/phoenix-rollouts/phoenix/shared/notify"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
@@ -24,26 +24,8 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/functions"
 )
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // slogJSON returns a JSON logger writing to w.
-func slogJSON(w *syncBuffer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+func slogJSON(w *testlog.Buffer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
 
 // inProcessFunction creates a Lambda function on the local cloud whose code
 // is fn, run in this process, and returns its ARN.
@@ -77,7 +59,7 @@ type bench struct {
 	env      *cloudtest.Env
 	topic    string
 	notifier *notify.Notifier
-	logs     *syncBuffer
+	logs     *testlog.Buffer
 
 	mu     sync.Mutex
 	events []event
@@ -87,7 +69,7 @@ func newBench(t *testing.T) *bench {
 	t.Helper()
 	env := cloudtest.New(t)
 	ctx := context.Background()
-	b := &bench{env: env, logs: &syncBuffer{}}
+	b := &bench{env: env, logs: &testlog.Buffer{}}
 	topic, err := env.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("phoenix")})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/phoenix-rollouts/phoenix/shared/internal/testlog"
 	"github.com/phoenix-rollouts/phoenix/shared/notify"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
@@ -102,7 +103,7 @@ func TestResume(t *testing.T) {
 	t.Run("resuming completes the parked task with the signal at $.signal, and a second resume is stale", func(t *testing.T) {
 		t.Parallel()
 		p := park(t, 900)
-		logs := &syncBuffer{}
+		logs := &testlog.Buffer{}
 		r := notify.NewResumer(p.env.Config, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		if err := r.Resume(context.Background(), p.token, signal); err != nil {
 			t.Fatal(err)

@@ -67,13 +67,19 @@ func Placeholders(text string) []string {
 // Substitutions returns the DefinitionSubstitutions of the template's
 // rollout state machine, unresolved.
 func Substitutions(tpl *deploy.Template) (map[string]any, error) {
-	sm, ok := tpl.Resources[StateMachineID]
+	return SubstitutionsOf(tpl, StateMachineID)
+}
+
+// SubstitutionsOf returns the DefinitionSubstitutions of the state machine
+// with the given logical id, unresolved.
+func SubstitutionsOf(tpl *deploy.Template, logicalID string) (map[string]any, error) {
+	sm, ok := tpl.Resources[logicalID]
 	if !ok {
-		return nil, fmt.Errorf("the template declares no %s", StateMachineID)
+		return nil, fmt.Errorf("the template declares no %s", logicalID)
 	}
 	subs, ok := sm.Properties["DefinitionSubstitutions"].(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s has no DefinitionSubstitutions mapping", StateMachineID)
+		return nil, fmt.Errorf("%s has no DefinitionSubstitutions mapping", logicalID)
 	}
 	return subs, nil
 }
@@ -158,7 +164,7 @@ func (r exampleResolver) GetAtt(res, attr string) (any, error) {
 	if rs.Type == "AWS::Serverless::Function" && attr == "Arn" {
 		return FunctionARN(res), nil
 	}
-	return nil, fmt.Errorf("GetAtt %s.%s: only function ARNs are substituted into the definition", res, attr)
+	return nil, fmt.Errorf("GetAtt %s.%s: only function ARNs are substituted into a definition", res, attr)
 }
 
 func (r exampleResolver) Condition(name string) (bool, error) {
@@ -173,11 +179,17 @@ func (r exampleResolver) Condition(name string) (bool, error) {
 // returns the definition with every placeholder replaced by its example
 // value: the JSON that Step Functions would be given.
 func RenderedDefinition(root string) (string, error) {
+	return RenderedDefinitionOf(root, StateMachineID, DefinitionFile)
+}
+
+// RenderedDefinitionOf renders the definition file of the state machine
+// with the given logical id, as RenderedDefinition does for the rollout's.
+func RenderedDefinitionOf(root, logicalID, file string) (string, error) {
 	tpl, err := deploy.ParseFile(filepath.Join(root, TemplateFile))
 	if err != nil {
 		return "", err
 	}
-	subs, err := Substitutions(tpl)
+	subs, err := SubstitutionsOf(tpl, logicalID)
 	if err != nil {
 		return "", err
 	}
@@ -185,7 +197,7 @@ func RenderedDefinition(root string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text, err := os.ReadFile(filepath.Join(root, DefinitionFile))
+	text, err := os.ReadFile(filepath.Join(root, file))
 	if err != nil {
 		return "", err
 	}

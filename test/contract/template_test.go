@@ -2,8 +2,10 @@ package contract_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -392,7 +394,21 @@ func TestTheTemplateDeploysOnTheLocalCloud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rules.Rules) != 1 || !strings.Contains(aws.ToString(rules.Rules[0].EventPattern), "aws.autoscaling") {
-		t.Errorf("rules %+v, want the one instance refresh rule", rules.Rules)
+	// One rule for instance refresh progress, three for image publishing
+	// (Image Builder, EC2 AMI, Parameter Store).
+	sources := map[string]bool{}
+	for _, r := range rules.Rules {
+		var p struct {
+			Source []string `json:"source"`
+		}
+		if err := json.Unmarshal([]byte(aws.ToString(r.EventPattern)), &p); err != nil || len(p.Source) != 1 {
+			t.Errorf("rule %s: pattern %s does not name one source", aws.ToString(r.Name), aws.ToString(r.EventPattern))
+			continue
+		}
+		sources[p.Source[0]] = true
+	}
+	want := map[string]bool{"aws.autoscaling": true, "aws.imagebuilder": true, "aws.ec2": true, "aws.ssm": true}
+	if len(rules.Rules) != 4 || !reflect.DeepEqual(sources, want) {
+		t.Errorf("rules on sources %v, want one each on %v", sources, want)
 	}
 }

@@ -157,6 +157,8 @@ func New(opts Options) (*Cloud, error) {
 		dh := c.DynamoDB.Handler()
 		c.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if dynamo.IsDynamoDBRequest(r) {
+				_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+				c.Wire.Count("dynamodb", op)
 				if c.dynamoFault(w, r) {
 					return
 				}

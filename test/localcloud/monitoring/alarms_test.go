@@ -60,8 +60,6 @@ func testPutMetricAlarmRejectsWhatCloudWatchRejects(t *testing.T, backend Backen
 			e := newEnv(t, backend)
 			in := alarmInput("bad")
 			c.change(in)
-			if in.AlarmName == nil {
-			}
 			_, err := e.cw.PutMetricAlarm(e.ctx, in)
 			wantCode(t, err, c.code)
 			out, _ := e.cw.DescribeAlarms(e.ctx, &cloudwatch.DescribeAlarmsInput{})
@@ -250,8 +248,6 @@ func testSetAlarmStateChecksItsInput(t *testing.T, backend Backend) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, backend)
-			if c.in.StateReason == nil {
-			}
 			e.alarm(alarmInput("a"))
 			_, err := e.cw.SetAlarmState(e.ctx, &c.in)
 			wantCode(t, err, c.code)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -100,6 +101,9 @@ type Server struct {
 	reserved []reservedPath
 
 	seq atomic.Uint64
+
+	countMu sync.Mutex
+	counts  map[string]int // "service.Operation" -> requests
 }
 
 type reservedPath struct {
@@ -339,6 +343,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// Count records one request for service's operation. The server counts
+// every request it routes to an operation, answered or refused (a
+// throttled call is a call); the cloud also counts what it forwards
+// elsewhere (DynamoDB) so that one table shows every call.
+func (s *Server) Count(service, operation string) {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	if s.counts == nil {
+		s.counts = map[string]int{}
+	}
+	s.counts[service+"."+operation]++
+}
+
+// Requests returns how many requests each "service.Operation" has had, so
+// that a benchmark can report the AWS calls a scenario made.
+func (s *Server) Requests() map[string]int {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	return maps.Clone(s.counts)
+}
+
 // guessProtocol picks the error format for a request rejected before it
 // was identified.
 func (s *Server) guessProtocol(r *http.Request) Protocol {
@@ -479,6 +504,7 @@ func serializationCode(p Protocol) string {
 // invoke validates the decoded input, applies faults, calls the handler
 // and writes its answer.
 func (s *Server) invoke(c *call, op *operation, in reflect.Value) {
+	s.Count(c.svc.Name, op.name)
 	if apiErr := c.svc.validate.check(c, op, in); apiErr != nil {
 		s.writeError(c, apiErr)
 		return

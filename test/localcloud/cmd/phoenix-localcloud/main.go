@@ -22,6 +22,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "invoke" {
+		if err := runInvoke(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "invoke:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "demo" {
 		if err := runDemo(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "demo:", err)
