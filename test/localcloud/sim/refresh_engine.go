@@ -193,9 +193,6 @@ func (w *World) refreshStep(r *Region, g *Group) {
 	}
 	if ir.phase == 1 {
 		w.requeueIfLatestMoved(r, g, ir)
-		if w.checkpoint(r, g, ir) {
-			return
-		}
 	}
 	desired := int(g.DesiredCapacity)
 	minCount := ceilDiv(desired*int(ir.Preferences.MinHealthyPercentage), 100)
@@ -225,6 +222,14 @@ func (w *World) refreshStep(r *Region, g *Group) {
 		now := stamp(w.now())
 		w.asgTerminate(r, g, gi, fmt.Sprintf("At %s an instance was taken out of service in response to %s.  At %s instance %s was selected for termination.", now, what, now, gi.InstanceID))
 		gi.takenOutBy = ir
+	}
+	// The checkpoint is looked at only after this step's terminations: a
+	// replacement that has just become ready first lets the refresh take
+	// out the old instance it stands for, so that the pause starts with
+	// the group back at its desired capacity and nothing of the batch left
+	// in flight.
+	if ir.phase == 1 && w.checkpoint(r, g, ir) {
+		return
 	}
 	ir.extra = 0
 	if explicitMax {
@@ -267,7 +272,19 @@ func (w *World) requeueIfLatestMoved(r *Region, g *Group, ir *InstanceRefresh) {
 // reported, as AWS skips checkpoints that a single replacement overtakes.
 // The 100 percent checkpoint is not reported: the refresh just completes.
 // It reports whether the refresh is now paused (or ended).
+//
+// The user guide defines a checkpoint as the share of the group that must
+// be new instances before it counts as reached. A replacement counts once
+// it is ready (InService, healthy, past its warmup), and the checkpoint is
+// reached only once the refresh has also taken out the old instances those
+// replacements stand for: with MaxHealthyPercentage above 100 the group
+// holds its surge until then, and pausing with a surge would leave it to
+// an ordinary scale in, outside the refresh's accounting, to bring the
+// group back to its desired capacity.
 func (w *World) checkpoint(r *Region, g *Group, ir *InstanceRefresh) bool {
+	if g.capacity > int(g.DesiredCapacity) {
+		return false
+	}
 	cps := ir.Preferences.CheckpointPercentages
 	reached := -1
 	for ir.nextCheckpoint < len(cps) && ir.done*100 >= int(cps[ir.nextCheckpoint])*ir.total {

@@ -676,3 +676,150 @@ func testRefreshHistoryIsNewestFirstAndKeptSixWeeks(t *testing.T, backend Backen
 		t.Errorf("refreshes = %v, want only the one younger than six weeks", got)
 	}
 }
+
+// checkpointCase is a launch-before-terminate refresh whose batches do not
+// divide its checkpoints evenly.
+type checkpointCase struct {
+	name        string
+	size        int32
+	min, max    int32
+	checkpoints []int32
+	// want is the number of replacements each reported checkpoint stands
+	// for: the checkpoint percentage of the group, rounded up.
+	want []int
+}
+
+// checkpointCases are the groups the checkpoint rules are checked on.
+var checkpointCases = []checkpointCase{
+	{"20 instances with min 100 and max 130, so batches of 6 against checkpoints every 5", 20, 100, 130, []int32{25, 50, 75, 100}, []int{5, 10, 15}},
+	{"10 instances with min 90 and max 120, so batches of 2 against a checkpoint at 5", 10, 90, 120, []int32{20, 50, 100}, []int{2, 5}},
+	{"8 instances with min and max 100, so one launched before each termination", 8, 100, 100, []int32{50, 100}, []int{4}},
+}
+
+// checkpointSnapshot is the group as it stood when a Checkpoint Reached
+// event was emitted.
+type checkpointSnapshot struct {
+	replaced int // instances on the new version, Pending or InService
+	ready    int // of those, InService, healthy and warmed up
+	capacity int // Pending and InService instances of the group
+	desired  int
+}
+
+// checkpointTrace is what a refresh with checkpoints went through.
+type checkpointTrace struct {
+	snapshots []checkpointSnapshot
+	// overshoot is the largest number of new instances seen beyond the
+	// checkpoint the refresh was heading for.
+	overshoot  int
+	activities []types.Activity
+}
+
+// traceCheckpoints runs a refresh of tc to success, looking at the group
+// after every clock event.
+func traceCheckpoints(t *testing.T, backend Backend, tc checkpointCase) checkpointTrace {
+	t.Helper()
+	f := newRefreshFixture(t, backend, tc.size, "")
+	id := f.start(&types.RefreshPreferences{
+		MinHealthyPercentage:  aws.Int32(tc.min),
+		MaxHealthyPercentage:  aws.Int32(tc.max),
+		InstanceWarmup:        aws.Int32(60),
+		CheckpointPercentages: tc.checkpoints,
+		CheckpointDelay:       aws.Int32(300),
+	})
+	var tr checkpointTrace
+	f.until(6*time.Hour, "refresh "+id+" ends", func() bool {
+		g := f.grp("web")
+		replaced, ready := 0, 0
+		for _, gi := range g.Instances {
+			if gi.LaunchTemplate == nil || gi.LaunchTemplate.Version != "2" || !gi.counted {
+				continue
+			}
+			replaced++
+			if gi.LifecycleState == LifecycleInService && gi.HealthStatus == HealthHealthy && gi.Ready {
+				ready++
+			}
+		}
+		reached := len(f.refreshEventsLocked("Checkpoint Reached"))
+		if reached > len(tr.snapshots) {
+			tr.snapshots = append(tr.snapshots, checkpointSnapshot{replaced: replaced, ready: ready, capacity: g.capacity, desired: int(g.DesiredCapacity)})
+		}
+		heading := int(tc.size)
+		if reached < len(tc.want) {
+			heading = tc.want[reached]
+		}
+		tr.overshoot = max(tr.overshoot, replaced-heading)
+		st := f.status("web", id)
+		return st == RefreshSuccessful || st == RefreshFailed || st == RefreshCancelled
+	})
+	if st := f.describe("web", id).Status; st != types.InstanceRefreshStatusSuccessful {
+		t.Fatalf("refresh ended %s, want Successful", st)
+	}
+	tr.activities = f.activities("web")
+	return tr
+}
+
+func testLaunchBeforeTerminateNeverOvershootsACheckpoint(t *testing.T, backend Backend) {
+	t.Parallel()
+	for _, tc := range checkpointCases {
+		t.Run("launch-before-terminate never launches past the next checkpoint with "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := traceCheckpoints(t, backend, tc)
+			if tr.overshoot > 0 {
+				t.Errorf("up to %d new instances beyond the checkpoint the refresh was heading for, want none", tr.overshoot)
+			}
+			if len(tr.snapshots) != len(tc.want) {
+				t.Fatalf("%d checkpoints reported, want %d", len(tr.snapshots), len(tc.want))
+			}
+			for i, s := range tr.snapshots {
+				if s.replaced != tc.want[i] {
+					t.Errorf("checkpoint %d%%: %d new instances, want exactly %d", tc.checkpoints[i], s.replaced, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func testACheckpointIsReachedOnlyWhenTheReplacementsBeforeItAreReady(t *testing.T, backend Backend) {
+	t.Parallel()
+	for _, tc := range checkpointCases {
+		t.Run("every new instance is in service, healthy and warmed up and the surge is gone when a checkpoint is reached with "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := traceCheckpoints(t, backend, tc)
+			if len(tr.snapshots) != len(tc.want) {
+				t.Fatalf("%d checkpoints reported, want %d", len(tr.snapshots), len(tc.want))
+			}
+			for i, s := range tr.snapshots {
+				if s.ready != s.replaced || s.capacity != s.desired {
+					t.Errorf("checkpoint %d%%: %d of %d new instances ready, capacity %d of desired %d; want all ready and the group at its desired capacity",
+						tc.checkpoints[i], s.ready, s.replaced, s.capacity, s.desired)
+				}
+			}
+		})
+	}
+}
+
+func testTheRefreshTakesBackItsOwnSurgeWithoutAScaleIn(t *testing.T, backend Backend) {
+	t.Parallel()
+	for _, tc := range checkpointCases {
+		t.Run("every instance above desired capacity is removed by the refresh's own terminations with "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := traceCheckpoints(t, backend, tc)
+			launched, byRefresh, other := 0, 0, 0
+			for _, a := range tr.activities {
+				cause, desc := aws.ToString(a.Cause), aws.ToString(a.Description)
+				switch {
+				case strings.HasPrefix(desc, "Launching") && strings.Contains(cause, "in response to an instance refresh"):
+					launched++
+				case strings.HasPrefix(desc, "Terminating") && strings.Contains(cause, "in response to an instance refresh"):
+					byRefresh++
+				case strings.HasPrefix(desc, "Terminating"):
+					other++
+					t.Errorf("termination outside the refresh: %s", cause)
+				}
+			}
+			if launched != int(tc.size) || byRefresh != int(tc.size) || other != 0 {
+				t.Errorf("refresh launched %d and terminated %d, others terminated %d; want %d, %d and 0", launched, byRefresh, other, tc.size, tc.size)
+			}
+		})
+	}
+}
