@@ -2,8 +2,6 @@ package images_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -21,7 +19,6 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
 )
 
 const (
@@ -34,13 +31,7 @@ const (
 // fails it when PHOENIX_REQUIRE_CONFORMANCE is set, as `make unit` does.
 func requireDynamoDB(t *testing.T) {
 	t.Helper()
-	if _, err := dynamo.Find(""); err != nil {
-		if nodetools.Required() {
-			t.Fatalf("%s is set but %v", nodetools.RequireEnv, err)
-		}
-		fmt.Fprintf(os.Stderr, "SKIPPING %s: %v\n", t.Name(), err)
-		t.Skipf("SKIPPING: DynamoDB (dynalite) is not installed: %v; run %s", err, nodetools.InstallHint)
-	}
+	dynamo.Require(t, "image publishing tests against DynamoDB")
 }
 
 // newCloud starts a local cloud, with DynamoDB when db is set.

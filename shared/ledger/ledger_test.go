@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,7 +18,6 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
 )
 
 // t0 is the tests' "now": ledger methods take time from their callers.
@@ -29,14 +27,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // fails it when PHOENIX_REQUIRE_CONFORMANCE is set, as `make unit` does.
 func requireDynamoDB(t *testing.T) {
 	t.Helper()
-	if _, err := dynamo.Find(""); err != nil {
-		if nodetools.Required() {
-			t.Fatalf("%s is set but %v", nodetools.RequireEnv, err)
-		}
-		// Said on stderr too, so that a run without -v shows it.
-		fmt.Fprintf(os.Stderr, "SKIPPING %s: %v\n", t.Name(), err)
-		t.Skipf("SKIPPING ledger tests against DynamoDB: %v", err)
-	}
+	dynamo.Require(t, "ledger tests against DynamoDB")
 }
 
 // testEnv is a local cloud with DynamoDB and one table laid out by

@@ -19,7 +19,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/deploy"
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
 )
 
 func TestTheTemplateHasOneFunctionPerDesignedFolder(t *testing.T) {
@@ -350,12 +350,7 @@ func TestTheLedgerAndTopicAreDurableAndEncrypted(t *testing.T) {
 }
 
 func TestTheTemplateDeploysOnTheLocalCloud(t *testing.T) {
-	if _, err := os.Stat(nodetools.Node(nodetools.Dir())); err != nil {
-		if nodetools.Required() {
-			t.Fatalf("%s is set but Node is missing: run %s", nodetools.RequireEnv, nodetools.InstallHint)
-		}
-		t.Skipf("\n\n*** TEMPLATE DEPLOY NOT RUN: the ledger table needs dynalite; run %s ***\n", nodetools.InstallHint)
-	}
+	dynamo.Require(t, "template deploy (the ledger table needs dynalite)")
 	root, err := contract.Root(".")
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/deploy"
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
 )
 
 // region is where every scenario runs.
@@ -117,12 +117,7 @@ func functionsDir(t testing.TB) string {
 // it must.
 func needNode(t testing.TB) {
 	t.Helper()
-	if _, err := os.Stat(nodetools.Node(nodetools.Dir())); err != nil {
-		if nodetools.Required() {
-			t.Fatalf("%s is set but Node is missing: run %s", nodetools.RequireEnv, nodetools.InstallHint)
-		}
-		t.Skipf("\n\n*** END-TO-END ROLLOUTS NOT RUN: the ledger needs dynalite from the npm packages; run %s ***\n", nodetools.InstallHint)
-	}
+	dynamo.Require(t, "end-to-end rollouts (the ledger needs dynalite)")
 }
 
 // rig is one scenario's local cloud with Phoenix deployed on it.

@@ -3,7 +3,6 @@ package localcloud_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -11,17 +10,12 @@ import (
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
 )
 
 func TestFaultRulesReachDynamoDBRequests(t *testing.T) {
-	if _, err := os.Stat(nodetools.Node(nodetools.Dir())); err != nil {
-		if nodetools.Required() {
-			t.Fatalf("Node is missing: run %s", nodetools.InstallHint)
-		}
-		t.Skipf("\n\n*** NOT RUN: dynalite needs %s ***\n", nodetools.InstallHint)
-	}
+	dynamo.Require(t, "DynamoDB fault tests")
 	env := cloudtest.New(t, localcloud.Options{DynamoDB: true})
 	client := dynamodb.NewFromConfig(env.Config, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	ctx := context.Background()

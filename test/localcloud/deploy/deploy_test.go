@@ -24,7 +24,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/deploy"
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
 )
 
 // buildRecorder builds testdata/recorder as a Lambda bootstrap.
@@ -41,12 +41,7 @@ func buildRecorder(t *testing.T) string {
 
 func needNode(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(nodetools.Node(nodetools.Dir())); err != nil {
-		if nodetools.Required() {
-			t.Fatalf("%s is set but Node is missing: run %s", nodetools.RequireEnv, nodetools.InstallHint)
-		}
-		t.Skipf("\n\n*** DEPLOY END-TO-END NOT RUN: dynalite needs the npm packages; run %s ***\n", nodetools.InstallHint)
-	}
+	dynamo.Require(t, "the deploy end-to-end test")
 }
 
 func TestADeployedTemplateRunsEndToEnd(t *testing.T) {

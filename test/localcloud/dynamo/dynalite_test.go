@@ -3,12 +3,10 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,14 +35,7 @@ var _ dynamoAPI = (*dynamodb.Client)(nil)
 // (as `make unit` does).
 func requireDynalite(t *testing.T) *Server {
 	t.Helper()
-	if _, err := Find(""); err != nil {
-		if os.Getenv("PHOENIX_REQUIRE_CONFORMANCE") != "" {
-			t.Fatalf("PHOENIX_REQUIRE_CONFORMANCE is set but %v", err)
-		}
-		// Said on stderr too, so that a run without -v shows it.
-		fmt.Fprintf(os.Stderr, "SKIPPING %s: %v\n", t.Name(), err)
-		t.Skipf("SKIPPING DynamoDB tests: %v", err)
-	}
+	Require(t, "DynamoDB tests")
 	srv, err := Start(context.Background(), Options{Output: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,21 +165,12 @@ func toEC2Tags(m map[string]string) []ec2types.Tag {
 	if len(m) == 0 {
 		return nil
 	}
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]ec2types.Tag, len(keys))
 	for i, k := range keys {
 		out[i] = ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // validateTags checks tags given by a caller: key length 1-128, value up to

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -195,7 +197,7 @@ func (e *EC2) DescribeTags(ctx context.Context, in *ec2.DescribeTagsInput, _ ...
 	out := &ec2.DescribeTagsOutput{Tags: []ec2types.TagDescription{}}
 	matched := uint64(0)
 	for _, res := range all {
-		for _, k := range sortedKeys(res.tags) {
+		for _, k := range slices.Sorted(maps.Keys(res.tags)) {
 			v := res.tags[k]
 			ok, err := matchFilters(in.Filters, res.tags, func(name string) ([]string, bool) {
 				switch name {

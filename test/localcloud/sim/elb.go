@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -852,7 +854,7 @@ func (e *ELB) DescribeTargetGroupAttributes(ctx context.Context, in *elb.Describ
 
 func renderAttributes(tg *TargetGroup) []elbtypes.TargetGroupAttribute {
 	out := make([]elbtypes.TargetGroupAttribute, 0, len(tg.Attributes))
-	for _, k := range sortedKeys(tg.Attributes) {
+	for _, k := range slices.Sorted(maps.Keys(tg.Attributes)) {
 		out = append(out, elbtypes.TargetGroupAttribute{Key: aws.String(k), Value: aws.String(tg.Attributes[k])})
 	}
 	return out
@@ -1044,7 +1046,7 @@ func (e *ELB) DescribeTags(ctx context.Context, in *elb.DescribeTagsInput, _ ...
 			return nil, err
 		}
 		d := elbtypes.TagDescription{ResourceArn: aws.String(arn), Tags: []elbtypes.Tag{}}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			d.Tags = append(d.Tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 		}
 		out.TagDescriptions = append(out.TagDescriptions, d)

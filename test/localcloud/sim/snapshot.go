@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 )
@@ -129,10 +131,10 @@ func (w *World) snapshotRegion(r *Region) RegionSnapshot {
 		LaunchTemplates: []LaunchTemplateSnapshot{},
 		TargetGroups:    []TargetGroupSnapshot{},
 	}
-	for _, name := range sortedIDs(r.Groups) {
+	for _, name := range slices.Sorted(maps.Keys(r.Groups)) {
 		s.Groups = append(s.Groups, snapshotGroup(r.Groups[name]))
 	}
-	for _, id := range sortedIDs(r.Instances) {
+	for _, id := range slices.Sorted(maps.Keys(r.Instances)) {
 		in := r.Instances[id]
 		s.Instances = append(s.Instances, InstanceSnapshot{
 			InstanceID: in.ID, State: in.State, ImageID: in.ImageID, InstanceType: in.InstanceType,
@@ -141,14 +143,14 @@ func (w *World) snapshotRegion(r *Region) RegionSnapshot {
 			Behavior: in.Behavior.String(),
 		})
 	}
-	for _, id := range sortedIDs(r.Images) {
+	for _, id := range slices.Sorted(maps.Keys(r.Images)) {
 		im := r.Images[id]
 		s.Images = append(s.Images, ImageSnapshot{
 			ImageID: im.ID, Name: im.Name, State: im.State, OwnerID: im.OwnerID,
 			Architecture: im.Architecture, Tags: im.Tags,
 		})
 	}
-	for _, id := range sortedIDs(r.LaunchTemplates) {
+	for _, id := range slices.Sorted(maps.Keys(r.LaunchTemplates)) {
 		lt := r.LaunchTemplates[id]
 		v := LaunchTemplateSnapshot{ID: lt.ID, Name: lt.Name, DefaultVersion: lt.DefaultVersion,
 			LatestVersion: lt.LatestVersion, VersionImages: map[int64]string{}}
@@ -157,10 +159,10 @@ func (w *World) snapshotRegion(r *Region) RegionSnapshot {
 		}
 		s.LaunchTemplates = append(s.LaunchTemplates, v)
 	}
-	for _, arn := range sortedIDs(r.TargetGroups) {
+	for _, arn := range slices.Sorted(maps.Keys(r.TargetGroups)) {
 		tg := r.TargetGroups[arn]
 		v := TargetGroupSnapshot{ARN: tg.ARN, Name: tg.Name, Targets: []TargetHealth{}}
-		for _, id := range sortedIDs(tg.Targets) {
+		for _, id := range slices.Sorted(maps.Keys(tg.Targets)) {
 			t := tg.Targets[id]
 			v.Targets = append(v.Targets, TargetHealth{ID: t.ID, State: t.State, Reason: t.Reason})
 		}
@@ -175,14 +177,14 @@ func snapshotGroup(g *Group) GroupSnapshot {
 		Launch: g.Launch, HealthCheckType: g.HealthCheckType, TargetGroupARNs: g.TargetGroupARNs,
 		Instances: []GroupInstanceView{}, Refreshes: []RefreshSnapshot{},
 	}
-	v.SuspendedProcesses = append(v.SuspendedProcesses, sortedIDs(g.SuspendedProcesses)...)
+	v.SuspendedProcesses = append(v.SuspendedProcesses, slices.Sorted(maps.Keys(g.SuspendedProcesses))...)
 	if len(g.Tags) > 0 {
 		v.Tags = map[string]string{}
 		for _, t := range g.Tags {
 			v.Tags[t.Key] = t.Value
 		}
 	}
-	for _, id := range sortedIDs(g.Instances) {
+	for _, id := range slices.Sorted(maps.Keys(g.Instances)) {
 		gi := g.Instances[id]
 		iv := GroupInstanceView{
 			InstanceID: gi.InstanceID, LifecycleState: gi.LifecycleState, HealthStatus: gi.HealthStatus,
@@ -202,13 +204,4 @@ func snapshotGroup(g *Group) GroupSnapshot {
 		})
 	}
 	return v
-}
-
-func sortedIDs[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
