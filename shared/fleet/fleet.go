@@ -60,6 +60,7 @@ type ELBAPI interface {
 // CloudWatchAPI is the part of the CloudWatch client the fleet uses.
 type CloudWatchAPI interface {
 	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
 }
 
 // Clients are the clients of one region.

@@ -160,3 +160,44 @@ func (f *Fleet) addInstanceDetails(ctx context.Context, region string, insts []r
 	}
 	return nil
 }
+
+// GroupsTagged reads every group of the region that carries the tag key,
+// whatever its value, with instance details as Group gives them. Phoenix
+// finds the groups it manages this way (phoenix:recycle, phoenix:alarms):
+// a tag-key filter lets Auto Scaling do the selection, so a region with
+// thousands of unrelated groups costs one page per 100 tagged ones.
+func (f *Fleet) GroupsTagged(ctx context.Context, region, tagKey string) ([]rollout.Group, error) {
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(f.clients(region).AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
+		Filters:    []astypes.Filter{{Name: aws.String("tag-key"), Values: []string{tagKey}}},
+		MaxRecords: aws.Int32(100),
+	})
+	var out []rollout.Group
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awserr.Classify(fmt.Sprintf("describe auto scaling groups tagged %s in %s", tagKey, region), err, "auto scaling group", "")
+		}
+		for _, g := range page.AutoScalingGroups {
+			key := rollout.GroupKey{Region: region, Name: aws.ToString(g.AutoScalingGroupName)}
+			out = append(out, groupFrom(key, g))
+		}
+	}
+	var insts []rollout.Instance
+	for _, g := range out {
+		insts = append(insts, g.Instances...)
+	}
+	if err := f.addInstanceDetails(ctx, region, insts); err != nil {
+		return nil, err
+	}
+	// addInstanceDetails filled the flat copy; hand the details back.
+	byID := make(map[string]rollout.Instance, len(insts))
+	for _, in := range insts {
+		byID[in.ID] = in
+	}
+	for gi := range out {
+		for ii, in := range out[gi].Instances {
+			out[gi].Instances[ii] = byID[in.ID]
+		}
+	}
+	return out, nil
+}

@@ -5,6 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -66,4 +70,57 @@ func TestGroup(t *testing.T) {
 		err = w.fleet.PinVersion(w.ctx, rollout.GroupKey{Region: w.key.Region, Name: "nope"}, w.ltID, 1)
 		wantNotFound(t, err, "auto scaling group")
 	})
+}
+
+func TestGroupsTagged(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, groupOptions{})
+	// A second group without the tag, and a third with it, on one template.
+	for _, g := range []struct {
+		name string
+		tags []astypes.Tag
+	}{
+		{"untagged", nil},
+		{"batch", []astypes.Tag{{Key: aws.String("phoenix:recycle"), Value: aws.String("false")}}},
+	} {
+		if _, err := w.env.AutoScaling.CreateAutoScalingGroup(w.ctx, &autoscaling.CreateAutoScalingGroupInput{
+			AutoScalingGroupName: aws.String(g.name), MinSize: aws.Int32(1), MaxSize: aws.Int32(1), DesiredCapacity: aws.Int32(1),
+			AvailabilityZones: []string{"us-east-1a"},
+			LaunchTemplate:    &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(w.ltID), Version: aws.String("1")},
+			Tags:              g.tags,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.env.AutoScaling.CreateOrUpdateTags(w.ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{
+		ResourceId: aws.String(groupName), ResourceType: aws.String("auto-scaling-group"), Key: aws.String("phoenix:recycle"), Value: aws.String("true"), PropagateAtLaunch: aws.Bool(false),
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	w.env.Settle()
+	got, err := w.fleet.GroupsTagged(w.ctx, w.key.Region, "phoenix:recycle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range got {
+		names = append(names, g.Key.Name)
+		if g.Tags["phoenix:recycle"] == "" {
+			t.Errorf("%s has no phoenix:recycle tag in %v", g.Key.Name, g.Tags)
+		}
+		for _, in := range g.Instances {
+			if in.ImageID != w.image || in.LaunchTime.IsZero() || in.LaunchTemplateVersion != "1" {
+				t.Errorf("%s instance %+v lacks its details", g.Key.Name, in)
+			}
+		}
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"batch", groupName}) {
+		t.Errorf("groups tagged phoenix:recycle = %v, want batch and %s (whatever the value, and not untagged)", names, groupName)
+	}
+	for _, g := range got {
+		if g.Key.Name == groupName && len(g.Instances) != 2 {
+			t.Errorf("%s has %d instances, want 2", groupName, len(g.Instances))
+		}
+	}
 }

@@ -75,3 +75,18 @@ func (f *Fleet) AlarmStates(ctx context.Context, region string, names []string) 
 	}
 	return out, nil
 }
+
+// AlarmTags returns the tags of the alarm with the ARN. A missing alarm is
+// a *rollout.NotFoundError: an alarm may be deleted between its state
+// change and Phoenix's look at it.
+func (f *Fleet) AlarmTags(ctx context.Context, region, alarmARN string) (map[string]string, error) {
+	out, err := f.clients(region).CloudWatch.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(alarmARN)})
+	if err != nil {
+		return nil, awserr.Classify(fmt.Sprintf("list tags of alarm %s", alarmARN), err, "alarm", alarmARN, "ResourceNotFound", "ResourceNotFoundException")
+	}
+	tags := make(map[string]string, len(out.Tags))
+	for _, t := range out.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags, nil
+}

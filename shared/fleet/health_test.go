@@ -215,3 +215,38 @@ func TestChangesAreLoggedOnceWithTheirIDs(t *testing.T) {
 		t.Errorf("logged %q, want %q: reads log nothing, each change once", msgs, want)
 	}
 }
+
+func TestAlarmTags(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, groupOptions{})
+	_, err := w.env.CloudWatch.PutMetricAlarm(w.ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String("web-5xx"), Namespace: aws.String("Phoenix/Test"), MetricName: aws.String("5xx"),
+		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+		Tags:               []cwtypes.Tag{{Key: aws.String("phoenix:group"), Value: aws.String("web")}, {Key: aws.String("team"), Value: aws.String("edge")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	described, err := w.env.CloudWatch.DescribeAlarms(w.ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"web-5xx"}})
+	if err != nil || len(described.MetricAlarms) != 1 {
+		t.Fatalf("describe alarm: %v %v", described, err)
+	}
+	arn := aws.ToString(described.MetricAlarms[0].AlarmArn)
+	t.Run("the alarm's tags are read by its ARN", func(t *testing.T) {
+		got, err := w.fleet.AlarmTags(w.ctx, w.key.Region, arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got["phoenix:group"] != "web" || got["team"] != "edge" {
+			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("a deleted alarm is not found", func(t *testing.T) {
+		if _, err := w.env.CloudWatch.DeleteAlarms(w.ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"web-5xx"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.fleet.AlarmTags(w.ctx, w.key.Region, arn)
+		wantNotFound(t, err, "alarm")
+	})
+}
