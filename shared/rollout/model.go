@@ -49,6 +49,10 @@ type Request struct {
 	// Version is the launch template version to refresh to (ModeRevert).
 	Version int64   `json:"version,omitempty"`
 	Trigger Trigger `json:"trigger"`
+	// StartAt, when set, holds the execution in its Jitter state until
+	// then, before anything is leased or read: the nightly recycle spreads
+	// its groups' starts this way without a scheduler of its own.
+	StartAt time.Time `json:"startAt,omitzero"`
 }
 
 // Validate reports the first thing wrong with a request.

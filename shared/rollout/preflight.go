@@ -69,6 +69,10 @@ func Preflight(in PreflightInput) (PreflightResult, error) {
 	case g.AttributeBased:
 		return refuse("the group selects instance types by attributes (InstanceRequirements), and instance refresh rejects a desired configuration for such groups")
 	}
+	var paced []string
+	if in.Request.Mode == ModeRevert {
+		in.Policy, paced = revertPace(in.Policy, nil)
+	}
 	if !in.Policy.Enabled && in.Request.Trigger.Kind != TriggerManual {
 		return refuse("the group is not opted in; tag it %s=true (a manual rollout may skip this)", TagEnabled)
 	}
@@ -95,7 +99,20 @@ func Preflight(in PreflightInput) (PreflightResult, error) {
 		}
 	}
 	pol, capa, adjustments := adjustHealthy(in.Policy, g.Desired)
-	return PreflightResult{Policy: pol, Capacity: capa, Adjustments: adjustments}, nil
+	return PreflightResult{Policy: pol, Capacity: capa, Adjustments: append(paced, adjustments...)}, nil
+}
+
+// revertPace is the pace of a revert rollout: it goes back to a version
+// that ran well until recently, so it does not stop at checkpoints or bake
+// (the fleet is on a bad version meanwhile), and it does not hand the guard
+// alarms to AutoRollback: the alarm that asked for the revert is likely still
+// in ALARM, and AWS would roll the revert back onto the bad version.
+func revertPace(p Policy, adjustments []string) (Policy, []string) {
+	if !slices.Equal(p.Checkpoints, []int{100}) || p.Bake != 0 || len(p.Alarms) > 0 {
+		adjustments = append(adjustments, "a revert goes straight back to a known-good version: no checkpoints, no bake, guard alarms not consulted")
+	}
+	p.Checkpoints, p.Bake, p.Alarms = []int{100}, 0, nil
+	return p, adjustments
 }
 
 // imageProblem explains why the image cannot be launched by the group, or

@@ -202,3 +202,27 @@ func TestPlanRefresh(t *testing.T) {
 		eq(t, ReplaceCount(g, 4, false), 2)
 	})
 }
+
+func TestARevertGoesStraightBackWithoutCheckpointsBakeOrGuardAlarms(t *testing.T) {
+	in := webInput()
+	in.Request = Request{RolloutID: "r1", Group: in.Group.Key, Mode: ModeRevert, Version: 2}
+	in.Target = TemplateVersion{LaunchTemplateID: "lt-1", Number: 2, ImageID: "ami-new"}
+	// The alarm that asked for the revert is in ALARM, and another guard
+	// alarm was deleted meanwhile: neither may stop the way back.
+	in.Policy.Alarms = []string{"web-5xx", "gone"}
+	in.Alarms = map[string]string{"web-5xx": "ALARM"}
+	res, err := Preflight(in)
+	if err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	if p := res.Policy; len(p.Checkpoints) != 1 || p.Checkpoints[0] != 100 || p.Bake != 0 || len(p.Alarms) != 0 {
+		t.Errorf("policy %+v, want checkpoints [100], no bake, no guard alarms", p)
+	}
+	if len(res.Adjustments) == 0 || !strings.Contains(res.Adjustments[0], "known-good") {
+		t.Errorf("adjustments %q do not say why", res.Adjustments)
+	}
+	in.Request.Mode = ModeImage
+	if _, err := Preflight(in); err == nil || !strings.Contains(err.Error(), "guard alarm gone does not exist") {
+		t.Errorf("an image rollout with a missing guard alarm: %v, want refused", err)
+	}
+}

@@ -37,6 +37,9 @@ func (d Deps) revert(ctx context.Context, log *slog.Logger, in Input) (State, er
 	}
 	r := st.Rollout
 	rv := st.Revert
+	if r.Mode == rollout.ModeRevert {
+		return st, d.abandonRevert(ctx, log, r, reasonOf(st))
+	}
 	if rv.Phase == "" {
 		rv.Reason = reasonOf(st)
 		target, err := d.revertTarget(ctx, r)
@@ -78,9 +81,41 @@ func (d Deps) revert(ctx context.Context, log *slog.Logger, in Input) (State, er
 	return d.reverted(ctx, log, st, now)
 }
 
-// revertTarget is last-known-good, else the version the rollout started
-// from.
+// abandonRevert ends a revert rollout (ModeRevert) that failed. Reverting
+// it in turn would take the fleet back onto the version it was leaving,
+// the one an alarm condemned, so it stops instead: a refresh of its own
+// that still runs is cancelled (not rolled back, which would restore the
+// condemned version) and *rollout.RevertFailedError sends the execution to
+// Dirty, which tells a human. Safe to repeat: a second cancel finds no
+// active refresh.
+func (d Deps) abandonRevert(ctx context.Context, log *slog.Logger, r rollout.Rollout, reason string) error {
+	refreshes, err := d.Fleet.Refreshes(ctx, r.Group)
+	if err != nil {
+		return fmt.Errorf("describe refreshes of %s: %w", r.Group, err)
+	}
+	state := "no refresh of it was running"
+	if rf, ok := rollout.FindRefresh(refreshes, r.RefreshID); ok && rollout.RefreshActive(rf.Status) {
+		if rf.Status != rollout.RefreshCancelling {
+			if err := d.Fleet.CancelRefresh(ctx, r.Group); err != nil && !isNotFound(err) {
+				return fmt.Errorf("cancel instance refresh of %s: %w", r.Group, err)
+			}
+			log.Warn("cancelled the revert's instance refresh", "refreshId", rf.ID, "why", reason)
+		}
+		state = fmt.Sprintf("its refresh %s was cancelled at %d%%, so instances may run either version", rf.ID, rf.PercentageComplete)
+	}
+	return &rollout.RevertFailedError{RolloutID: r.ID, Reason: fmt.Sprintf(
+		"the revert of %s to launch template version %d failed (%s); %s, and Phoenix will not roll back onto version %d",
+		r.Group, r.To.Number, reason, state, r.From.Number)}
+}
+
+// revertTarget is the version a revert returns to: for a recycle, the
+// version it was recycling (a recycle is stopped, never turned into a change
+// of version); otherwise last-known-good, else the version the rollout
+// started from.
 func (d Deps) revertTarget(ctx context.Context, r rollout.Rollout) (rollout.Version, error) {
+	if r.Mode == rollout.ModeRecycle {
+		return r.From, nil
+	}
 	lkg, _, ok, err := d.Ledger.LastKnownGood(ctx, r.Group)
 	if err != nil {
 		return rollout.Version{}, fmt.Errorf("read last-known-good of %s: %w", r.Group, err)
@@ -217,6 +252,10 @@ func (d Deps) reverted(ctx context.Context, log *slog.Logger, st State, now time
 		done := r
 		done.Status, done.Reason, done.EndedAt = rollout.StatusReverted, rv.Reason, now
 		msg := fmt.Sprintf("%s is back on launch template version %d (%s). Why: %s", r.Group, rv.Target.Number, rv.Target.ImageID, rv.Reason)
+		if r.Mode == rollout.ModeRecycle {
+			msg = fmt.Sprintf("The recycle of %s was stopped; the group stays on launch template version %d (%s), which was not changed. Why: %s",
+				r.Group, rv.Target.Number, rv.Target.ImageID, rv.Reason)
+		}
 		if err := d.notify(ctx, DetailReverted, "warning", done, msg); err != nil {
 			return st, err
 		}

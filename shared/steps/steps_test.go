@@ -720,3 +720,63 @@ func TestSampleEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestRecycleAndRevertModesFailSafely(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a failing recycle is stopped on its own version, whatever last-known-good says, and the template is untouched", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		// A stale last-known-good on another version must not turn the stop
+		// into a change of version.
+		if err := w.ledger.SetLastKnownGood(ctx, web, rollout.Version{LaunchTemplateID: "lt-1", Number: 2, ImageID: "ami-older"}, "r0", t0.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		defaultBefore := w.fleet.DefaultVersion("lt-1")
+		req := State{Request: rollout.Request{RolloutID: "r1", Group: web, Mode: rollout.ModeRecycle, Trigger: rollout.Trigger{Kind: "schedule", EventID: "ev-1"}}}
+		st := must(t)(w.deps.Prepare(ctx, at(req, t0)))
+		st = must(t)(w.deps.StartRefresh(ctx, at(st, t0.Add(time.Minute))))
+		eq(t, w.fleet.Specs()[0].SkipMatching, false)
+		eq(t, w.fleet.Specs()[0].Version, int64(3))
+		rs := w.fleet.RefreshesNow(web)
+		rs[0].RollbackEligible = false
+		w.fleet.AddRefresh(web, rs[0])
+		st.Verdict, st.Reasons = rollout.VerdictFail, []string{"new instance i-3-0 is unhealthy."}
+		st = must(t)(w.deps.Revert(ctx, at(st, t0.Add(10*time.Minute))))
+		eq(t, st.Revert.Phase, rollout.RevertCancel)
+		eq(t, st.Revert.Target.Number, int64(3))
+		w.fleet.SetRefreshStatus(web, "refresh-1", rollout.RefreshCancelled)
+		st = must(t)(w.deps.Revert(ctx, at(st, t0.Add(12*time.Minute))))
+		eq(t, st.Revert.Phase, rollout.RevertDone)
+		eq(t, len(w.fleet.Specs()), 1) // no refresh back: every instance runs version 3
+		eq(t, w.fleet.DefaultVersion("lt-1"), defaultBefore)
+		eq(t, w.fleet.GroupNow(web).LaunchTemplateVersion, "3")
+		eq(t, w.status(t), rollout.StatusReverted)
+		sent := w.notes.Sent()
+		if last := sent[len(sent)-1]; !strings.Contains(last.Message, "recycle of eu-west-1/web was stopped") {
+			t.Errorf("last notification %q does not say the recycle stopped", last.Message)
+		}
+	})
+	t.Run("a failing revert is cancelled, never rolled back onto the condemned version, and ends dirty", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.fleet.PutVersion(rollout.TemplateVersion{LaunchTemplateID: "lt-1", Number: 2, ImageID: "ami-new", InstanceType: "m7g.large"})
+		req := State{Request: rollout.Request{RolloutID: "r1", Group: web, Mode: rollout.ModeRevert, Version: 2, Trigger: rollout.Trigger{Kind: "alarm", EventID: "ev-2"}}}
+		st := must(t)(w.deps.Prepare(ctx, at(req, t0)))
+		if !slices.Equal(st.Policy.Checkpoints, []int{100}) || st.Policy.BakeSeconds != 0 || len(st.Policy.Alarms) != 0 {
+			t.Errorf("revert policy %+v, want straight back", st.Policy)
+		}
+		st = must(t)(w.deps.StartRefresh(ctx, at(st, t0.Add(time.Minute))))
+		eq(t, len(w.fleet.Specs()[0].AutoRollbackAlarms), 0)
+		st.Verdict, st.Reasons = rollout.VerdictFail, []string{"new instance i-2-0 is unhealthy."}
+		_, err := w.deps.Revert(ctx, at(st, t0.Add(10*time.Minute)))
+		var rf *rollout.RevertFailedError
+		errorAs(t, err, &rf)
+		if !strings.Contains(rf.Reason, "cancelled") || !strings.Contains(rf.Reason, "will not roll back onto version 3") {
+			t.Errorf("reason %q", rf.Reason)
+		}
+		eq(t, w.fleet.RefreshesNow(web)[0].Status, rollout.RefreshCancelling)
+		// A retried Revert finds the refresh cancelling and cancels nothing twice.
+		_, err = w.deps.Revert(ctx, at(st, t0.Add(11*time.Minute)))
+		errorAs(t, err, &rf)
+	})
+}

@@ -57,6 +57,8 @@ type flow struct {
 	steps   map[string]step // by logical id
 	calls   map[string]int
 	signals []signal // resumes of Await and AwaitRevert, in order
+	// request overrides the execution's request document.
+	request string
 }
 
 func newFlow(t *testing.T) *flow {
@@ -175,6 +177,8 @@ type outcome struct {
 	cause       string
 	output      doc
 	transitions int
+	// entered is when each state was first entered.
+	entered map[string]time.Time
 }
 
 // run executes the definition with a request and waits (in simulated time)
@@ -187,8 +191,12 @@ func (f *flow) run(definition string) outcome {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	request := f.request
+	if request == "" {
+		request = `{"rolloutId":"r-1","target":{"region":"us-east-1","group":"web"},"mode":"image","imageId":"ami-0abc"}`
+	}
 	x, err := f.svc.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: m.StateMachineArn,
-		Input: aws.String(`{"request":{"rolloutId":"r-1","target":{"region":"us-east-1","group":"web"},"mode":"image","imageId":"ami-0abc"}}`)})
+		Input: aws.String(`{"request":` + request + `}`)})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -203,7 +211,7 @@ func (f *flow) run(definition string) outcome {
 		f.t.Fatal("the execution still runs after a simulated week")
 	}
 	d := describe()
-	o := outcome{status: d.Status, error: aws.ToString(d.Error), cause: aws.ToString(d.Cause)}
+	o := outcome{status: d.Status, error: aws.ToString(d.Error), cause: aws.ToString(d.Cause), entered: map[string]time.Time{}}
 	if d.Output != nil {
 		_ = json.Unmarshal([]byte(*d.Output), &o.output)
 	}
@@ -216,7 +224,11 @@ func (f *flow) run(definition string) outcome {
 		for _, ev := range h.Events {
 			if strings.HasSuffix(string(ev.Type), "StateEntered") {
 				o.transitions++
-				o.path = append(o.path, aws.ToString(ev.StateEnteredEventDetails.Name))
+				name := aws.ToString(ev.StateEnteredEventDetails.Name)
+				o.path = append(o.path, name)
+				if _, seen := o.entered[name]; !seen {
+					o.entered[name] = aws.ToTime(ev.Timestamp)
+				}
 			}
 		}
 		if token = h.NextToken; token == nil {
@@ -245,7 +257,7 @@ func TestRolloutPaths(t *testing.T) {
 			name:   "a healthy rollout validates at each checkpoint and on success, then finalizes",
 			script: func(f *flow) { f.resumes(happyResumes...) },
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Prepare", "StartRefresh",
+			path: []string{"Start", "Prepare", "StartRefresh",
 				"Await", "Route", "Validate", "Verdict",
 				"Await", "Route", "Validate", "Verdict",
 				"Await", "Route",
@@ -263,7 +275,7 @@ func TestRolloutPaths(t *testing.T) {
 			name:   "a preflight refusal ends in Refused with nothing started",
 			script: func(f *flow) { f.on("PrepareFunction", fail("PreflightError")) },
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Prepare", "Refused"},
+			path:   []string{"Start", "Prepare", "Refused"},
 			check: func(t *testing.T, o outcome) {
 				if getPath(o.output, "error", "Error") != "PreflightError" {
 					t.Errorf("the refusal is not recorded in $.error: %v", o.output)
@@ -274,7 +286,7 @@ func TestRolloutPaths(t *testing.T) {
 			name:   "a held lease is waited for, then refused",
 			script: func(f *flow) { f.on("PrepareFunction", fail("LeaseHeldError")) },
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Prepare", "Refused"},
+			path:   []string{"Start", "Prepare", "Refused"},
 		},
 		{
 			name: "a lease released while Prepare waits lets the rollout go on",
@@ -293,7 +305,7 @@ func TestRolloutPaths(t *testing.T) {
 			name:   "a foreign refresh on the group is refused",
 			script: func(f *flow) { f.on("StartRefreshFunction", fail("ForeignRefreshError")) },
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Prepare", "StartRefresh", "Refused"},
+			path:   []string{"Start", "Prepare", "StartRefresh", "Refused"},
 		},
 		{
 			name: "a failed validation at a checkpoint reverts and waits for the rollback",
@@ -304,7 +316,7 @@ func TestRolloutPaths(t *testing.T) {
 				}).resumes(signal{20 * time.Minute, "checkpoint"}, signal{10 * time.Minute, "rollback-succeeded"})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict",
+			path: []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict",
 				"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
 		},
 		{
@@ -366,7 +378,7 @@ func TestRolloutPaths(t *testing.T) {
 				f.resumes(signal{5 * time.Minute, "alarm"}, signal{10 * time.Minute, "rollback-succeeded"})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Prepare", "StartRefresh", "Await", "Route", "Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
+			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
 		},
 		{
 			name: "an unexpected error after the refresh started reverts",
@@ -374,7 +386,7 @@ func TestRolloutPaths(t *testing.T) {
 				f.on("ValidateFunction", fail("NotFoundError")).resumes(happyResumes[0], signal{10 * time.Minute, "rollback-succeeded"})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Prepare", "StartRefresh", "Await", "Route", "Validate",
+			path: []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate",
 				"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
 		},
 		{
@@ -386,7 +398,7 @@ func TestRolloutPaths(t *testing.T) {
 				}).on("RevertFunction", fail("RevertFailedError")).resumes(happyResumes[0])
 			},
 			status: sfntypes.ExecutionStatusFailed,
-			path:   []string{"Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "Dirty", "NeedsHuman"},
+			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "Dirty", "NeedsHuman"},
 			check: func(t *testing.T, o outcome) {
 				if o.error != "Phoenix.NeedsHuman" || o.cause != "revert failed: RevertFailedError" {
 					t.Errorf("error %q cause %q", o.error, o.cause)
@@ -405,7 +417,36 @@ func TestRolloutPaths(t *testing.T) {
 				}).resumes(happyResumes[0])
 			},
 			status: sfntypes.ExecutionStatusFailed,
-			path:   []string{"Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "RevertCheck", "Dirty", "NeedsHuman"},
+			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "RevertCheck", "Dirty", "NeedsHuman"},
+		},
+		{
+			name: "a request with startAt waits in Jitter until then, before anything is leased",
+			script: func(f *flow) {
+				f.request = `{"rolloutId":"r-1","target":{"region":"us-east-1","group":"web"},"mode":"recycle","startAt":"2026-03-01T02:17:30Z"}`
+				f.resumes(happyResumes...)
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			check: func(t *testing.T, o outcome) {
+				if !slices.Equal(o.path[:3], []string{"Start", "Jitter", "Prepare"}) || o.path[len(o.path)-1] != "Finalized" {
+					t.Errorf("path %v", o.path)
+				}
+				if want := time.Date(2026, 3, 1, 2, 17, 30, 0, time.UTC); o.entered["Prepare"].Before(want) {
+					t.Errorf("Prepare entered at %s, before startAt %s", o.entered["Prepare"], want)
+				}
+			},
+		},
+		{
+			name: "a startAt in the past goes straight on",
+			script: func(f *flow) {
+				f.request = `{"rolloutId":"r-1","target":{"region":"us-east-1","group":"web"},"mode":"recycle","startAt":"2026-02-28T02:00:00Z"}`
+				f.resumes(happyResumes...)
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			check: func(t *testing.T, o outcome) {
+				if o.entered["Prepare"].Sub(o.entered["Start"]) > time.Second {
+					t.Errorf("Prepare entered %s after Start", o.entered["Prepare"].Sub(o.entered["Start"]))
+				}
+			},
 		},
 		{
 			name: "transient failures are retried in place",

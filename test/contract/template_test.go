@@ -187,7 +187,7 @@ func statements(t *testing.T, r *repo) []statement {
 // withoutResourceLevelPermissions are the actions IAM only grants on "*".
 var withoutResourceLevelPermissions = []string{
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes",
-	"ec2:DescribeImages", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeInstanceTypes",
+	"ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeInstanceTypes",
 	"elasticloadbalancing:DescribeTargetHealth",
 	"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries",
 	"logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
@@ -280,8 +280,8 @@ func TestOnlyTheParkingFunctionsResumeTasksAndOnlyOfTheRolloutStateMachine(t *te
 			t.Errorf("%s resumes tasks of %v, want %s", st.owner, st.resources, wantARN)
 		}
 	}
-	if !equalSets(owners, []string{"await", "refresh-events"}) {
-		t.Errorf("SendTask* granted to %s, want await and refresh-events", joined(owners))
+	if !equalSets(owners, []string{"await", "refresh-events", "alarm-events"}) {
+		t.Errorf("SendTask* granted to %s, want await, refresh-events and alarm-events", joined(owners))
 	}
 }
 
@@ -390,9 +390,15 @@ func TestTheTemplateDeploysOnTheLocalCloud(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One rule for instance refresh progress, three for image publishing
-	// (Image Builder, EC2 AMI, Parameter Store).
+	// (Image Builder, EC2 AMI, Parameter Store), one for alarms, and the
+	// nightly recycle's schedule.
 	sources := map[string]bool{}
+	var schedules []string
 	for _, r := range rules.Rules {
+		if expr := aws.ToString(r.ScheduleExpression); expr != "" {
+			schedules = append(schedules, expr)
+			continue
+		}
 		var p struct {
 			Source []string `json:"source"`
 		}
@@ -402,8 +408,11 @@ func TestTheTemplateDeploysOnTheLocalCloud(t *testing.T) {
 		}
 		sources[p.Source[0]] = true
 	}
-	want := map[string]bool{"aws.autoscaling": true, "aws.imagebuilder": true, "aws.ec2": true, "aws.ssm": true}
-	if len(rules.Rules) != 4 || !reflect.DeepEqual(sources, want) {
+	want := map[string]bool{"aws.autoscaling": true, "aws.imagebuilder": true, "aws.ec2": true, "aws.ssm": true, "aws.cloudwatch": true}
+	if len(rules.Rules) != 6 || !reflect.DeepEqual(sources, want) {
 		t.Errorf("rules on sources %v, want one each on %v", sources, want)
+	}
+	if !slices.Equal(schedules, []string{"cron(0 3 * * ? *)"}) {
+		t.Errorf("schedules %q, want the nightly recycle's default cron(0 3 * * ? *)", schedules)
 	}
 }

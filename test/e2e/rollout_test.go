@@ -21,7 +21,7 @@ const rolloutLimit = 6 * time.Hour
 
 // goodPath is the design's path for checkpoints 25, 50, 100 with a bake.
 var goodPath = []string{
-	"Prepare", "StartRefresh",
+	"Start", "Prepare", "StartRefresh",
 	"Await", "Route", "Validate", "Verdict", // 25 %
 	"Await", "Route", "Validate", "Verdict", // 50 %
 	"Await", "Route", // baking
@@ -88,7 +88,7 @@ func TestAnUnhealthyImageIsRevertedAtTheFirstCheckpoint(t *testing.T) {
 	path := r.path(arn)
 	t.Logf("path: %s", compact(path))
 	want := []string{
-		"Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict",
+		"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict",
 		"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted",
 	}
 	if compact(path) != compact(want) {
@@ -394,7 +394,7 @@ func TestALaunchConfigurationGroupIsRefusedAndNothingChanges(t *testing.T) {
 	if end.Status != sfntypes.ExecutionStatusSucceeded {
 		t.Fatalf("execution %s: %s %s\n%s", end.Status, aws.ToString(end.Error), aws.ToString(end.Cause), r.functionLogs())
 	}
-	if path := r.path(arn); compact(path) != "Prepare > Refused" {
+	if path := r.path(arn); compact(path) != "Start > Prepare > Refused" {
 		t.Errorf("path %s, want Prepare > Refused", compact(path))
 	}
 	if rf := r.refreshes(f.name); len(rf) != 0 {
