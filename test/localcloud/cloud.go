@@ -158,7 +158,7 @@ func New(opts Options) (*Cloud, error) {
 		c.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if dynamo.IsDynamoDBRequest(r) {
 				_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-				c.Wire.Count("dynamodb", op)
+				c.Wire.Count(r, "dynamodb", op)
 				if c.dynamoFault(w, r) {
 					return
 				}

@@ -1,7 +1,9 @@
 package functions
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -138,6 +141,15 @@ func startEnvironment(cfg *config, setup envSetup) (*environment, error) {
 	return e, nil
 }
 
+// AccessKeyID is the access key id a deployed function's runtime signs its
+// calls with: one per function, like the session credentials of each
+// function's own execution role, so that the calls it makes can be told
+// apart and held against its policy (wire.Server.RequestsByAccessKey).
+func AccessKeyID(functionName string) string {
+	sum := sha256.Sum256([]byte(functionName))
+	return "ASIA" + strings.ToUpper(hex.EncodeToString(sum[:8]))
+}
+
 // environ is the environment of a deployed function's runtime process: a
 // clean one, not this process's, so host credentials never leak in.
 func environ(cfg *config, setup envSetup, runtimeAPI string) []string {
@@ -156,7 +168,7 @@ func environ(cfg *config, setup envSetup, runtimeAPI string) []string {
 		"AWS_LAMBDA_LOG_STREAM_NAME":      setup.stream,
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"AWS_LAMBDA_RUNTIME_API":          runtimeAPI,
-		"AWS_ACCESS_KEY_ID":               "ASIALOCALCLOUD000000",
+		"AWS_ACCESS_KEY_ID":               AccessKeyID(setup.name),
 		"AWS_SECRET_ACCESS_KEY":           "local-cloud-secret-access-key",
 		"AWS_SESSION_TOKEN":               "local-cloud-session-token",
 	}

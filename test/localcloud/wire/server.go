@@ -104,6 +104,10 @@ type Server struct {
 
 	countMu sync.Mutex
 	counts  map[string]int // "service.Operation" -> requests
+	// byKey counts the same per access key id, so a test can tell which
+	// function made which calls (each deployed function signs with its own
+	// key) and hold the calls against the function's IAM policy.
+	byKey map[string]map[string]int
 }
 
 type reservedPath struct {
@@ -346,14 +350,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Count records one request for service's operation. The server counts
 // every request it routes to an operation, answered or refused (a
 // throttled call is a call); the cloud also counts what it forwards
-// elsewhere (DynamoDB) so that one table shows every call.
-func (s *Server) Count(service, operation string) {
+// elsewhere (DynamoDB) so that one table shows every call. r, when not nil,
+// attributes the call to the access key it was signed with.
+func (s *Server) Count(r *http.Request, service, operation string) {
 	s.countMu.Lock()
 	defer s.countMu.Unlock()
 	if s.counts == nil {
-		s.counts = map[string]int{}
+		s.counts, s.byKey = map[string]int{}, map[string]map[string]int{}
 	}
-	s.counts[service+"."+operation]++
+	name := service + "." + operation
+	s.counts[name]++
+	if r == nil {
+		return
+	}
+	key := AccessKeyID(r)
+	if s.byKey[key] == nil {
+		s.byKey[key] = map[string]int{}
+	}
+	s.byKey[key][name]++
 }
 
 // Requests returns how many requests each "service.Operation" has had, so
@@ -362,6 +376,25 @@ func (s *Server) Requests() map[string]int {
 	s.countMu.Lock()
 	defer s.countMu.Unlock()
 	return maps.Clone(s.counts)
+}
+
+// RequestsByAccessKey returns Requests per access key id ("" for unsigned
+// requests).
+func (s *Server) RequestsByAccessKey() map[string]map[string]int {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	out := make(map[string]map[string]int, len(s.byKey))
+	for k, v := range s.byKey {
+		out[k] = maps.Clone(v)
+	}
+	return out
+}
+
+// AccessKeyID returns the access key id a SigV4 request was signed with,
+// "" for an unsigned one.
+func AccessKeyID(r *http.Request) string {
+	akid, _, _ := strings.Cut(credential(r), "/")
+	return akid
 }
 
 // guessProtocol picks the error format for a request rejected before it
@@ -379,20 +412,27 @@ func (s *Server) guessProtocol(r *http.Request) Protocol {
 	return AWSQuery
 }
 
+// credential is the Credential of a SigV4 Authorization header (or of a
+// presigned query): AKID/date/region/service/aws4_request.
+func credential(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); a != "" {
+		i := strings.Index(a, "Credential=")
+		if i < 0 {
+			return ""
+		}
+		cred := a[i+len("Credential="):]
+		if j := strings.IndexAny(cred, ", "); j >= 0 {
+			cred = cred[:j]
+		}
+		return cred
+	}
+	return r.URL.Query().Get("X-Amz-Credential")
+}
+
 // credentialScope reads the signing name and region from a SigV4
 // Authorization header (or presigned query); signatures are not checked.
 func credentialScope(r *http.Request) (signing, region string) {
-	cred := ""
-	if a := r.Header.Get("Authorization"); a != "" {
-		if i := strings.Index(a, "Credential="); i >= 0 {
-			cred = a[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
-		}
-	} else {
-		cred = r.URL.Query().Get("X-Amz-Credential")
-	}
+	cred := credential(r)
 	// SigV4: AKID/date/region/service/aws4_request. SigV4a (EventBridge
 	// global endpoints) drops the region from the scope and names the
 	// regions in X-Amz-Region-Set instead.
@@ -504,7 +544,7 @@ func serializationCode(p Protocol) string {
 // invoke validates the decoded input, applies faults, calls the handler
 // and writes its answer.
 func (s *Server) invoke(c *call, op *operation, in reflect.Value) {
-	s.Count(c.svc.Name, op.name)
+	s.Count(c.r, c.svc.Name, op.name)
 	if apiErr := c.svc.validate.check(c, op, in); apiErr != nil {
 		s.writeError(c, apiErr)
 		return
