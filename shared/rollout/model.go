@@ -141,6 +141,39 @@ type Lease struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// Halt is an operator's stop (the halt flag): while it is set, no rollout
+// starts on the groups it covers, and a rollout in flight on them reverts at
+// its next step. A zero Group halts every group.
+type Halt struct {
+	Group  GroupKey  `json:"target,omitzero"`
+	Reason string    `json:"reason"`
+	By     string    `json:"by,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Global reports whether the halt covers every group.
+func (h Halt) Global() bool { return h.Group == (GroupKey{}) }
+
+// String says what is halted, by whom, when and why, for a refusal or a
+// revert's reason.
+func (h Halt) String() string {
+	scope := "every group"
+	if !h.Global() {
+		scope = h.Group.String()
+	}
+	s := "Phoenix is halted for " + scope
+	if h.By != "" {
+		s += " by " + h.By
+	}
+	if !h.At.IsZero() {
+		s += " since " + h.At.UTC().Format(time.RFC3339)
+	}
+	if h.Reason != "" {
+		s += ": " + h.Reason
+	}
+	return s
+}
+
 // Signal wakes a parked Await: what happened to the refresh.
 type Signal struct {
 	// Kind is one of the Signal* constants.
@@ -165,6 +198,8 @@ const (
 	SignalRollbackSucceeded = "rollback-succeeded"
 	SignalRollbackFailed    = "rollback-failed"
 	SignalAlarm             = "alarm"
+	// SignalHalted: an operator halted the group (or every group).
+	SignalHalted = "halted"
 	// SignalInProgress comes from the fallback poll when nothing changed.
 	SignalInProgress = "in-progress"
 )

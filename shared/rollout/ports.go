@@ -183,6 +183,9 @@ type Ledger interface {
 	AddSignal(ctx context.Context, rolloutID string, s Signal) (Signal, string, error)
 	// ActiveRollout returns the rollout holding the group's lease, if any.
 	ActiveRollout(ctx context.Context, key GroupKey) (Rollout, bool, error)
+	// Halted returns the halt covering the group (its own, else the
+	// global one); ok false when Phoenix is not halted for it.
+	Halted(ctx context.Context, key GroupKey) (h Halt, ok bool, err error)
 }
 
 // RolloutUpdate changes a rollout record; zero fields are left alone.

@@ -53,6 +53,11 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 		return st, fmt.Errorf("read rollout %s: %w", req.RolloutID, err)
 	}
 
+	if why, err := d.halted(ctx, req.Group); err != nil {
+		return st, err
+	} else if why != "" {
+		return st, d.refuse(ctx, log, base, why, now)
+	}
 	g, err := d.Fleet.Group(ctx, req.Group)
 	if isNotFound(err) {
 		return st, d.refuse(ctx, log, base, fmt.Sprintf("auto scaling group %s does not exist", req.Group), now)

@@ -39,6 +39,13 @@ func (d Deps) startRefresh(ctx context.Context, log *slog.Logger, in Input) (Sta
 		return st, err
 	}
 	if id == "" {
+		// Nothing has changed on the fleet yet: a halt set since Prepare
+		// refuses the rollout rather than starting it.
+		if why, err := d.halted(ctx, r.Group); err != nil {
+			return st, err
+		} else if why != "" {
+			return st, d.refuse(ctx, log, r, why, now)
+		}
 		spec, err := d.refreshSpec(ctx, st)
 		if err != nil {
 			return st, err
@@ -180,6 +187,18 @@ func (d Deps) await(ctx context.Context, log *slog.Logger, in Input) error {
 	pending, err := d.Ledger.Park(ctx, id, in.Token, in.State.Signal.Seq)
 	if err != nil {
 		return fmt.Errorf("park task token of rollout %s: %w", id, err)
+	}
+	if in.State.Revert.Phase == "" {
+		// A halt set while the refresh ran reverts the rollout at its next
+		// wake-up, which is this one. A revert under way is left alone: it
+		// is what a halt asks for.
+		why, err := d.halted(ctx, in.State.Rollout.Group)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			pending = append([]rollout.Signal{{Kind: rollout.SignalHalted, RefreshID: in.State.Rollout.RefreshID, Reason: why, At: in.Now, Seq: in.State.Signal.Seq}}, pending...)
+		}
 	}
 	if len(pending) == 0 {
 		log.Info("parked; waiting for a signal", "afterSeq", in.State.Signal.Seq)

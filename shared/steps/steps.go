@@ -298,6 +298,19 @@ func (d Deps) release(ctx context.Context, log *slog.Logger, r rollout.Rollout) 
 }
 
 // versionString writes a numbered version as groups and refreshes carry it.
+// halted returns why the group is halted, or "" when it is not: every
+// step that moves a rollout forward asks (design.md, "The halt flag").
+func (d Deps) halted(ctx context.Context, key rollout.GroupKey) (string, error) {
+	h, ok, err := d.Ledger.Halted(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("read halt flag of %s: %w", key, err)
+	}
+	if !ok {
+		return "", nil
+	}
+	return h.String(), nil
+}
+
 func versionString(n int64) string { return strconv.FormatInt(n, 10) }
 
 // reasonOf explains why a rollout is reverting or dirty, from the caught
@@ -308,6 +321,8 @@ func reasonOf(st State) string {
 		return strings.TrimSpace(st.Error.Error + ": " + st.Error.Cause)
 	case st.Verdict == rollout.VerdictFail:
 		return "validation failed: " + strings.Join(st.Reasons, " ")
+	case st.Signal.Kind == rollout.SignalHalted:
+		return st.Signal.Reason
 	case rollout.FailureSignal(st.Signal.Kind):
 		s := fmt.Sprintf("instance refresh %s signalled %s", st.Signal.RefreshID, st.Signal.Kind)
 		if st.Signal.Alarm != "" {

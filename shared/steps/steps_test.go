@@ -780,3 +780,93 @@ func TestRecycleAndRevertModesFailSafely(t *testing.T) {
 		errorAs(t, err, &rf)
 	})
 }
+
+func TestEveryStepHonoursTheHaltFlag(t *testing.T) {
+	ctx := context.Background()
+	halt := rollout.Halt{Group: web, Reason: "incident 42", By: "alice", At: t0.Add(-time.Minute)}
+	t.Run("prepare refuses a halted group and changes nothing", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.ledger.SetHalt(halt)
+		_, err := w.deps.Prepare(ctx, at(imageRequest(), t0))
+		var pe *rollout.PreflightError
+		errorAs(t, err, &pe)
+		if !strings.Contains(pe.Reason, "halted for eu-west-1/web by alice") || !strings.Contains(pe.Reason, "incident 42") {
+			t.Errorf("reason %q", pe.Reason)
+		}
+		eq(t, w.status(t), rollout.StatusRefused)
+		eq(t, w.leased(t), false)
+		eq(t, len(w.fleet.Specs()), 0)
+	})
+	t.Run("a global halt covers every group", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.ledger.SetHalt(rollout.Halt{Reason: "sale weekend", At: t0})
+		_, err := w.deps.Prepare(ctx, at(imageRequest(), t0))
+		var pe *rollout.PreflightError
+		errorAs(t, err, &pe)
+		if !strings.Contains(pe.Reason, "every group") {
+			t.Errorf("reason %q", pe.Reason)
+		}
+	})
+	t.Run("a halt set after prepare refuses before the refresh starts", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		st := must(t)(w.deps.Prepare(ctx, at(imageRequest(), t0)))
+		w.ledger.SetHalt(halt)
+		_, err := w.deps.StartRefresh(ctx, at(st, t0.Add(time.Minute)))
+		var pe *rollout.PreflightError
+		errorAs(t, err, &pe)
+		eq(t, len(w.fleet.Specs()), 0)
+		eq(t, w.status(t), rollout.StatusRefused)
+		eq(t, w.leased(t), false)
+	})
+	t.Run("a halt during the refresh wakes the parked rollout at once to revert, with the halt as the reason", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		st := w.started(t)
+		w.ledger.SetHalt(halt)
+		in := at(st, t0.Add(5*time.Minute))
+		in.Token = "tok-1"
+		if _, err := w.deps.Await(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		sig, ok := w.resume.Resumed("tok-1")
+		if !ok || sig.Kind != rollout.SignalHalted || !rollout.FailureSignal(sig.Kind) {
+			t.Fatalf("resumed %v with %+v, want a halted signal", ok, sig)
+		}
+		st.Signal = sig
+		st = must(t)(w.deps.Revert(ctx, at(st, t0.Add(6*time.Minute))))
+		eq(t, st.Revert.Phase, rollout.RevertRollback)
+		if !strings.Contains(st.Revert.Reason, "incident 42") {
+			t.Errorf("revert reason %q does not carry the halt's", st.Revert.Reason)
+		}
+		// The revert's own wait is not interrupted by the halt it obeys.
+		in = at(st, t0.Add(7*time.Minute))
+		in.Token = "tok-2"
+		if _, err := w.deps.Await(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := w.resume.Resumed("tok-2"); ok {
+			t.Error("AwaitRevert was woken by the halt")
+		}
+	})
+	t.Run("validation fails while halted", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		st := w.started(t)
+		w.serving(t, "4", 4, t0.Add(2*time.Minute))
+		w.ledger.SetHalt(halt)
+		st.Signal = rollout.Signal{Kind: rollout.SignalCheckpoint, Percentage: 50}
+		st = must(t)(w.deps.Validate(ctx, at(st, t0.Add(20*time.Minute))))
+		eq(t, st.Verdict, rollout.VerdictFail)
+		if len(st.Reasons) == 0 || !strings.Contains(st.Reasons[0], "incident 42") {
+			t.Errorf("reasons %q", st.Reasons)
+		}
+		w.ledger.ClearHalt(web)
+		st = must(t)(w.deps.Validate(ctx, at(st, t0.Add(21*time.Minute))))
+		if st.Verdict == rollout.VerdictFail {
+			t.Errorf("still failing after the halt was cleared: %q", st.Reasons)
+		}
+	})
+}

@@ -50,6 +50,11 @@ func (d Deps) validate(ctx context.Context, log *slog.Logger, in Input) (State, 
 		vin.Since = r.StartedAt
 	}
 	v := rollout.Validate(vin)
+	if why, err := d.halted(ctx, r.Group); err != nil {
+		return st, err
+	} else if why != "" {
+		v.Verdict, v.Reasons = rollout.VerdictFail, append([]string{why + "."}, v.Reasons...)
+	}
 	at := st.Signal.Kind
 	if st.Signal.Kind == rollout.SignalCheckpoint {
 		at = fmt.Sprint(st.Signal.Percentage)

@@ -2,8 +2,10 @@ package contract_test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,8 +140,8 @@ func TestEveryRefreshSignalHasAnEventBehindIt(t *testing.T) {
 	for _, kind := range refreshSignals {
 		produced[kind] = true
 	}
-	// alarm comes from validation and in-progress from the poll, never from
-	// a refresh event.
+	// alarm comes from the alarm function, halted from the halt flag and
+	// in-progress from the poll, never from a refresh event.
 	for _, kind := range []string{rollout.SignalCheckpoint, rollout.SignalBaking, rollout.SignalSucceeded, rollout.SignalFailed,
 		rollout.SignalCancelled, rollout.SignalRollbackSucceeded, rollout.SignalRollbackFailed} {
 		if !produced[kind] {
@@ -148,7 +150,8 @@ func TestEveryRefreshSignalHasAnEventBehindIt(t *testing.T) {
 	}
 	r := loadRepo(t)
 	route := r.states(t)["Route"]
-	for _, kind := range refreshSignals {
+	kinds := slices.Collect(maps.Values(refreshSignals))
+	for _, kind := range append(kinds, rollout.SignalAlarm, rollout.SignalHalted, rollout.SignalInProgress) {
 		if !strings.Contains(toJSON(t, route), `"StringEquals":"`+kind+`"`) {
 			t.Errorf("Route does not route signal %s", kind)
 		}

@@ -19,6 +19,7 @@ type Ledger struct {
 	signals  map[string][]rollout.Signal
 	tokens   map[string]string
 	failures map[string][]error
+	halts    map[rollout.GroupKey]rollout.Halt
 }
 
 type lkgRecord struct {
@@ -32,7 +33,7 @@ func NewLedger() *Ledger {
 	return &Ledger{
 		leases: map[rollout.GroupKey]rollout.Lease{}, rollouts: map[string]*rollout.Rollout{},
 		lkg: map[rollout.GroupKey]lkgRecord{}, signals: map[string][]rollout.Signal{},
-		tokens: map[string]string{}, failures: map[string][]error{},
+		tokens: map[string]string{}, failures: map[string][]error{}, halts: map[rollout.GroupKey]rollout.Halt{},
 	}
 }
 
@@ -259,4 +260,32 @@ func (l *Ledger) ActiveRollout(_ context.Context, key rollout.GroupKey) (rollout
 		return rollout.Rollout{}, false, nil
 	}
 	return clone(*r), true, nil
+}
+
+// SetHalt sets the halt flag of h.Group (every group when zero).
+func (l *Ledger) SetHalt(h rollout.Halt) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.halts[h.Group] = h
+}
+
+// ClearHalt clears the halt flag of group (the global one when zero).
+func (l *Ledger) ClearHalt(group rollout.GroupKey) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.halts, group)
+}
+
+// Halted returns the group's halt, else the global one.
+func (l *Ledger) Halted(_ context.Context, key rollout.GroupKey) (rollout.Halt, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.injected("Halted"); err != nil {
+		return rollout.Halt{}, false, err
+	}
+	if h, ok := l.halts[key]; ok {
+		return h, true, nil
+	}
+	h, ok := l.halts[rollout.GroupKey{}]
+	return h, ok, nil
 }
