@@ -200,6 +200,9 @@ const (
 	SignalAlarm             = "alarm"
 	// SignalHalted: an operator halted the group (or every group).
 	SignalHalted = "halted"
+	// SignalRollbackRequested: an operator asked for the rollout in flight
+	// to be rolled back (phoenix rollback).
+	SignalRollbackRequested = "rollback-requested"
 	// SignalInProgress comes from the fallback poll when nothing changed.
 	SignalInProgress = "in-progress"
 )

@@ -163,7 +163,7 @@ func RefreshSignal(r Refresh, checkpoints []int, lastCheckpoint int, at time.Tim
 // FailureSignal reports whether the signal means the rollout must revert.
 func FailureSignal(kind string) bool {
 	switch kind {
-	case SignalFailed, SignalCancelled, SignalRollbackStarted, SignalRollbackSucceeded, SignalRollbackFailed, SignalAlarm, SignalHalted:
+	case SignalFailed, SignalCancelled, SignalRollbackStarted, SignalRollbackSucceeded, SignalRollbackFailed, SignalAlarm, SignalHalted, SignalRollbackRequested:
 		return true
 	}
 	return false

@@ -321,7 +321,7 @@ func reasonOf(st State) string {
 		return strings.TrimSpace(st.Error.Error + ": " + st.Error.Cause)
 	case st.Verdict == rollout.VerdictFail:
 		return "validation failed: " + strings.Join(st.Reasons, " ")
-	case st.Signal.Kind == rollout.SignalHalted:
+	case st.Signal.Kind == rollout.SignalHalted || st.Signal.Kind == rollout.SignalRollbackRequested:
 		return st.Signal.Reason
 	case rollout.FailureSignal(st.Signal.Kind):
 		s := fmt.Sprintf("instance refresh %s signalled %s", st.Signal.RefreshID, st.Signal.Kind)

@@ -151,7 +151,7 @@ func TestEveryRefreshSignalHasAnEventBehindIt(t *testing.T) {
 	r := loadRepo(t)
 	route := r.states(t)["Route"]
 	kinds := slices.Collect(maps.Values(refreshSignals))
-	for _, kind := range append(kinds, rollout.SignalAlarm, rollout.SignalHalted, rollout.SignalInProgress) {
+	for _, kind := range append(kinds, rollout.SignalAlarm, rollout.SignalHalted, rollout.SignalRollbackRequested, rollout.SignalInProgress) {
 		if !strings.Contains(toJSON(t, route), `"StringEquals":"`+kind+`"`) {
 			t.Errorf("Route does not route signal %s", kind)
 		}
