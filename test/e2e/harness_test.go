@@ -155,6 +155,10 @@ func newRig(t testing.TB, seed uint64) *rig {
 		topic:   output(t, stack, "NotificationTopicArn"),
 		ddb:     dynamodb.NewFromConfig(env.Config),
 	}
+	t.Cleanup(func() {
+		r.checkIAM(t)
+		r.checkNoTokensLeak(t)
+	})
 	return r
 }
 
