@@ -416,3 +416,19 @@ func TestTheTemplateDeploysOnTheLocalCloud(t *testing.T) {
 		t.Errorf("schedules %q, want the nightly recycle's default cron(0 3 * * ? *)", schedules)
 	}
 }
+
+// Task tokens travel in the executions' data (the Await payload): logging
+// it would put a means of resuming any parked rollout in a log group. The
+// ledger keeps each rollout's timeline instead.
+func TestNoStateMachineLogsExecutionData(t *testing.T) {
+	r := loadRepo(t)
+	for _, sm := range r.tpl.OfType("AWS::Serverless::StateMachine") {
+		logging, _ := sm.Properties["Logging"].(map[string]any)
+		if logging == nil {
+			continue
+		}
+		if logging["IncludeExecutionData"] != false {
+			t.Errorf("%s logs execution data (IncludeExecutionData %v), which holds task tokens", sm.Name, logging["IncludeExecutionData"])
+		}
+	}
+}
