@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/deploy"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/eventbus"
 )
 
@@ -46,7 +47,7 @@ func refreshPattern(t *testing.T, r *repo) *eventbus.Pattern {
 		}
 		pattern = getPath(ev, "Properties", "Pattern")
 	}
-	b, err := json.Marshal(pattern)
+	b, err := json.Marshal(withAccount(pattern, sampleAccount))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +56,33 @@ func refreshPattern(t *testing.T, r *repo) *eventbus.Pattern {
 		t.Fatalf("EventBridge rejects the pattern: %v", err)
 	}
 	return p
+}
+
+// sampleAccount is the account of the events/ samples.
+const sampleAccount = "123456789012"
+
+// withAccount resolves !Ref AWS::AccountId in a pattern as the deployed
+// stack would, to account.
+func withAccount(v any, account string) any {
+	switch x := v.(type) {
+	case deploy.Intrinsic:
+		if x.Fn == "Ref" && x.Arg == "AWS::AccountId" {
+			return account
+		}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = withAccount(e, account)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withAccount(e, account)
+		}
+		return out
+	}
+	return v
 }
 
 // samples reads events/instance-refresh-*.json by detail-type.
@@ -165,4 +193,41 @@ func toJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The rules Phoenix acts on match only its own account's events: AWS
+// refuses PutEvents with an aws.* source, so the one way in for a forged
+// instance refresh, alarm or image event is another account's bus, and
+// the account filter closes it.
+func TestEveryAWSEventRuleMatchesOnlyThisAccount(t *testing.T) {
+	r := loadRepo(t)
+	for folder, fn := range r.functions(t) {
+		evs, _ := fn.Properties["Events"].(map[string]any)
+		for name, ev := range evs {
+			if getPath(ev, "Type") != "EventBridgeRule" {
+				continue
+			}
+			pattern := getPath(ev, "Properties", "Pattern")
+			sources := strs(getPath(pattern, "source"))
+			if len(sources) == 0 || !strings.HasPrefix(sources[0], "aws.") {
+				continue
+			}
+			account, _ := getPath(pattern, "account").([]any)
+			if len(account) != 1 || account[0] != (deploy.Intrinsic{Fn: "Ref", Arg: "AWS::AccountId"}) {
+				t.Errorf("%s rule %s matches %s events of any account (account %v), want [!Ref AWS::AccountId]", folder, name, sources[0], account)
+			}
+		}
+	}
+	p := refreshPattern(t, r)
+	for _, b := range samples(t, r.root) {
+		var ev map[string]any
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatal(err)
+		}
+		ev["account"] = "210987654321"
+		other, _ := json.Marshal(ev)
+		if ok, err := p.MatchJSON(other); err != nil || ok {
+			t.Errorf("the refresh rule matches another account's %s (err %v)", ev["detail-type"], err)
+		}
+	}
 }

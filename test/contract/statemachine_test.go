@@ -105,9 +105,10 @@ func TestEveryInvokedFunctionIsATemplateFunctionThroughItsArnSubstitution(t *tes
 		}
 		invoked[folder] = true
 	}
-	// refresh-events and image-published are invoked by events (and the
-	// latter by the campaign machine), not by the rollout state machine.
-	want := without(designFunctions(t, r.root), "refresh-events", "image-published")
+	// refresh-events, image-published, recycle-scheduler and alarm-events
+	// are invoked by events (image-published also by the campaign
+	// machine), not by the rollout state machine.
+	want := without(designFunctions(t, r.root), "refresh-events", "image-published", "recycle-scheduler", "alarm-events")
 	if got := keys(invoked); !equalSets(got, want) {
 		t.Errorf("the state machine invokes %s, want %s", joined(got), joined(want))
 	}
