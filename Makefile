@@ -69,10 +69,10 @@ invoke: functions $(NODE_MODULES) ## Run one function on the local cloud with th
 demo: ## Walk through the local cloud: a fleet refreshed to a new image, step by step.
 	$(GO) run ./test/localcloud/cmd/phoenix-localcloud demo
 
-bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then one whole rollout of a 100-instance group on the local cloud.
+bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then a whole rollout of a 100-instance group and the reactions to an alarm during and after one, on the local cloud.
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./test/... | grep -v /test/e2e)
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
-		$(GO) test -run '^$$' -bench Rollout -benchtime=1x -count=1 ./test/e2e
+		$(GO) test -run '^$$' -bench 'Rollout|Alarm' -benchtime=1x -count=1 ./test/e2e
 
 clean: ## Remove build outputs.
 	rm -rf bin

@@ -1,28 +1,10 @@
 package publish
 
 import (
-	"encoding/json"
 	"time"
+
+	"github.com/phoenix-rollouts/phoenix/shared/emf"
 )
-
-// emfDirective is the "_aws" member of a CloudWatch embedded metric format
-// line: CloudWatch Logs extracts the named members of the line as metrics,
-// with no PutMetricData call (and no permission) needed.
-type emfDirective struct {
-	Timestamp         int64       `json:"Timestamp"`
-	CloudWatchMetrics []emfMetric `json:"CloudWatchMetrics"`
-}
-
-type emfMetric struct {
-	Namespace  string       `json:"Namespace"`
-	Dimensions [][]string   `json:"Dimensions"`
-	Metrics    []emfMetricN `json:"Metrics"`
-}
-
-type emfMetricN struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
 
 // metric counts one event under name, dimensioned by the event's kind.
 func (s Service) metric(name string, at time.Time, ev Event) {
@@ -47,32 +29,15 @@ func (s Service) emit(name string, at time.Time, eventID string, dims map[string
 	if s.Metrics == nil {
 		return
 	}
-	keys := make([]string, 0, len(dims))
-	for _, k := range []string{"Code", "Kind"} {
-		if _, ok := dims[k]; ok {
-			keys = append(keys, k)
-		}
-	}
-	line := map[string]any{
-		"_aws": emfDirective{
-			Timestamp: at.UnixMilli(),
-			CloudWatchMetrics: []emfMetric{{
-				Namespace:  MetricNamespace,
-				Dimensions: [][]string{keys, {}},
-				Metrics:    []emfMetricN{{Name: name, Unit: "Count"}},
-			}},
-		},
-		name: 1,
-	}
-	for k, v := range dims {
-		line[k] = v
-	}
+	var props map[string]any
 	if eventID != "" {
-		line["eventId"] = eventID
+		props = map[string]any{"eventId": eventID}
 	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return
-	}
-	_, _ = s.Metrics.Write(append(b, '\n'))
+	_ = emf.Write(s.Metrics, emf.Line{
+		Namespace:  MetricNamespace,
+		Time:       at,
+		Dimensions: dims,
+		Metrics:    []emf.Metric{{Name: name, Unit: emf.UnitCount, Value: 1}},
+		Properties: props,
+	})
 }

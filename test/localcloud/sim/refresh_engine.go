@@ -429,7 +429,10 @@ func (w *World) startRollback(r *Region, g *Group, ir *InstanceRefresh, reason s
 	savedKey := w.sourceKey(r, ir.Saved)
 	for _, gi := range g.sortedInstances() {
 		w.tally(g, gi)
-		if gi.counted && gi.key() != savedKey {
+		// AWS replaces the instances the refresh replaced: those off the saved
+		// configuration, and those it launched even on the same one (a
+		// refresh without SkipMatching, e.g. a recycle).
+		if gi.counted && (gi.key() != savedKey || gi.launchedBy == ir) {
 			ir.enqueue(gi.InstanceID)
 		}
 	}

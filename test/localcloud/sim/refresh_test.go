@@ -523,6 +523,50 @@ func testRollbackInstanceRefresh(t *testing.T, backend Backend) {
 			t.Errorf("events = %s", got)
 		}
 	})
+	t.Run("rollback of a refresh to the same configuration replaces the instances it launched", func(t *testing.T) {
+		// RollbackInstanceRefresh "replaces any instances that were
+		// replaced during the instance refresh": a refresh without
+		// SkipMatching to the version the group already runs (a recycle)
+		// launched new instances on the saved configuration, and they go.
+		t.Parallel()
+		f := newRefreshFixture(t, backend, 4, "")
+		ids := func() map[string]bool {
+			out := map[string]bool{}
+			for _, gi := range f.grp("web").sortedInstances() {
+				out[gi.InstanceID] = true
+			}
+			return out
+		}
+		before := ids()
+		id := f.refresh(&autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"), DesiredConfiguration: f.desired("1"),
+			Preferences: &types.RefreshPreferences{MinHealthyPercentage: aws.Int32(50), InstanceWarmup: aws.Int32(0), CheckpointPercentages: []int32{50, 100}, SkipMatching: aws.Bool(false)}})
+		f.until(time.Hour, "the checkpoint", func() bool { return len(f.refreshEventsLocked("Checkpoint Reached")) == 1 })
+		var launched []string
+		for iid := range ids() {
+			if !before[iid] {
+				launched = append(launched, iid)
+			}
+		}
+		if len(launched) != 2 {
+			t.Fatalf("%d instances launched by the first half, want 2", len(launched))
+		}
+		if _, err := f.as.RollbackInstanceRefresh(f.ctx, &autoscaling.RollbackInstanceRefreshInput{AutoScalingGroupName: aws.String("web")}); err != nil {
+			t.Fatalf("rollback: %v", err)
+		}
+		if got := aws.ToInt32(f.describe("web", id).InstancesToUpdate); got != 2 {
+			t.Errorf("rollback has %d instances to update, want the 2 the refresh launched", got)
+		}
+		f.waitStatus("web", id, RefreshRollbackSuccessful, time.Hour)
+		after := ids()
+		for _, iid := range launched {
+			if after[iid] {
+				t.Errorf("instance %s launched by the refresh survived its rollback", iid)
+			}
+		}
+		if got := f.versions("web"); got["1"] != 4 || len(got) != 1 {
+			t.Errorf("instances by version = %v, want all four on version 1", got)
+		}
+	})
 	cases := []struct {
 		name     string
 		setup    func(f *refreshFixture)
