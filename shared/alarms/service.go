@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -107,7 +106,7 @@ type GroupResult struct {
 func (s Service) Handle(ctx context.Context, raw json.RawMessage) (Result, error) {
 	log := s.baseLogger(ctx)
 	res, err := s.handle(ctx, log, raw)
-	return res, boundary(log, err)
+	return res, rollout.Boundary(log, "alarm-events", err)
 }
 
 func (s Service) handle(ctx context.Context, log *slog.Logger, raw json.RawMessage) (Result, error) {
@@ -409,38 +408,5 @@ func isStale(err error) bool {
 
 // baseLogger returns the invocation's logger.
 func (s Service) baseLogger(ctx context.Context) *slog.Logger {
-	l := s.Logger
-	if l == nil {
-		l = slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	l = l.With("handler", "alarm-events")
-	if s.ContextAttrs != nil {
-		l = l.With(s.ContextAttrs(ctx)...)
-	}
-	return l
-}
-
-// boundary logs a failure and returns the domain's typed error found in
-// err's chain, unwrapped, so that the error type Lambda reports names the
-// failure (TransientError is retried; anything else is a bug to look at).
-func boundary(log *slog.Logger, err error) error {
-	if err == nil {
-		return nil
-	}
-	var (
-		transient *rollout.TransientError
-		bad       *rollout.BadInputError
-		notFound  *rollout.NotFoundError
-	)
-	out := err
-	switch {
-	case errors.As(err, &transient):
-		out = transient
-	case errors.As(err, &bad):
-		out = bad
-	case errors.As(err, &notFound):
-		out = notFound
-	}
-	log.Error("alarm-events failed", "error", err.Error(), "errorType", fmt.Sprintf("%T", out))
-	return out
+	return rollout.InvocationLogger(ctx, s.Logger, s.ContextAttrs, "handler", "alarm-events")
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -108,7 +107,7 @@ func (s Service) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		var call GateCall
 		if err := json.Unmarshal(raw, &call); err != nil {
 			log := s.baseLogger(ctx)
-			return nil, boundary(log, &rollout.BadInputError{Reason: "gate payload: " + err.Error()})
+			return nil, rollout.Boundary(log, "image-published", &rollout.BadInputError{Reason: "gate payload: " + err.Error()})
 		}
 		return s.Gate(ctx, call)
 	}
@@ -125,7 +124,7 @@ func (s Service) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 func (s Service) ImagePublished(ctx context.Context, raw json.RawMessage) (Result, error) {
 	log := s.baseLogger(ctx).With("handler", "image-published")
 	res, err := s.imagePublished(ctx, log, raw)
-	return res, boundary(log, err)
+	return res, rollout.Boundary(log, "image-published", err)
 }
 
 func (s Service) imagePublished(ctx context.Context, log *slog.Logger, raw json.RawMessage) (Result, error) {
@@ -391,7 +390,7 @@ func (s Service) Gate(ctx context.Context, in GateCall) (GateDecision, error) {
 	log := s.baseLogger(ctx).With("handler", "gate", "rolloutId", g.RolloutID, "group", g.Group.Name, "region", g.Group.Region,
 		"imageId", g.Image.ImageID, "eventId", g.EventID)
 	d, err := s.gate(ctx, log, in)
-	return d, boundary(log, err)
+	return d, rollout.Boundary(log, "image-published", err)
 }
 
 func (s Service) gate(ctx context.Context, log *slog.Logger, in GateCall) (GateDecision, error) {
@@ -460,39 +459,7 @@ func (s Service) now() time.Time {
 
 // baseLogger returns the invocation's logger.
 func (s Service) baseLogger(ctx context.Context) *slog.Logger {
-	l := s.Logger
-	if l == nil {
-		l = slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	if s.ContextAttrs != nil {
-		l = l.With(s.ContextAttrs(ctx)...)
-	}
-	return l
-}
-
-// boundary logs a failure and returns the domain's typed error found in
-// err's chain, unwrapped: aws-lambda-go names the outermost error's type as
-// errorType, and the state machine's Retry on the gate task matches it.
-func boundary(log *slog.Logger, err error) error {
-	if err == nil {
-		return nil
-	}
-	var (
-		transient *rollout.TransientError
-		bad       *rollout.BadInputError
-		notFound  *rollout.NotFoundError
-	)
-	out := err
-	switch {
-	case errors.As(err, &transient):
-		out = transient
-	case errors.As(err, &bad):
-		out = bad
-	case errors.As(err, &notFound):
-		out = notFound
-	}
-	log.Error("image-published failed", "error", err.Error(), "errorType", fmt.Sprintf("%T", out))
-	return out
+	return rollout.InvocationLogger(ctx, s.Logger, s.ContextAttrs)
 }
 
 // rawEventID and rawEventTime read what they can of an event that did not

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -77,7 +76,7 @@ type Started struct {
 func (s Service) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	log := s.baseLogger(ctx)
 	sum, err := s.handle(ctx, log, raw)
-	return sum, boundary(log, err)
+	return sum, rollout.Boundary(log, "recycle-scheduler", err)
 }
 
 func (s Service) handle(ctx context.Context, log *slog.Logger, raw json.RawMessage) (Summary, error) {
@@ -293,38 +292,5 @@ func (s Service) start(ctx context.Context, ev Event, d Decision) (Started, erro
 
 // baseLogger returns the invocation's logger.
 func (s Service) baseLogger(ctx context.Context) *slog.Logger {
-	l := s.Logger
-	if l == nil {
-		l = slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	l = l.With("handler", "recycle-scheduler")
-	if s.ContextAttrs != nil {
-		l = l.With(s.ContextAttrs(ctx)...)
-	}
-	return l
-}
-
-// boundary logs a failure and returns the domain's typed error found in
-// err's chain, unwrapped: aws-lambda-go names the outermost error's type
-// as errorType.
-func boundary(log *slog.Logger, err error) error {
-	if err == nil {
-		return nil
-	}
-	var (
-		transient *rollout.TransientError
-		bad       *rollout.BadInputError
-		notFound  *rollout.NotFoundError
-	)
-	out := err
-	switch {
-	case errors.As(err, &transient):
-		out = transient
-	case errors.As(err, &bad):
-		out = bad
-	case errors.As(err, &notFound):
-		out = notFound
-	}
-	log.Error("recycle-scheduler failed", "error", err.Error(), "errorType", fmt.Sprintf("%T", out))
-	return out
+	return rollout.InvocationLogger(ctx, s.Logger, s.ContextAttrs, "handler", "recycle-scheduler")
 }

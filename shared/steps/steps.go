@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -146,15 +145,7 @@ const (
 
 // baseLogger returns the invocation's logger before a rollout is known.
 func (d Deps) baseLogger(ctx context.Context, step string) *slog.Logger {
-	l := d.Logger
-	if l == nil {
-		l = slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	l = l.With("step", step)
-	if d.ContextAttrs != nil {
-		l = l.With(d.ContextAttrs(ctx)...)
-	}
-	return l
+	return rollout.InvocationLogger(ctx, d.Logger, d.ContextAttrs, "step", step)
 }
 
 // logger returns the invocation's logger, carrying the rollout's ids.
@@ -179,49 +170,7 @@ func (d Deps) logger(ctx context.Context, step string, st State, execution strin
 // err's chain, unwrapped: aws-lambda-go names the outermost error's type as
 // errorType, and a wrapped error would match no Retry or Catch.
 func boundary(log *slog.Logger, err error) error {
-	if err == nil {
-		return nil
-	}
-	out := Typed(err)
-	log.Error("step failed", "error", err.Error(), "errorType", fmt.Sprintf("%T", out))
-	return out
-}
-
-// Typed returns the first of the domain's typed errors in err's chain, or
-// err itself when it holds none.
-func Typed(err error) error {
-	var (
-		lease     *rollout.LeaseHeldError
-		preflight *rollout.PreflightError
-		foreign   *rollout.ForeignRefreshError
-		inProg    *rollout.RefreshInProgressError
-		revert    *rollout.RevertFailedError
-		bad       *rollout.BadInputError
-		stale     *rollout.StaleTokenError
-		transient *rollout.TransientError
-		notFound  *rollout.NotFoundError
-	)
-	switch {
-	case errors.As(err, &lease):
-		return lease
-	case errors.As(err, &preflight):
-		return preflight
-	case errors.As(err, &foreign):
-		return foreign
-	case errors.As(err, &inProg):
-		return inProg
-	case errors.As(err, &revert):
-		return revert
-	case errors.As(err, &bad):
-		return bad
-	case errors.As(err, &stale):
-		return stale
-	case errors.As(err, &transient):
-		return transient
-	case errors.As(err, &notFound):
-		return notFound
-	}
-	return err
+	return rollout.Boundary(log, "step", err)
 }
 
 func isNotFound(err error) bool {
