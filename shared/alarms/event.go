@@ -7,7 +7,6 @@
 package alarms
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -88,15 +87,12 @@ type Event struct {
 // Bounds on outside input, so that a broken or hostile event cannot make
 // Phoenix carry megabytes of text around.
 const (
-	maxEventID   = 256
 	maxAlarmName = 255
 	// maxReason is CloudWatch's bound on a state reason.
 	maxReason = 1023
 )
 
 var (
-	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 	// alarmARNPattern is arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME;
 	// a name may itself hold ':'.
 	alarmARNPattern = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z0-9-]+):([0-9]{12}):alarm:(.+)$`)
@@ -113,34 +109,14 @@ var stateTimeLayouts = []string{"2006-01-02T15:04:05-0700", time.RFC3339Nano}
 // *rollout.BadInputError: retrying it could never help. A well-formed
 // event into OK or INSUFFICIENT_DATA parses; the caller ignores it.
 func ParseEvent(raw []byte) (Event, error) {
-	var env StateChangeEvent
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&env); err != nil {
-		return Event{}, bad("not a JSON event object: %v", err)
-	}
-	if dec.More() {
-		return Event{}, bad("text follows the event object")
-	}
-	switch {
-	case env.Source != Source:
-		return Event{}, bad("source %q is not %s", env.Source, Source)
-	case env.DetailType != DetailType:
-		return Event{}, bad("detail-type %q is not %q", env.DetailType, DetailType)
-	case env.Version != "0":
-		return Event{}, bad("version %q is not the EventBridge envelope version \"0\"", env.Version)
-	}
-	if err := checkText("id", env.ID, maxEventID); err != nil {
+	head, at, err := rollout.ParseEnvelope(raw, "alarm state change", Source, DetailType)
+	if err != nil {
 		return Event{}, err
 	}
-	if !accountPattern.MatchString(env.Account) {
-		return Event{}, bad("account %q is not a 12-digit account id", env.Account)
-	}
-	if !regionPattern.MatchString(env.Region) {
-		return Event{}, bad("region %q is not a region name", env.Region)
-	}
-	at, err := time.Parse(time.RFC3339, env.Time)
-	if err != nil {
-		return Event{}, bad("time %q is not RFC 3339", env.Time)
+	env := StateChangeEvent{Version: head.Version, ID: head.ID, DetailType: head.DetailType, Source: head.Source,
+		Account: head.Account, Time: head.Time, Region: head.Region, Resources: head.Resources}
+	if err := json.Unmarshal(head.Detail, &env.Detail); err != nil {
+		return Event{}, bad("detail: %v", err)
 	}
 	d := env.Detail
 	if err := checkText("detail.alarmName", d.AlarmName, maxAlarmName); err != nil {
@@ -199,7 +175,7 @@ func (e Event) Explain() string {
 // starts, whose ARN the template builds from AWS::AccountId.
 func AccountOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" || !accountPattern.MatchString(parts[4]) {
+	if len(parts) < 6 || parts[0] != "arn" || !rollout.ValidAccount(parts[4]) {
 		return ""
 	}
 	return parts[4]

@@ -86,9 +86,9 @@ func TestMalformedAndNearMissEventsAreBadInput(t *testing.T) {
 		{"an alarm configuration change", func(d map[string]any) { d["detail-type"] = "CloudWatch Alarm Configuration Change" }, "detail-type"},
 		{"a detail-type differing only in case", func(d map[string]any) { d["detail-type"] = "CloudWatch alarm state change" }, "detail-type"},
 		{"another envelope version", func(d map[string]any) { d["version"] = "1" }, "version"},
-		{"no id", func(d map[string]any) { delete(d, "id") }, "id is missing"},
+		{"no id", func(d map[string]any) { delete(d, "id") }, "has no id"},
 		{"an id with a line break", func(d map[string]any) { d["id"] = "abc\n{\"forged\":1}" }, "control"},
-		{"an id longer than 256 bytes", func(d map[string]any) { d["id"] = strings.Repeat("a", 257) }, "more than 256"},
+		{"an id longer than 256 bytes", func(d map[string]any) { d["id"] = strings.Repeat("a", 257) }, "longer than 256"},
 		{"a short account", func(d map[string]any) { d["account"] = "12345" }, "account"},
 		{"a region that is not one", func(d map[string]any) { d["region"] = "us-east-1#web" }, "region"},
 		{"a time that is not RFC 3339", func(d map[string]any) { d["time"] = "yesterday" }, "time"},
@@ -113,7 +113,7 @@ func TestMalformedAndNearMissEventsAreBadInput(t *testing.T) {
 		{"no previous state", func(d map[string]any) { delete(detail(d), "previousState") }, "previousState.value"},
 		{"a state timestamp that is not a time", func(d map[string]any) { state(d)["timestamp"] = "12:21" }, "timestamp"},
 		{"no state timestamp", func(d map[string]any) { delete(state(d), "timestamp") }, "timestamp"},
-		{"a detail that is not an object", func(d map[string]any) { d["detail"] = "ALARM" }, "not a JSON event"},
+		{"a detail that is not an object", func(d map[string]any) { d["detail"] = "ALARM" }, "detail is missing or not an object"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

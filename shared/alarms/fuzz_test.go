@@ -39,9 +39,9 @@ func FuzzParseEvent(f *testing.F) {
 			return
 		}
 		switch {
-		case ev.ID == "" || len(ev.ID) > maxEventID || strings.IndexFunc(ev.ID, unicode.IsControl) >= 0:
+		case ev.ID == "" || len(ev.ID) > rollout.MaxEventID || strings.IndexFunc(ev.ID, unicode.IsControl) >= 0:
 			t.Fatalf("accepted id %q", ev.ID)
-		case !accountPattern.MatchString(ev.Account) || !regionPattern.MatchString(ev.Region) || ev.Time.IsZero():
+		case !rollout.ValidAccount(ev.Account) || !rollout.ValidRegion(ev.Region) || ev.Time.IsZero():
 			t.Fatalf("accepted an event without its envelope: %+v", ev)
 		case ev.AlarmName == "" || len(ev.AlarmName) > maxAlarmName || strings.IndexFunc(ev.AlarmName, unicode.IsControl) >= 0:
 			t.Fatalf("accepted alarm name %q", ev.AlarmName)

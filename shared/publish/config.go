@@ -52,10 +52,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if !strings.HasPrefix(c.CampaignStateMachineARN, "arn:") || !strings.Contains(c.CampaignStateMachineARN, ":stateMachine:") {
 		fail(EnvCampaignStateMachineARN, "is %q, not a state machine ARN", c.CampaignStateMachineARN)
 	}
-	if !accountPattern.MatchString(c.Policy.Account) {
+	if !rollout.ValidAccount(c.Policy.Account) {
 		fail(EnvAccountID, "is %q, not a 12-digit account id", c.Policy.Account)
 	}
-	if !regionPattern.MatchString(c.Policy.Region) {
+	if !rollout.ValidRegion(c.Policy.Region) {
 		fail(EnvRegion, "is %q, not a region name", c.Policy.Region)
 	}
 	owners, err := ParseOwners(getenv(EnvAllowedOwners))

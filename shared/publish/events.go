@@ -1,13 +1,10 @@
 package publish
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
@@ -46,13 +43,10 @@ type Event struct {
 // Bounds on outside input, so that a hostile or broken event cannot make
 // Phoenix carry megabytes of names around.
 const (
-	maxEventID       = 256
 	maxParameterName = 2048
 )
 
 var (
-	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 	// amiPattern is an AMI id: 8 or 17 hexadecimal digits.
 	amiPattern = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	// buildARNPattern is an image build version ARN:
@@ -63,76 +57,10 @@ var (
 	parameterPattern = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 )
 
-// envelope is the part of every EventBridge event Phoenix checks.
-type envelope struct {
-	Version    string          `json:"version"`
-	ID         string          `json:"id"`
-	DetailType string          `json:"detail-type"`
-	Source     string          `json:"source"`
-	Account    string          `json:"account"`
-	Time       string          `json:"time"`
-	Region     string          `json:"region"`
-	Resources  []string        `json:"resources"`
-	Detail     json.RawMessage `json:"detail"`
-}
-
 // bad builds the *rollout.BadInputError of a rejected event: a publishing
 // event that cannot be acted on never becomes one by retrying.
 func bad(what, format string, args ...any) error {
 	return &rollout.BadInputError{Reason: what + ": " + fmt.Sprintf(format, args...)}
-}
-
-// parseEnvelope reads and checks the fields every publishing event must
-// have, and that it is the source and detail-type expected.
-func parseEnvelope(raw []byte, what, source, detailType string) (envelope, time.Time, error) {
-	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&env); err != nil {
-		return env, time.Time{}, bad(what, "not a JSON event object: %v", err)
-	}
-	if dec.More() {
-		return env, time.Time{}, bad(what, "text follows the event object")
-	}
-	switch {
-	case env.Source != source:
-		return env, time.Time{}, bad(what, "source %q is not %s", env.Source, source)
-	case env.DetailType != detailType:
-		return env, time.Time{}, bad(what, "detail-type %q is not %q", env.DetailType, detailType)
-	case env.Version != "0":
-		return env, time.Time{}, bad(what, "version %q is not the EventBridge envelope version \"0\"", env.Version)
-	}
-	if err := checkID(env.ID); err != nil {
-		return env, time.Time{}, bad(what, "%v", err)
-	}
-	if !accountPattern.MatchString(env.Account) {
-		return env, time.Time{}, bad(what, "account %q is not a 12-digit account id", env.Account)
-	}
-	if !regionPattern.MatchString(env.Region) {
-		return env, time.Time{}, bad(what, "region %q is not a region name", env.Region)
-	}
-	at, err := time.Parse(time.RFC3339, env.Time)
-	if err != nil {
-		return env, time.Time{}, bad(what, "time %q is not RFC 3339", env.Time)
-	}
-	if len(bytes.TrimSpace(env.Detail)) == 0 || bytes.TrimSpace(env.Detail)[0] != '{' {
-		return env, time.Time{}, bad(what, "detail is missing or not an object")
-	}
-	return env, at.UTC(), nil
-}
-
-// checkID refuses an event id that could not name an execution's origin:
-// empty, too long or holding control characters.
-func checkID(id string) error {
-	if id == "" {
-		return fmt.Errorf("the event has no id")
-	}
-	if len(id) > maxEventID {
-		return fmt.Errorf("the event id is longer than %d bytes", maxEventID)
-	}
-	if strings.IndexFunc(id, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0 {
-		return fmt.Errorf("the event id %q holds control or invalid characters", id)
-	}
-	return nil
 }
 
 // imageBuilderDetail is the detail of an Image Builder state change.
@@ -149,7 +77,7 @@ type imageBuilderDetail struct {
 // holds no AMI id: Ref is the build version ARN for GetImage.
 func ParseImageBuilderEvent(raw []byte) (Event, error) {
 	const what = "Image Builder event"
-	env, at, err := parseEnvelope(raw, what, SourceImageBuilder, DetailTypeImageBuilder)
+	env, at, err := rollout.ParseEnvelope(raw, what, SourceImageBuilder, DetailTypeImageBuilder)
 	if err != nil {
 		return Event{}, err
 	}
@@ -185,7 +113,7 @@ type amiDetail struct {
 // missing or malformed ImageId are a *rollout.BadInputError.
 func ParseAMIEvent(raw []byte) (Event, error) {
 	const what = "AMI event"
-	env, at, err := parseEnvelope(raw, what, SourceEC2, DetailTypeAMI)
+	env, at, err := rollout.ParseEnvelope(raw, what, SourceEC2, DetailTypeAMI)
 	if err != nil {
 		return Event{}, err
 	}
@@ -219,7 +147,7 @@ type parameterDetail struct {
 // holds no value: Ref is the parameter name for GetParameter.
 func ParseParameterEvent(raw []byte) (Event, error) {
 	const what = "Parameter Store event"
-	env, at, err := parseEnvelope(raw, what, SourceSSM, DetailTypeParameter)
+	env, at, err := rollout.ParseEnvelope(raw, what, SourceSSM, DetailTypeParameter)
 	if err != nil {
 		return Event{}, err
 	}

@@ -39,7 +39,7 @@ func checkParsed(t *testing.T, kind Kind, ev Event, err error) {
 		}
 		return
 	}
-	if ev.Kind != kind || checkID(ev.ID) != nil || ev.Time.IsZero() || !accountPattern.MatchString(ev.Account) || !regionPattern.MatchString(ev.Region) {
+	if ev.Kind != kind || rollout.CheckEventID(ev.ID) != nil || ev.Time.IsZero() || !rollout.ValidAccount(ev.Account) || !rollout.ValidRegion(ev.Region) {
 		t.Fatalf("accepted an event without its envelope: %+v", ev)
 	}
 	switch kind {
@@ -124,7 +124,7 @@ func FuzzParseOwners(f *testing.F) {
 			return
 		}
 		for _, o := range owners {
-			if !accountPattern.MatchString(o) {
+			if !rollout.ValidAccount(o) {
 				t.Fatalf("accepted owner %q from %q", o, s)
 			}
 		}

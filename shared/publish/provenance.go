@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
 // AnyValue as a required tag's value accepts any value, as long as the tag
@@ -115,7 +117,7 @@ func orNone(s string) string {
 func ParseOwners(s string) ([]string, error) {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
-		if !accountPattern.MatchString(f) {
+		if !rollout.ValidAccount(f) {
 			return nil, fmt.Errorf("%q is not a 12-digit account id", f)
 		}
 		if !slices.Contains(out, f) {

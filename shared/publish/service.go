@@ -468,7 +468,7 @@ func rawEventID(raw []byte) string {
 	var head struct {
 		ID string `json:"id"`
 	}
-	if json.Unmarshal(raw, &head) != nil || checkID(head.ID) != nil {
+	if json.Unmarshal(raw, &head) != nil || rollout.CheckEventID(head.ID) != nil {
 		return ""
 	}
 	return head.ID
