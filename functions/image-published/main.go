@@ -8,58 +8,36 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/phoenix-rollouts/phoenix/functions/internal/boot"
 	"github.com/phoenix-rollouts/phoenix/shared/config"
 	"github.com/phoenix-rollouts/phoenix/shared/images"
-	"github.com/phoenix-rollouts/phoenix/shared/ledger"
-	"github.com/phoenix-rollouts/phoenix/shared/notify"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/tracing"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "image-published")
-	fail := func(msg string, err error) {
-		log.Error(msg, "error", err.Error())
-		os.Exit(1)
-	}
-	common, err := config.Load(os.Getenv, config.Needs{})
-	if err != nil {
-		fail("bad configuration", err)
-	}
+	b := boot.Start("image-published", config.Needs{})
 	cfg, err := publish.LoadConfig(os.Getenv)
 	if err != nil {
-		fail("bad configuration", err)
+		b.Fail("bad configuration", err)
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		fail("load AWS configuration", err)
-	}
-	tracing.Instrument(&awsCfg, os.Getenv)
-	notifier, err := notify.New(awsCfg, notify.Options{TopicARN: common.TopicARN, EventBus: common.EventBus, Logger: log})
-	if err != nil {
-		fail("build notifier", err)
-	}
-	db := dynamodb.NewFromConfig(awsCfg)
 	svc := publish.Service{
-		Images:       images.NewReader(awsCfg),
-		Ledger:       ledger.New(db, common.Table).WithLogger(log),
-		Queue:        images.NewQueue(db, common.Table),
-		Campaigns:    images.NewStarter(sfn.NewFromConfig(awsCfg), cfg.CampaignStateMachineARN),
-		Notifier:     notifier,
+		Images:       images.NewReader(b.AWS),
+		Ledger:       b.Ledger(),
+		Queue:        images.NewQueue(dynamodb.NewFromConfig(b.AWS), b.Config.Table),
+		Campaigns:    images.NewStarter(sfn.NewFromConfig(b.AWS), cfg.CampaignStateMachineARN),
+		Notifier:     b.Notifier(),
 		Policy:       cfg.Policy,
 		MaxInFlight:  cfg.MaxInFlight,
 		MaxWait:      cfg.MaxWait,
-		Logger:       log,
+		Logger:       b.Log,
 		Metrics:      os.Stdout,
 		Now:          time.Now,
 		ContextAttrs: tracing.InvocationAttrs,

@@ -7,50 +7,33 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/phoenix-rollouts/phoenix/functions/internal/boot"
 	"github.com/phoenix-rollouts/phoenix/shared/config"
 	"github.com/phoenix-rollouts/phoenix/shared/fleet"
 	"github.com/phoenix-rollouts/phoenix/shared/images"
-	"github.com/phoenix-rollouts/phoenix/shared/ledger"
 	"github.com/phoenix-rollouts/phoenix/shared/params"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/tracing"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "recycle-scheduler")
-	fail := func(msg string, err error) {
-		log.Error(msg, "error", err.Error())
-		os.Exit(1)
-	}
-	common, err := config.Load(os.Getenv, config.Needs{StateMachine: true})
-	if err != nil {
-		fail("bad configuration", err)
-	}
+	b := boot.Start("recycle-scheduler", config.Needs{StateMachine: true})
 	cfg, err := recycle.LoadConfig(os.LookupEnv)
 	if err != nil {
-		fail("bad configuration", err)
+		b.Fail("bad configuration", err)
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		fail("load AWS configuration", err)
-	}
-	tracing.Instrument(&awsCfg, os.Getenv)
 	svc := recycle.Service{
-		Fleet:        fleet.New(awsCfg, log),
-		Ledger:       ledger.New(dynamodb.NewFromConfig(awsCfg), common.Table).WithLogger(log),
-		Params:       params.NewFromConfig(awsCfg),
-		Starter:      images.NewStarter(sfn.NewFromConfig(awsCfg), cfg.StateMachineARN),
+		Fleet:        fleet.New(b.AWS, b.Log),
+		Ledger:       b.Ledger(),
+		Params:       params.NewFromConfig(b.AWS),
+		Starter:      images.NewStarter(sfn.NewFromConfig(b.AWS), cfg.StateMachineARN),
 		Config:       cfg,
-		Logger:       log,
+		Logger:       b.Log,
 		Metrics:      os.Stdout,
 		ContextAttrs: tracing.InvocationAttrs,
 	}
