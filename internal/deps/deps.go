@@ -23,6 +23,5 @@ import (
 	_ "github.com/aws/smithy-go"
 	_ "github.com/fxamacker/cbor/v2"
 	_ "github.com/google/uuid"
-	_ "github.com/spf13/cobra"
 	_ "gopkg.in/yaml.v3"
 )
