@@ -15,13 +15,14 @@ PKGS         := ./...
 FUNCTIONS    := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 FN_BIN       := bin/functions
 
-.PHONY: help build functions invoke test unit lint vet fmt-check local demo bench clean npm
+.PHONY: help build functions invoke test unit lint vet fmt-check local demo bench soak clean npm
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 build: ## Build every package and the command binaries into bin/.
 	$(GO) build $(PKGS)
+	$(GO) build -o bin/phoenix ./cmd/phoenix
 	$(GO) build -o bin/phoenix-localcloud ./test/localcloud/cmd/phoenix-localcloud
 
 functions: ## Build every functions/<name> as bin/functions/<name>/bootstrap for this machine (the local cloud runs them).
@@ -66,13 +67,25 @@ local: functions $(NODE_MODULES) ## Run the local cloud on $(LOCAL_ADDR) in real
 invoke: functions $(NODE_MODULES) ## Run one function on the local cloud with the template deployed: make invoke FN=name EVENT=events/file.json
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) $(GO) run ./test/localcloud/cmd/phoenix-localcloud invoke -fn "$(FN)" -event "$(EVENT)" -functions $(FN_BIN)
 
-demo: ## Walk through the local cloud: a fleet refreshed to a new image, step by step.
-	$(GO) run ./test/localcloud/cmd/phoenix-localcloud demo
+demo: functions $(NODE_MODULES) ## Phoenix's three stories on the local cloud: an image rolled in waves to finalized, a bad image reverted by its alarm, the nightly recycle; prints the timeline, writes an HTML report (DEMO_REPORT, default bin/demo/report.html; DEMO_FLAGS=-fast for the short run).
+	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) $(GO) run ./test/demo -functions $(FN_BIN) -report $(or $(DEMO_REPORT),bin/demo/report.html) $(DEMO_FLAGS)
 
 bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then a whole rollout of a 100-instance group and the reactions to an alarm during and after one, on the local cloud.
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./test/... | grep -v /test/e2e)
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
 		$(GO) test -run '^$$' -bench 'Rollout|Alarm' -benchtime=1x -count=1 ./test/e2e
+
+SEEDS         ?= 400
+START         ?= 1
+SOAK_PARALLEL ?= 4
+
+soak: $(NODE_MODULES) ## Fault campaigns (docs/soak.md): seeds START..START+SEEDS-1 (400, about 30 minutes on two cores), race detector off; log in bin/soak.log.
+	@mkdir -p bin
+	@status=0; PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
+		$(GO) test ./test/e2e -run '^TestFaultCampaign$$' -count=1 -timeout=0 -v -parallel=$(SOAK_PARALLEL) \
+		-seeds=$(SEEDS) -seed-start=$(START) > bin/soak.log 2>&1 || status=$$?; \
+	grep -E '^soak:' bin/soak.log || tail -n 40 bin/soak.log; \
+	echo "full log: bin/soak.log"; exit $$status
 
 clean: ## Remove build outputs.
 	rm -rf bin
