@@ -272,6 +272,9 @@ func reasonOf(st State) string {
 		return "validation failed: " + strings.Join(st.Reasons, " ")
 	case st.Signal.Kind == rollout.SignalHalted || st.Signal.Kind == rollout.SignalRollbackRequested:
 		return st.Signal.Reason
+	case st.Signal.Kind == rollout.SignalAlarm && st.Signal.Reason != "":
+		// The alarm function words it: "alarm NAME is in ALARM: why".
+		return st.Signal.Reason
 	case rollout.FailureSignal(st.Signal.Kind):
 		s := fmt.Sprintf("instance refresh %s signalled %s", st.Signal.RefreshID, st.Signal.Kind)
 		if st.Signal.Alarm != "" {

@@ -870,3 +870,12 @@ func TestEveryStepHonoursTheHaltFlag(t *testing.T) {
 		}
 	})
 }
+
+func TestAnAlarmSignalsRevertGivesTheAlarmAsItsReason(t *testing.T) {
+	w := newWorld(t)
+	st := w.started(t)
+	st.Signal = rollout.Signal{Kind: rollout.SignalAlarm, Alarm: "web-5xx", RefreshID: "refresh-1", Seq: 3,
+		Reason: "alarm web-5xx is in ALARM: Threshold Crossed"}
+	st = must(t)(w.deps.Revert(context.Background(), at(st, t0.Add(10*time.Minute))))
+	eq(t, st.Revert.Reason, "alarm web-5xx is in ALARM: Threshold Crossed")
+}
