@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
+)
+
+// repoRoot is the module's root, where template.yaml and functions/ live.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no template.yaml above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// buildFunctions builds every functions/<name> as <dir>/<name>/bootstrap,
+// as `make functions` does (one go build, so the packages compile once).
+func buildFunctions(t *testing.T, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	flat := filepath.Join(dir, "flat") + string(filepath.Separator)
+	// Without symbols and DWARF the link, most of the build, takes half
+	// the time; the functions behave the same.
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", flat, "./functions/...")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build functions: %v\n%s", err, out)
+	}
+	entries, err := os.ReadDir(flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.MkdirAll(filepath.Join(dir, e.Name()), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(flat, e.Name()), filepath.Join(dir, e.Name(), "bootstrap")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// The report as the test reads it back from the page: the same JSON the
+// demo embeds, decoded into the test's own types so that a renamed field
+// fails here.
+type page struct {
+	Mode              string `json:"mode"`
+	InstancesPerGroup int    `json:"instancesPerGroup"`
+	Versions          []struct {
+		Label   string `json:"label"`
+		ImageID string `json:"imageId"`
+	} `json:"versions"`
+	Stories []struct {
+		N       int       `json:"n"`
+		Started time.Time `json:"started"`
+		Ended   time.Time `json:"ended"`
+		AsTold  bool      `json:"asTold"`
+		Outcome string    `json:"outcome"`
+		Facts   []struct {
+			What string `json:"what"`
+			OK   bool   `json:"ok"`
+		} `json:"facts"`
+		Result struct {
+			Campaign      string                    `json:"campaign"`
+			Rollouts      []pageRollout             `json:"rollouts"`
+			Fleet         map[string]map[string]int `json:"fleet"`
+			LastKnownGood map[string]string         `json:"lastKnownGood"`
+			Alarm         *struct {
+				Name string    `json:"name"`
+				At   time.Time `json:"at"`
+			} `json:"alarm"`
+			Replaced *struct {
+				Before       []string `json:"before"`
+				After        []string `json:"after"`
+				Version      string   `json:"version"`
+				VersionAfter string   `json:"versionAfter"`
+				Images       []string `json:"images"`
+			} `json:"replaced"`
+		} `json:"result"`
+		Figures struct {
+			Transitions int `json:"stateTransitions"`
+			Invocations int `json:"lambdaInvocations"`
+		} `json:"figures"`
+	} `json:"stories"`
+	Events []struct {
+		At    time.Time `json:"at"`
+		Story int       `json:"story"`
+		Group string    `json:"group"`
+		Kind  string    `json:"kind"`
+		Text  string    `json:"text"`
+	} `json:"events"`
+	Groups []struct {
+		Name   string   `json:"name"`
+		Layers []string `json:"layers"`
+		Points []struct {
+			At     time.Time `json:"at"`
+			Counts []int     `json:"counts"`
+		} `json:"points"`
+	} `json:"groups"`
+}
+
+// pageRollout is a rollout as the page records it.
+type pageRollout struct {
+	ID       string    `json:"id"`
+	Group    string    `json:"group"`
+	Mode     string    `json:"mode"`
+	Status   string    `json:"status"`
+	Reason   string    `json:"reason"`
+	Trigger  string    `json:"trigger"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	Started  time.Time `json:"started"`
+	Ended    time.Time `json:"ended"`
+	RevertAt time.Time `json:"revertAt"`
+	Signals  []string  `json:"signals"`
+}
+
+// rollout returns story n's rollout of group (nil if none).
+func (p *page) rollout(n int, group string) *pageRollout {
+	for i, r := range p.Stories[n].Result.Rollouts {
+		if r.Group == group {
+			return &p.Stories[n].Result.Rollouts[i]
+		}
+	}
+	return nil
+}
+
+var summaryRE = regexp.MustCompile(`(?s)<script type="application/json" id="` + summaryID + `">(.*?)</script>`)
+
+// readPage parses the report file: the embedded JSON and the page itself.
+func readPage(t *testing.T, path string) (*page, string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the report: %v", err)
+	}
+	html := string(b)
+	m := summaryRE.FindStringSubmatch(html)
+	if m == nil {
+		t.Fatalf("the report has no %s JSON", summaryID)
+	}
+	var p page
+	if err := json.Unmarshal([]byte(m[1]), &p); err != nil {
+		t.Fatalf("the report's JSON: %v", err)
+	}
+	if len(p.Stories) != 4 {
+		t.Fatalf("the report tells %d stories (setup included), want the setup and 3", len(p.Stories))
+	}
+	return &p, html
+}
+
+// TestTheFastDemoTellsTheThreeStories runs the demo as `make test` does, in
+// its fast mode, and checks its report: what the page says and the data it
+// embeds, against what each story claims.
+func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
+	dynamo.Require(t, "the demo (the ledger needs dynalite)")
+	root := repoRoot(t)
+	bins := buildFunctions(t, root)
+	report := filepath.Join(t.TempDir(), "report.html")
+	var out bytes.Buffer
+	rep, err := run(context.Background(), Config{
+		Fast: true, Seed: 1, Template: filepath.Join(root, "template.yaml"), Functions: bins, Report: report, Out: &out,
+	})
+	if rep != nil {
+		if werr := rep.write(report); werr != nil {
+			t.Fatal(werr)
+		}
+	}
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	p, html := readPage(t, report)
+	t.Logf("timeline:\n%s", out.String())
+
+	v := map[string]string{}
+	for _, x := range p.Versions {
+		v[x.Label] = x.ImageID
+	}
+	if len(v) != 3 || v["v1"] == "" || v["v2"] == "" || v["v3"] == "" {
+		t.Fatalf("versions %+v, want v1, v2 and v3 published", p.Versions)
+	}
+	size := p.InstancesPerGroup
+	if p.Mode != "fast" || size < 1 {
+		t.Fatalf("mode %q with %d instances a group", p.Mode, size)
+	}
+	allOn := func(fleet map[string]map[string]int, label string) bool {
+		for _, g := range []string{"web", "api"} {
+			if len(fleet[g]) != 1 || fleet[g][label] != size {
+				return false
+			}
+		}
+		return true
+	}
+
+	t.Run("story 1: v2 rolls into web, then api, to finalized", func(t *testing.T) {
+		s := p.Stories[1]
+		if s.Result.Campaign != "SUCCEEDED" {
+			t.Errorf("campaign %q, want SUCCEEDED", s.Result.Campaign)
+		}
+		web, api := p.rollout(1, "web"), p.rollout(1, "api")
+		if web == nil || api == nil {
+			t.Fatalf("rollouts %+v, want one for web and one for api", s.Result.Rollouts)
+		}
+		for _, r := range []string{web.Status, api.Status} {
+			if r != "finalized" {
+				t.Errorf("rollouts %+v, want both finalized", s.Result.Rollouts)
+			}
+		}
+		if web.From != "v1" || web.To != "v2" || api.From != "v1" || api.To != "v2" || web.Trigger != "image-published" {
+			t.Errorf("rollouts %+v, want v1 to v2 started by image-published", s.Result.Rollouts)
+		}
+		if web.Ended.IsZero() || api.Started.Before(web.Ended) {
+			t.Errorf("web (wave 0) ended %s, api (wave 1) started %s: the waves overlapped", web.Ended, api.Started)
+		}
+		if !allOn(s.Result.Fleet, "v2") || s.Result.LastKnownGood["web"] != "v2" || s.Result.LastKnownGood["api"] != "v2" {
+			t.Errorf("fleet %v, last-known-good %v; want every instance and both last-known-good on v2", s.Result.Fleet, s.Result.LastKnownGood)
+		}
+	})
+
+	t.Run("story 2: v3 trips web's alarm, web reverts at once and api never gets it", func(t *testing.T) {
+		s := p.Stories[2]
+		a := s.Result.Alarm
+		if a == nil || a.Name != "web-5xx" || a.At.Before(s.Started) || a.At.After(s.Ended) {
+			t.Fatalf("alarm %+v, want web-5xx into ALARM during the story", a)
+		}
+		web := p.rollout(2, "web")
+		if web == nil || web.Status != "reverted" || web.To != "v3" || !strings.Contains(web.Reason, "web-5xx") {
+			t.Fatalf("web rollout %+v, want v3 reverted because of web-5xx", web)
+		}
+		if !slices.Contains(web.Signals, "alarm") || !slices.Contains(web.Signals, "baking") {
+			t.Errorf("web signals %v, want the alarm signal during the bake", web.Signals)
+		}
+		if web.RevertAt.Before(a.At) || web.RevertAt.Sub(a.At) > time.Minute {
+			t.Errorf("revert began %s, alarm at %s: want at once (within a minute)", web.RevertAt, a.At)
+		}
+		if api := p.rollout(2, "api"); api != nil {
+			t.Errorf("api rolled v3: %+v", api)
+		}
+		if s.Result.Campaign != "FAILED" {
+			t.Errorf("campaign %q, want FAILED (stopped after wave 0)", s.Result.Campaign)
+		}
+		if !allOn(s.Result.Fleet, "v2") || s.Result.LastKnownGood["web"] != "v2" || s.Result.LastKnownGood["api"] != "v2" {
+			t.Errorf("fleet %v, last-known-good %v; want all back on v2", s.Result.Fleet, s.Result.LastKnownGood)
+		}
+	})
+
+	t.Run("story 3: the nightly schedule recycles api on the same version", func(t *testing.T) {
+		s := p.Stories[3]
+		api := p.rollout(3, "api")
+		if api == nil || api.Mode != "recycle" || api.Status != "finalized" || api.Trigger != "schedule" || api.From != "v2" || api.To != "v2" {
+			t.Fatalf("api recycle %+v, want a scheduled recycle finalized on v2", api)
+		}
+		if h, m, _ := api.Started.Clock(); h != 3 || m >= 30 {
+			t.Errorf("recycle started %s, want within the night's jitter after 03:00 UTC", api.Started)
+		}
+		if web := p.rollout(3, "web"); web != nil {
+			t.Errorf("web was recycled: %+v", web)
+		}
+		r := s.Result.Replaced
+		if r == nil || len(r.Before) != size || len(r.After) != size {
+			t.Fatalf("replaced %+v, want %d instances before and after", r, size)
+		}
+		for _, id := range r.After {
+			if slices.Contains(r.Before, id) {
+				t.Errorf("instance %s survived the recycle", id)
+			}
+		}
+		if r.Version != r.VersionAfter || !slices.Equal(r.Images, []string{"v2"}) {
+			t.Errorf("replaced %+v, want the same launch template version and only v2", r)
+		}
+	})
+
+	t.Run("each story is told as happened, with its figures", func(t *testing.T) {
+		for _, s := range p.Stories[1:] {
+			if !s.AsTold {
+				t.Errorf("story %d not as told: %s %+v", s.N, s.Outcome, s.Facts)
+			}
+			if s.Figures.Transitions == 0 || s.Figures.Invocations == 0 || !s.Ended.After(s.Started) {
+				t.Errorf("story %d figures %+v from %s to %s", s.N, s.Figures, s.Started, s.Ended)
+			}
+			re := regexp.MustCompile(fmt.Sprintf(`(?s)<article class="story" data-story="%d" data-as-told="true">.*?As told:.*?</article>`, s.N))
+			if !re.MatchString(html) {
+				t.Errorf("the page does not say story %d went as told", s.N)
+			}
+		}
+	})
+
+	t.Run("the timeline and the charts show what happened", func(t *testing.T) {
+		kinds := map[string]bool{}
+		for i, e := range p.Events {
+			kinds[e.Kind] = true
+			if i > 0 && e.At.Before(p.Events[i-1].At) {
+				t.Errorf("timeline out of order at %d: %s after %s", i, e.At, p.Events[i-1].At)
+			}
+		}
+		for _, k := range []string{"image", "campaign", "validate", "finalize", "alarm", "revert", "recycle", "fleet"} {
+			if !kinds[k] {
+				t.Errorf("the timeline has no %q line", k)
+			}
+		}
+		for _, want := range []string{"alarm web-5xx: Alarm updated from OK to ALARM", "alarm-events signalled the rollout", "nightly schedule fired"} {
+			if !strings.Contains(html, want) || !strings.Contains(out.String(), want) {
+				t.Errorf("the page or the terminal does not say %q", want)
+			}
+		}
+		if len(p.Groups) != 2 {
+			t.Fatalf("%d charts, want web and api", len(p.Groups))
+		}
+		for _, g := range p.Groups {
+			if !strings.Contains(html, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 240" role="img" aria-labelledby="chart-`+g.Name+`-title chart-`+g.Name+`-desc" class="chart" data-group="`+g.Name+`">`) {
+				t.Errorf("no accessible inline chart for %s", g.Name)
+			}
+			v3 := slices.Index(g.Layers, "v3")
+			peak := 0
+			for _, pt := range g.Points {
+				peak = max(peak, pt.Counts[v3])
+			}
+			last := g.Points[len(g.Points)-1].Counts
+			if last[slices.Index(g.Layers, "v2")] != size {
+				t.Errorf("%s chart ends on %v, want %d on v2", g.Name, last, size)
+			}
+			switch g.Name {
+			case "web":
+				if peak != size {
+					t.Errorf("web chart peaks at %d on v3, want the whole group (%d) before the revert", peak, size)
+				}
+			case "api":
+				if peak != 0 {
+					t.Errorf("api chart shows %d on v3, want none", peak)
+				}
+			}
+		}
+	})
+
+	t.Run("the page is self-contained: no scripts to run, nothing fetched", func(t *testing.T) {
+		if n := strings.Count(html, "<script"); n != 1 {
+			t.Errorf("%d script elements, want only the JSON summary", n)
+		}
+		for _, bad := range []string{" src=", "<link", "@import", `href="http`, "url(http"} {
+			if strings.Contains(html, bad) {
+				t.Errorf("the page loads something: found %q", bad)
+			}
+		}
+	})
+}
+
+func TestBadArgumentsExitTwo(t *testing.T) {
+	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-seed", "x"}} {
+		if code := realMain(args); code != 2 {
+			t.Errorf("demo %v exited %d, want 2", args, code)
+		}
+	}
+}
