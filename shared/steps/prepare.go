@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,12 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 	}
 	if err := req.Validate(); err != nil {
 		return st, &rollout.BadInputError{Reason: err.Error()}
+	}
+	if st.Error != nil && st.Error.Error == leaseHeld {
+		// The state machine's Busy state: Prepare's retries waited for the
+		// group's lease as long as they do, and it is still held. Nothing
+		// was changed; the rollout ends refused, recorded and told.
+		return st, d.refuseBusy(ctx, log, in)
 	}
 	lease := rollout.Lease{Group: req.Group, Owner: req.RolloutID, Execution: in.Execution, ExpiresAt: now.Add(d.LeaseTTL)}
 	if err := d.Ledger.AcquireLease(ctx, lease, now); err != nil {
@@ -129,6 +136,48 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 	st.Policy = DocOf(pf.Policy)
 	log.Info("prepared", "toVersion", to.Number, "imageId", to.ImageID)
 	return st, nil
+}
+
+// leaseHeld is the error name of *rollout.LeaseHeldError in the document.
+const leaseHeld = "LeaseHeldError"
+
+// refuseBusy ends a rollout whose group stayed leased by another rollout
+// for as long as Prepare waits. A retried call finds the refusal recorded
+// and refuses again without telling twice.
+func (d Deps) refuseBusy(ctx context.Context, log *slog.Logger, in Input) error {
+	req, now := in.State.Request, in.Now
+	reason := "the group stayed busy with another rollout for as long as Phoenix waits for it"
+	if cause := errorMessage(in.State.Error.Cause); cause != "" {
+		reason += " (" + cause + ")"
+	}
+	base := rollout.Rollout{
+		ID: req.RolloutID, Group: req.Group, Mode: req.Mode, Trigger: req.Trigger,
+		Status: rollout.StatusPreparing, ExecutionARN: in.Execution, StartedAt: now,
+	}
+	existing, err := d.Ledger.GetRollout(ctx, req.RolloutID)
+	switch {
+	case err == nil && existing.Status == rollout.StatusRefused:
+		return &rollout.PreflightError{Group: req.Group, Reason: existing.Reason}
+	case err == nil && existing.Status.Terminal():
+		return &rollout.BadInputError{Reason: fmt.Sprintf("rollout %s has already ended %s", req.RolloutID, existing.Status)}
+	case err == nil:
+		base = existing
+	case !isNotFound(err):
+		return fmt.Errorf("read rollout %s: %w", req.RolloutID, err)
+	}
+	return d.refuse(ctx, log, base, reason, now)
+}
+
+// errorMessage is the errorMessage of a Lambda error's Cause as Step
+// Functions records it (a JSON document), or the Cause itself.
+func errorMessage(cause string) string {
+	var doc struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &doc) == nil && doc.ErrorMessage != "" {
+		return doc.ErrorMessage
+	}
+	return strings.TrimSpace(cause)
 }
 
 // preflightInput gathers what preflight needs from the fleet. A reason is

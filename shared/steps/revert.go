@@ -314,7 +314,10 @@ func (d Deps) dirty(ctx context.Context, log *slog.Logger, in Input) (State, err
 	if isNotFound(err) {
 		rec = r
 		rec.Status, rec.Reason, rec.EndedAt = rollout.StatusDirty, reason, now
-		rec.StartedAt = now
+		// Prepare never recorded it: its start is unknown here, so the
+		// record starts when it ended, and names its execution and why it
+		// was started, for the human it calls.
+		rec.StartedAt, rec.ExecutionARN, rec.Trigger = now, in.Execution, st.Request.Trigger
 		if rec, err = d.Ledger.PutRollout(ctx, rec); err != nil {
 			return st, fmt.Errorf("record dirty rollout %s: %w", r.ID, err)
 		}

@@ -879,3 +879,49 @@ func TestAnAlarmSignalsRevertGivesTheAlarmAsItsReason(t *testing.T) {
 	st = must(t)(w.deps.Revert(context.Background(), at(st, t0.Add(10*time.Minute))))
 	eq(t, st.Revert.Reason, "alarm web-5xx is in ALARM: Threshold Crossed")
 }
+
+func TestARolloutThatWaitedTooLongForTheLeaseIsRecordedRefusedAndTold(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	holder := rollout.Lease{Group: web, Owner: "r0", Execution: "arn:other", ExpiresAt: t0.Add(6 * time.Hour)}
+	if err := w.ledger.AcquireLease(ctx, holder, t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.deps.Prepare(ctx, at(imageRequest(), t0))
+	errorAs[*rollout.LeaseHeldError](t, err, nil)
+	// Busy: Prepare again with the error the retries ended on.
+	st := imageRequest()
+	st.Error = &ErrorInfo{Error: "LeaseHeldError", Cause: `{"errorMessage":"group eu-west-1/web is leased by rollout r0 until 2026-03-01T18:00:00Z","errorType":"LeaseHeldError"}`}
+	in := at(st, t0.Add(49*time.Minute))
+	_, err = w.deps.Prepare(ctx, in)
+	var pe *rollout.PreflightError
+	errorAs(t, err, &pe)
+	if !strings.Contains(pe.Reason, "busy with another rollout") || !strings.Contains(pe.Reason, "leased by rollout r0") {
+		t.Errorf("reason %q", pe.Reason)
+	}
+	r, ok := w.ledger.Rollout("r1")
+	if !ok || r.Status != rollout.StatusRefused || r.ExecutionARN != exec || !strings.Contains(r.Reason, "r0") {
+		t.Fatalf("record %+v (found %v), want refused with its execution and reason", r, ok)
+	}
+	// A retried Busy refuses again without telling twice, and the holder keeps its lease.
+	_, err = w.deps.Prepare(ctx, in)
+	errorAs(t, err, &pe)
+	if got := w.notes.DetailTypes(); !slices.Equal(got, []string{DetailRefused}) {
+		t.Errorf("notifications %v, want one refusal", got)
+	}
+	if l, ok := w.ledger.Lease(web); !ok || l.Owner != "r0" {
+		t.Errorf("lease %+v, want r0's untouched", l)
+	}
+	eq(t, len(w.fleet.Specs()), 0)
+}
+
+func TestDirtyRecordsARolloutPrepareNeverRecordedWithItsExecution(t *testing.T) {
+	w := newWorld(t)
+	st := imageRequest()
+	st.Error = &ErrorInfo{Error: "States.TaskFailed", Cause: "prepare kept crashing"}
+	st = must(t)(w.deps.Dirty(context.Background(), at(st, t0.Add(time.Minute))))
+	r, ok := w.ledger.Rollout("r1")
+	if !ok || r.Status != rollout.StatusDirty || r.ExecutionARN != exec || r.Trigger.EventID != "ev-0" {
+		t.Errorf("record %+v (found %v)", r, ok)
+	}
+}

@@ -286,7 +286,7 @@ func TestRolloutPaths(t *testing.T) {
 			name:   "a held lease is waited for, then refused",
 			script: func(f *flow) { f.on("PrepareFunction", fail("LeaseHeldError")) },
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Start", "Prepare", "Refused"},
+			path:   []string{"Start", "Prepare", "Busy", "Refused"},
 		},
 		{
 			name: "a lease released while Prepare waits lets the rollout go on",

@@ -256,7 +256,7 @@ func TestUnexpectedErrorsGoWhereTheDesignSays(t *testing.T) {
 	// Before the refresh may have started nothing changed; after it, any
 	// error reverts; on the revert's own states, a human must look.
 	want := map[string]string{
-		"Prepare": "Dirty", "StartRefresh": "Revert", "Await": "Revert", "Poll": "Revert", "Validate": "Revert",
+		"Prepare": "Dirty", "Busy": "Dirty", "StartRefresh": "Revert", "Await": "Revert", "Poll": "Revert", "Validate": "Revert",
 		"Finalize": "Revert", "Revert": "Dirty", "AwaitRevert": "Dirty", "Dirty": "NeedsHuman",
 	}
 	if got := r.tasks(t); !equalSets(got, keys(want)) {
@@ -272,7 +272,8 @@ func TestUnexpectedErrorsGoWhereTheDesignSays(t *testing.T) {
 		})
 	}
 	refusals := map[string][]string{
-		"Prepare":      {"PreflightError", "LeaseHeldError", "BadInputError"},
+		"Prepare":      {"PreflightError", "BadInputError"},
+		"Busy":         {"PreflightError", "LeaseHeldError", "BadInputError"},
 		"StartRefresh": {"ForeignRefreshError"},
 	}
 	for name, names := range refusals {
@@ -284,6 +285,11 @@ func TestUnexpectedErrorsGoWhereTheDesignSays(t *testing.T) {
 			})
 		}
 	}
+	t.Run("a lease still held after Prepare's retries is recorded as refused by Busy", func(t *testing.T) {
+		if got := catchTarget(r.states(t)["Prepare"], "LeaseHeldError"); got != "Busy" {
+			t.Errorf("LeaseHeldError goes to %q", got)
+		}
+	})
 	t.Run("a failed revert is dirty", func(t *testing.T) {
 		if got := catchTarget(r.states(t)["Revert"], "RevertFailedError"); got != "Dirty" {
 			t.Errorf("RevertFailedError goes to %q", got)
