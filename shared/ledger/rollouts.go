@@ -223,6 +223,12 @@ func updateInput(table, id string, u rollout.RolloutUpdate, withStatus bool) *dy
 		expr += ", #steps = list_append(if_not_exists(#steps, :noSteps), :step) ADD #stepKeys :stepKeySet"
 		conds = append(conds, "NOT contains(#stepKeys, :stepKey)")
 	}
+	if withStatus && u.Status.Terminal() {
+		// An ended rollout parks no task again: its last token resumes
+		// nothing, and a credential-shaped value has no business staying.
+		names["#token"] = attrToken
+		expr += " REMOVE #token"
+	}
 	return &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
 		Key:                       itemKey(rolloutPK(id), skMeta),

@@ -259,3 +259,32 @@ func TestNoWakeUpIsLostWhenParkAndAddSignalRace(t *testing.T) {
 	}
 	t.Logf("%d rounds: AddSignal saw the token %d times, Park saw the signal %d times", rounds, viaToken, viaPark)
 }
+
+func TestAnEndedRolloutKeepsNoTaskToken(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	r := e.put(t, newRollout(uniqueGroup(), t0))
+	if _, err := e.l.Park(ctx, r.ID, "token-secret", 0); err != nil {
+		t.Fatal(err)
+	}
+	token := func() string {
+		t.Helper()
+		tok, err := e.l.token(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	if _, err := e.l.UpdateRollout(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusRefreshing}); err != nil {
+		t.Fatal(err)
+	}
+	if token() != "token-secret" {
+		t.Fatal("a rollout in flight lost its parked token")
+	}
+	if _, err := e.l.UpdateRollout(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusFinalized, EndedAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := token(); got != "" {
+		t.Errorf("the finalized rollout still holds token %q", got)
+	}
+}
