@@ -40,6 +40,15 @@ func (d Deps) revert(ctx context.Context, log *slog.Logger, in Input) (State, er
 	if r.Mode == rollout.ModeRevert {
 		return st, d.abandonRevert(ctx, log, r, reasonOf(st))
 	}
+	if rv.Phase == "" && r.Mode == rollout.ModeImage && r.To.Number != 0 {
+		lkg, _, ok, err := d.Ledger.LastKnownGood(ctx, r.Group)
+		if err != nil {
+			return st, fmt.Errorf("read last-known-good of %s: %w", r.Group, err)
+		}
+		if ok && lkg.LaunchTemplateID == r.To.LaunchTemplateID && lkg.Number == r.To.Number {
+			return d.finishFinalize(ctx, log, st, now)
+		}
+	}
 	if rv.Phase == "" {
 		rv.Reason = reasonOf(st)
 		target, err := d.revertTarget(ctx, r)
@@ -79,6 +88,44 @@ func (d Deps) revert(ctx context.Context, log *slog.Logger, in Input) (State, er
 		return st, nil
 	}
 	return d.reverted(ctx, log, st, now)
+}
+
+// finishFinalize ends a rollout whose Finalize had committed (default
+// version, the group's version and last-known-good all moved to the new
+// version, which passed its final validation) and then failed, e.g. an SNS
+// outage outlasting the retries of its notification. Reverting now would
+// "revert" to last-known-good, the new version, and call the rollout
+// reverted while the fleet runs it; so the finalize is finished instead:
+// told (best effort: the failure that brought us here may persist),
+// recorded finalized, the lease released. The execution then ends through
+// RevertCheck with the revert phase done.
+func (d Deps) finishFinalize(ctx context.Context, log *slog.Logger, st State, now time.Time) (State, error) {
+	r, to := st.Rollout, st.Rollout.To
+	why := reasonOf(st)
+	notified, err := d.hasStep(ctx, r.ID, keyFinalize)
+	if err != nil {
+		return st, err
+	}
+	if !notified {
+		done := r
+		done.Status, done.EndedAt = rollout.StatusFinalized, now
+		msg := fmt.Sprintf("%s now runs launch template version %d (%s); it is the last-known-good version. (Finalize had committed before it failed: %s)", r.Group, to.Number, to.ImageID, why)
+		if err := d.notify(ctx, DetailSucceeded, "info", done, msg); err != nil {
+			log.Error("finalized, but the notification failed again; the ledger records the rollout finalized", "error", err.Error())
+		}
+	}
+	rec, err := d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusFinalized, EndedAt: now}, keyFinalize, now,
+		fmt.Sprintf("version %d (%s) is the default and last-known-good (finalize had committed before it failed: %s)", to.Number, to.ImageID, why))
+	if err != nil {
+		return st, err
+	}
+	if err := d.release(ctx, log, rec); err != nil {
+		return st, err
+	}
+	st.Rollout = forState(rec)
+	st.Revert = RevertState{Phase: rollout.RevertDone, Target: to, Reason: "finalize had committed; nothing to revert: " + why}
+	log.Warn("finalize had committed before it failed; finished it instead of reverting", "why", why)
+	return st, nil
 }
 
 // abandonRevert ends a revert rollout (ModeRevert) that failed. Reverting

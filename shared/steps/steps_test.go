@@ -925,3 +925,30 @@ func TestDirtyRecordsARolloutPrepareNeverRecordedWithItsExecution(t *testing.T) 
 		t.Errorf("record %+v (found %v)", r, ok)
 	}
 }
+
+func TestAFinalizeThatCommittedAndThenFailedIsFinishedNotReverted(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	st := w.started(t)
+	w.fleet.SetRefreshStatus(web, "refresh-1", rollout.RefreshSuccessful)
+	w.serving(t, "4", 4, t0.Add(2*time.Minute))
+	st.Verdict = rollout.VerdictPass
+	// The notification fails through every retry: Finalize has moved the
+	// default version, the group and last-known-good, then fails.
+	for range 2 {
+		w.notes.Fail(errors.New("sns: 503"))
+	}
+	_, err := w.deps.Finalize(ctx, at(st, t0.Add(40*time.Minute)))
+	if err == nil {
+		t.Fatal("Finalize did not fail")
+	}
+	st.Error = &ErrorInfo{Error: "TransientError", Cause: "sns: 503"}
+	st = must(t)(w.deps.Revert(ctx, at(st, t0.Add(42*time.Minute))))
+	eq(t, st.Revert.Phase, rollout.RevertDone)
+	eq(t, w.status(t), rollout.StatusFinalized)
+	eq(t, w.leased(t), false)
+	eq(t, len(w.fleet.Specs()), 1) // no refresh back
+	eq(t, w.fleet.DefaultVersion("lt-1"), int64(4))
+	lkg, _, _, _ := w.ledger.LastKnownGood(ctx, web)
+	eq(t, lkg.Number, int64(4))
+}

@@ -10,8 +10,16 @@ import (
 
 // Notifier records notifications.
 type Notifier struct {
-	mu   sync.Mutex
-	sent []rollout.Notification
+	mu       sync.Mutex
+	sent     []rollout.Notification
+	failures []error
+}
+
+// Fail makes the next call of Notify fail with err, sending nothing.
+func (n *Notifier) Fail(err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.failures = append(n.failures, err)
 }
 
 var _ rollout.Notifier = (*Notifier)(nil)
@@ -20,6 +28,11 @@ var _ rollout.Notifier = (*Notifier)(nil)
 func (n *Notifier) Notify(_ context.Context, m rollout.Notification) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if len(n.failures) > 0 {
+		err := n.failures[0]
+		n.failures = n.failures[1:]
+		return err
+	}
 	n.sent = append(n.sent, m)
 	return nil
 }
