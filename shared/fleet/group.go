@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,11 +68,9 @@ func groupFrom(key rollout.GroupKey, g astypes.AutoScalingGroup) rollout.Group {
 		TargetGroupARNs:         append([]string(nil), g.TargetGroupARNs...),
 		Tags:                    map[string]string{},
 	}
-	spec := g.LaunchTemplate
 	if mip := g.MixedInstancesPolicy; mip != nil {
 		out.MixedInstances = true
 		if mip.LaunchTemplate != nil {
-			spec = mip.LaunchTemplate.LaunchTemplateSpecification
 			for _, o := range mip.LaunchTemplate.Overrides {
 				if o.InstanceRequirements != nil {
 					out.AttributeBased = true
@@ -82,7 +81,7 @@ func groupFrom(key rollout.GroupKey, g astypes.AutoScalingGroup) rollout.Group {
 			}
 		}
 	}
-	if spec != nil {
+	if spec := templateSpec(g); spec != nil {
 		out.LaunchTemplateID = aws.ToString(spec.LaunchTemplateId)
 		out.LaunchTemplateVersion = versionAsWritten(spec.Version)
 	}
@@ -105,6 +104,15 @@ func groupFrom(key rollout.GroupKey, g astypes.AutoScalingGroup) rollout.Group {
 		out.Instances = append(out.Instances, inst)
 	}
 	return out
+}
+
+// templateSpec returns the launch template a group launches from: its own,
+// or its mixed instances policy's; nil for a launch-configuration group.
+func templateSpec(g astypes.AutoScalingGroup) *astypes.LaunchTemplateSpecification {
+	if mip := g.MixedInstancesPolicy; mip != nil && mip.LaunchTemplate != nil {
+		return mip.LaunchTemplate.LaunchTemplateSpecification
+	}
+	return g.LaunchTemplate
 }
 
 // versionAsWritten returns a group's launch template version; a group that
@@ -199,5 +207,29 @@ func (f *Fleet) GroupsTagged(ctx context.Context, region, tagKey string) ([]roll
 			out[gi].Instances[ii] = byID[in.ID]
 		}
 	}
+	return out, nil
+}
+
+// TemplateUsers names, sorted, the groups of the region whose launch
+// template (the group's own, or its mixed instances policy's) is
+// launchTemplateID. Auto Scaling has no filter by launch template, so it
+// reads every group of the region, 100 a page: one call for most regions.
+func (f *Fleet) TemplateUsers(ctx context.Context, region, launchTemplateID string) ([]string, error) {
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(f.clients(region).AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
+		MaxRecords: aws.Int32(100),
+	})
+	var out []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awserr.Classify(fmt.Sprintf("describe auto scaling groups in %s", region), err, "auto scaling group", "")
+		}
+		for _, g := range page.AutoScalingGroups {
+			if spec := templateSpec(g); spec != nil && aws.ToString(spec.LaunchTemplateId) == launchTemplateID {
+				out = append(out, aws.ToString(g.AutoScalingGroupName))
+			}
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }

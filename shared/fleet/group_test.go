@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
@@ -122,5 +124,45 @@ func TestGroupsTagged(t *testing.T) {
 		if g.Key.Name == groupName && len(g.Instances) != 2 {
 			t.Errorf("%s has %d instances, want 2", groupName, len(g.Instances))
 		}
+	}
+}
+
+func TestTemplateUsersNamesEveryGroupLaunchingFromTheTemplate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, groupOptions{})
+	other, err := w.env.EC2.CreateLaunchTemplate(w.ctx, &ec2.CreateLaunchTemplateInput{
+		LaunchTemplateName: aws.String("other"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(w.image), InstanceType: ec2types.InstanceTypeT3Micro},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("web"), Version: aws.String("$Default")}
+	for _, g := range []struct {
+		name  string
+		in    autoscaling.CreateAutoScalingGroupInput
+		match bool
+	}{
+		{"standby", autoscaling.CreateAutoScalingGroupInput{LaunchTemplate: byName}, true},
+		{"spot", autoscaling.CreateAutoScalingGroupInput{MixedInstancesPolicy: &astypes.MixedInstancesPolicy{
+			LaunchTemplate: &astypes.LaunchTemplate{LaunchTemplateSpecification: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(w.ltID), Version: aws.String("1")}},
+		}}, true},
+		{"elsewhere", autoscaling.CreateAutoScalingGroupInput{LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: other.LaunchTemplate.LaunchTemplateId}}, false},
+	} {
+		in := g.in
+		in.AutoScalingGroupName, in.AvailabilityZones = aws.String(g.name), []string{"us-east-1a"}
+		in.MinSize, in.MaxSize, in.DesiredCapacity = aws.Int32(0), aws.Int32(1), aws.Int32(0)
+		if _, err := w.env.AutoScaling.CreateAutoScalingGroup(w.ctx, &in); err != nil {
+			t.Fatalf("create %s: %v", g.name, err)
+		}
+	}
+	got, err := w.fleet.TemplateUsers(w.ctx, w.key.Region, w.ltID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By id or by name, directly or in a mixed instances policy, with or
+	// without instances; never a group of another template.
+	if want := []string{"spot", "standby", groupName}; !slices.Equal(got, want) {
+		t.Errorf("groups using %s = %v, want %v", w.ltID, got, want)
 	}
 }

@@ -190,9 +190,8 @@ func updateInput(table, id string, u rollout.RolloutUpdate, withStatus bool) *dy
 	if withStatus {
 		set(attrStatus, str(string(u.Status)))
 		if !u.Status.Terminal() {
-			terminal := []rollout.Status{rollout.StatusFinalized, rollout.StatusReverted, rollout.StatusRefused, rollout.StatusDirty}
 			var placeholders []string
-			for i, s := range terminal {
+			for i, s := range rollout.TerminalStatuses {
 				p := fmt.Sprintf(":terminal%d", i)
 				values[p] = str(string(s))
 				placeholders = append(placeholders, p)

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -75,13 +76,19 @@ func (r Request) Validate() error {
 // Status is where a rollout stands.
 type Status string
 
-// Rollout statuses. Finalized, Reverted, Refused and Dirty are terminal.
+// Rollout statuses. Finalized, Pinned, Reverted, Refused and Dirty are
+// terminal.
 const (
 	StatusPreparing  Status = "preparing"
 	StatusRefreshing Status = "refreshing"
 	StatusReverting  Status = "reverting"
 	StatusFinalized  Status = "finalized"
-	StatusReverted   Status = "reverted"
+	// StatusPinned means the refresh succeeded but there was nothing to
+	// validate (the group had no instance): the group references the new
+	// numbered version, but it is not last-known-good and the launch
+	// template's default did not move to it (docs/design.md, "Pinned").
+	StatusPinned   Status = "pinned"
+	StatusReverted Status = "reverted"
 	// StatusRefused means Phoenix changed nothing (preflight, lease, a
 	// foreign refresh).
 	StatusRefused Status = "refused"
@@ -89,9 +96,12 @@ const (
 	StatusDirty Status = "dirty"
 )
 
+// TerminalStatuses are the statuses a rollout ends in.
+var TerminalStatuses = []Status{StatusFinalized, StatusPinned, StatusReverted, StatusRefused, StatusDirty}
+
 // Terminal reports whether the status is final.
 func (s Status) Terminal() bool {
-	return s == StatusFinalized || s == StatusReverted || s == StatusRefused || s == StatusDirty
+	return slices.Contains(TerminalStatuses, s)
 }
 
 // Version is a numbered launch template version and the image it runs.

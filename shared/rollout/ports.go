@@ -138,6 +138,12 @@ type Fleet interface {
 	// PinVersion points the group at a numbered version of its template.
 	PinVersion(ctx context.Context, key GroupKey, launchTemplateID string, version int64) error
 	SetDefaultVersion(ctx context.Context, region, launchTemplateID string, version int64) error
+	// TemplateUsers names, sorted, the groups of the region that launch
+	// from the launch template, directly or through a mixed instances
+	// policy, whatever their version. It asks Auto Scaling, not tags: a
+	// group outside Phoenix shares a template's default as much as one
+	// inside it.
+	TemplateUsers(ctx context.Context, region, launchTemplateID string) ([]string, error)
 	StartRefresh(ctx context.Context, spec RefreshSpec) (refreshID string, err error)
 	// Refreshes lists the group's refreshes, newest first.
 	Refreshes(ctx context.Context, key GroupKey) ([]Refresh, error)

@@ -11,11 +11,15 @@ import (
 type Verdict string
 
 // The verdicts. Inconclusive is rechecked a bounded number of times by the
-// state machine.
+// state machine. Unvalidated means there was nothing to judge: the group
+// has no instance (desired capacity 0), so no instance runs the new
+// version. It is never a pass: at the end of a refresh it pins the group
+// instead of finalizing it (docs/design.md, "Pinned").
 const (
 	VerdictPass         Verdict = "pass"
 	VerdictFail         Verdict = "fail"
 	VerdictInconclusive Verdict = "inconclusive"
+	VerdictUnvalidated  Verdict = "unvalidated"
 )
 
 // ValidationInput is what validation looks at.
@@ -48,9 +52,12 @@ type Validation struct {
 // Validate judges the fleet. It fails on a guard alarm in ALARM (or gone),
 // and on a new instance that is unhealthy after its warmup, in the group or
 // in any target group; it is inconclusive while new instances are pending,
-// initial or still warming up, or when none runs the new version yet; it
-// passes when every new instance is InService, healthy, and healthy in
-// every target group, and no guard alarm is in ALARM.
+// initial or still warming up, or when none runs the new version yet while
+// the group wants instances; it is unvalidated when no new instance is
+// there to judge because the group wants none (a validation of nothing is
+// never a pass); it passes when at least one new instance runs and every
+// new instance is InService, healthy, and healthy in every target group,
+// and no guard alarm is in ALARM.
 func Validate(in ValidationInput) Validation {
 	var v Validation
 	var fails, waits []string
@@ -96,6 +103,9 @@ func Validate(in ValidationInput) Validation {
 	case v.New == 0 && in.Group.Desired > 0:
 		v.Verdict = VerdictInconclusive
 		v.Reasons = []string{fmt.Sprintf("no instance runs launch template version %d yet.", in.To.Number)}
+	case v.New == 0:
+		v.Verdict = VerdictUnvalidated
+		v.Reasons = []string{fmt.Sprintf("the group has no instance (desired capacity 0), so nothing running launch template version %d could be judged.", in.To.Number)}
 	default:
 		v.Verdict = VerdictPass
 		v.Reasons = []string{fmt.Sprintf("all %d new instance(s) on version %d are in service and healthy in every target group, and no guard alarm is in ALARM.", v.New, in.To.Number)}

@@ -61,6 +61,17 @@ func TestValidate(t *testing.T) {
 			in.Alarms["web-5xx"] = "ALARM"
 			in.Targets[0].State = "initial"
 		}, VerdictFail, "ALARM"},
+		{"a group with no instance is unvalidated, never a pass", func(in *ValidationInput) {
+			in.Group.Desired, in.Group.Instances, in.Targets = 0, nil, nil
+		}, VerdictUnvalidated, "no instance (desired capacity 0)"},
+		{"a group scaled in to zero, its new instances leaving, is unvalidated", func(in *ValidationInput) {
+			in.Group.Desired = 0
+			in.Group.Instances[0].Lifecycle, in.Group.Instances[1].Lifecycle = "Terminating", "Terminating"
+		}, VerdictUnvalidated, "nothing running launch template version 4"},
+		{"a group with no instance still fails on a guard alarm in ALARM", func(in *ValidationInput) {
+			in.Group.Desired, in.Group.Instances, in.Targets = 0, nil, nil
+			in.Alarms["web-5xx"] = "ALARM"
+		}, VerdictFail, "web-5xx is in ALARM"},
 		{"a recycle counts only instances launched since the rollout began", func(in *ValidationInput) {
 			in.Group.Instances = []Instance{{ID: "i-same-old", Lifecycle: "InService", Health: "Healthy", LaunchTemplateVersion: "4", LaunchTime: t0.Add(-time.Hour)}}
 			in.Since = t0

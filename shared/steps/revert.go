@@ -280,15 +280,8 @@ func (d Deps) refreshBack(ctx context.Context, log *slog.Logger, st State, rv *R
 func (d Deps) reverted(ctx context.Context, log *slog.Logger, st State, now time.Time) (State, error) {
 	r, rv := st.Rollout, st.Revert
 	if r.Mode != rollout.ModeRecycle && r.To.Number != 0 && r.To.Number != rv.Target.Number {
-		def, err := d.Fleet.ResolveVersion(ctx, r.Group.Region, r.To.LaunchTemplateID, "$Default")
-		if err != nil {
-			return st, fmt.Errorf("read default version of %s: %w", r.To.LaunchTemplateID, err)
-		}
-		if def.Number == r.To.Number {
-			if err := d.Fleet.SetDefaultVersion(ctx, r.Group.Region, rv.Target.LaunchTemplateID, rv.Target.Number); err != nil {
-				return st, fmt.Errorf("restore default version of %s to %d: %w", rv.Target.LaunchTemplateID, rv.Target.Number, err)
-			}
-			log.Info("restored launch template default version", "launchTemplateId", rv.Target.LaunchTemplateID, "version", rv.Target.Number, "was", def.Number)
+		if _, err := d.restoreDefault(ctx, log, r.Group.Region, r.To, rv.Target); err != nil {
+			return st, err
 		}
 	}
 	notified, err := d.hasStep(ctx, r.ID, keyRevertDone)

@@ -952,3 +952,145 @@ func TestAFinalizeThatCommittedAndThenFailedIsFinishedNotReverted(t *testing.T) 
 	lkg, _, _, _ := w.ledger.LastKnownGood(ctx, web)
 	eq(t, lkg.Number, int64(4))
 }
+
+// emptied makes the world's group want no instance and have none, as a
+// standby or scaled-to-zero group has.
+func (w *world) emptied() {
+	g := w.fleet.GroupNow(web)
+	g.Desired, g.Min, g.Instances = 0, 0, nil
+	w.fleet.PutGroup(g)
+	w.fleet.SetTargets(nil)
+}
+
+func TestAGroupWithNothingToValidateIsPinnedNeverFinalized(t *testing.T) {
+	ctx := context.Background()
+	lkg := rollout.Version{LaunchTemplateID: "lt-1", Number: 3, ImageID: "ami-old"}
+	t.Run("the final validation of an empty group is unvalidated and Pin leaves last-known-good and the default", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		if err := w.ledger.SetLastKnownGood(ctx, web, lkg, "r0", t0.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		w.emptied()
+		st := w.started(t)
+		w.fleet.SetRefreshStatus(web, "refresh-1", rollout.RefreshSuccessful)
+		st.Signal = rollout.Signal{Kind: rollout.SignalSucceeded, Seq: 1}
+		st = must(t)(w.deps.Validate(ctx, at(st, t0.Add(5*time.Minute))))
+		eq(t, st.Verdict, rollout.VerdictUnvalidated)
+		_, err := w.deps.Finalize(ctx, at(st, t0.Add(6*time.Minute)))
+		errorAs[*rollout.BadInputError](t, err, nil)
+		in := at(st, t0.Add(6*time.Minute))
+		st = must(t)(w.deps.Pin(ctx, in))
+		must(t)(w.deps.Pin(ctx, in)) // a retry tells and records once
+		eq(t, st.Rollout.Status, rollout.StatusPinned)
+		if !strings.HasPrefix(st.Rollout.Reason, "pinned, not validated: the group has no instance") {
+			t.Errorf("reason = %q", st.Rollout.Reason)
+		}
+		if v, _, _, _ := w.ledger.LastKnownGood(ctx, web); v != lkg {
+			t.Errorf("last-known-good = %+v, want it left at %+v", v, lkg)
+		}
+		eq(t, w.fleet.DefaultVersion("lt-1"), int64(3))
+		eq(t, w.fleet.GroupNow(web).LaunchTemplateVersion, "4")
+		eq(t, w.leased(t), false)
+		if !slices.Equal(w.notes.DetailTypes(), []string{DetailStarted, DetailPinned}) {
+			t.Errorf("notifications = %v", w.notes.DetailTypes())
+		}
+		if msg := w.notes.Sent()[1].Message; !strings.Contains(msg, "NOT validated") || !strings.Contains(msg, "stays version 3") {
+			t.Errorf("the notification does not say what happened: %q", msg)
+		}
+	})
+	t.Run("a checkpoint with nothing to judge is passed over, not passed", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.emptied()
+		st := w.started(t)
+		st.Signal = rollout.Signal{Kind: rollout.SignalCheckpoint, Percentage: 50, Seq: 1}
+		st = must(t)(w.deps.Validate(ctx, at(st, t0.Add(5*time.Minute))))
+		eq(t, st.Verdict, rollout.VerdictUnvalidated)
+		eq(t, st.Checkpoint, 50)
+		eq(t, st.Rechecks, 0)
+	})
+	t.Run("a revert of an empty group is pinned and restores the default and last-known-good it goes back to", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		// Version 3 was condemned after it had become the default and
+		// last-known-good; the revert goes back to version 2.
+		older := rollout.Version{LaunchTemplateID: "lt-1", Number: 2, ImageID: "ami-older"}
+		w.fleet.PutVersion(rollout.TemplateVersion{LaunchTemplateID: "lt-1", Number: 2, ImageID: "ami-older", InstanceType: "m7g.large"})
+		w.fleet.PutImage("eu-west-1", rollout.Image{ID: "ami-older", State: "available", Architecture: "arm64"})
+		if err := w.ledger.SetLastKnownGood(ctx, web, lkg, "r0", t0.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		w.emptied()
+		req := State{Request: rollout.Request{RolloutID: "r1", Group: web, Mode: rollout.ModeRevert, Version: 2, Trigger: rollout.Trigger{Kind: "alarm", EventID: "ev-2"}}}
+		st := must(t)(w.deps.Prepare(ctx, at(req, t0)))
+		st = must(t)(w.deps.StartRefresh(ctx, at(st, t0.Add(time.Minute))))
+		w.fleet.SetRefreshStatus(web, "refresh-1", rollout.RefreshSuccessful)
+		st.Signal = rollout.Signal{Kind: rollout.SignalSucceeded, Seq: 1}
+		st = must(t)(w.deps.Validate(ctx, at(st, t0.Add(2*time.Minute))))
+		eq(t, st.Verdict, rollout.VerdictUnvalidated)
+		st = must(t)(w.deps.Pin(ctx, at(st, t0.Add(3*time.Minute))))
+		eq(t, st.Rollout.Status, rollout.StatusPinned)
+		eq(t, w.fleet.DefaultVersion("lt-1"), int64(2))
+		if v, _, _, _ := w.ledger.LastKnownGood(ctx, web); v != older {
+			t.Errorf("last-known-good = %+v, want it back on %+v", v, older)
+		}
+		if msg := w.notes.Sent()[1].Message; !strings.Contains(msg, "default went back to it from the condemned version 3") {
+			t.Errorf("the notification does not say the default went back: %q", msg)
+		}
+	})
+	t.Run("pin without an unvalidated verdict is refused", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		st := w.started(t)
+		st.Verdict = rollout.VerdictPass
+		_, err := w.deps.Pin(ctx, at(st, t0))
+		errorAs[*rollout.BadInputError](t, err, nil)
+		eq(t, w.status(t), rollout.StatusRefreshing)
+	})
+}
+
+func TestASharedLaunchTemplatesDefaultIsNeverMoved(t *testing.T) {
+	ctx := context.Background()
+	finalized := func(t *testing.T, w *world) State {
+		t.Helper()
+		st := w.started(t)
+		w.fleet.SetRefreshStatus(web, "refresh-1", rollout.RefreshSuccessful)
+		w.serving(t, "4", 4, t0.Add(2*time.Minute))
+		st.Signal = rollout.Signal{Kind: rollout.SignalSucceeded, Seq: 3}
+		st = must(t)(w.deps.Validate(ctx, at(st, t0.Add(30*time.Minute))))
+		return must(t)(w.deps.Finalize(ctx, at(st, t0.Add(31*time.Minute))))
+	}
+	t.Run("a group sharing its template finalizes with its own last-known-good and the default left", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		standby := rollout.GroupKey{Region: web.Region, Name: "web-standby"}
+		w.fleet.PutGroup(rollout.Group{Key: standby, LaunchTemplateID: "lt-1", LaunchTemplateVersion: "3"})
+		st := finalized(t, w)
+		eq(t, st.Rollout.Status, rollout.StatusFinalized)
+		eq(t, w.fleet.DefaultVersion("lt-1"), int64(3))
+		if v, _, ok, _ := w.ledger.LastKnownGood(ctx, web); !ok || v.Number != 4 {
+			t.Errorf("last-known-good = %+v, %v; want version 4", v, ok)
+		}
+		if msg := w.notes.Sent()[1].Message; !strings.Contains(msg, "default stays version 3 because the template is shared with web-standby") {
+			t.Errorf("the notification does not say why the default stayed: %q", msg)
+		}
+	})
+	t.Run("a group of another region with the same template id does not count as sharing", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.fleet.PutGroup(rollout.Group{Key: rollout.GroupKey{Region: "us-east-1", Name: "web"}, LaunchTemplateID: "lt-1", LaunchTemplateVersion: "1"})
+		finalized(t, w)
+		eq(t, w.fleet.DefaultVersion("lt-1"), int64(4))
+	})
+	t.Run("a failure to list the template's groups reaches the state machine unwrapped and moves nothing", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		st := w.started(t)
+		st.Verdict = rollout.VerdictPass
+		w.fleet.Fail("TemplateUsers", &rollout.TransientError{Op: "DescribeAutoScalingGroups", Err: errors.New("Throttling")})
+		_, err := w.deps.Finalize(ctx, at(st, t0))
+		errorAs[*rollout.TransientError](t, err, nil)
+		eq(t, w.fleet.DefaultVersion("lt-1"), int64(3))
+	})
+}

@@ -85,6 +85,10 @@ func newFlow(t *testing.T) *flow {
 			c.State["rollout"].(doc)["status"] = "finalized"
 			return c.State, nil
 		},
+		"PinFunction": func(c call, _ int) (doc, error) {
+			c.State["rollout"].(doc)["status"] = "pinned"
+			return c.State, nil
+		},
 		"RevertFunction": func(c call, _ int) (doc, error) {
 			phase := "rollback"
 			if getPath(c.State, "signal", "kind") == "rollback-succeeded" && getPath(c.State, "revert", "phase") != nil {
@@ -270,6 +274,38 @@ func TestRolloutPaths(t *testing.T) {
 					t.Errorf("output %v", o.output)
 				}
 			},
+		},
+		{
+			name: "a group with nothing to validate is pinned at the end, never finalized",
+			script: func(f *flow) {
+				f.on("ValidateFunction", func(c call, _ int) (doc, error) {
+					c.State["verdict"], c.State["rechecks"] = "unvalidated", 0
+					return c.State, nil
+				}).resumes(happyResumes...)
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			path: []string{"Start", "Prepare", "StartRefresh",
+				"Await", "Route", "Validate", "Verdict",
+				"Await", "Route", "Validate", "Verdict",
+				"Await", "Route",
+				"Await", "Route", "Validate", "Verdict", "Pin", "Pinned"},
+			check: func(t *testing.T, o outcome) {
+				if getPath(o.output, "rollout", "status") != "pinned" {
+					t.Errorf("output %v", o.output)
+				}
+			},
+		},
+		{
+			name: "a pin that fails after its retries reverts",
+			script: func(f *flow) {
+				f.on("ValidateFunction", func(c call, _ int) (doc, error) {
+					c.State["verdict"], c.State["rechecks"] = "unvalidated", 0
+					return c.State, nil
+				}).on("PinFunction", fail("NotFoundError")).resumes(signal{20 * time.Minute, "succeeded"}, signal{10 * time.Minute, "rollback-succeeded"})
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			path: []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Pin",
+				"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
 		},
 		{
 			name:   "a preflight refusal ends in Refused with nothing started",

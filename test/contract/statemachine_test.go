@@ -40,7 +40,7 @@ func TestEveryPlaceholderHasASubstitutionAndEverySubstitutionIsUsed(t *testing.T
 		t.Errorf("the definition uses ${%s}\nthe template substitutes %s", strings.Join(used, "}, ${"), joined(declared))
 	}
 	design := []string{"PrepareFunctionArn", "StartRefreshFunctionArn", "AwaitFunctionArn", "PollFunctionArn", "ValidateFunctionArn",
-		"FinalizeFunctionArn", "RevertFunctionArn", "DirtyFunctionArn", "ValidationRechecks", "RecheckSeconds", "AwaitTimeoutSeconds"}
+		"FinalizeFunctionArn", "PinFunctionArn", "RevertFunctionArn", "DirtyFunctionArn", "ValidationRechecks", "RecheckSeconds", "AwaitTimeoutSeconds"}
 	if !equalSets(declared, design) {
 		t.Errorf("substitutions %s, docs/design.md names %s", joined(declared), joined(design))
 	}
@@ -257,7 +257,7 @@ func TestUnexpectedErrorsGoWhereTheDesignSays(t *testing.T) {
 	// error reverts; on the revert's own states, a human must look.
 	want := map[string]string{
 		"Prepare": "Dirty", "Busy": "Dirty", "StartRefresh": "Revert", "Await": "Revert", "Poll": "Revert", "Validate": "Revert",
-		"Finalize": "Revert", "Revert": "Dirty", "AwaitRevert": "Dirty", "Dirty": "NeedsHuman",
+		"Finalize": "Revert", "Pin": "Revert", "Revert": "Dirty", "AwaitRevert": "Dirty", "Dirty": "NeedsHuman",
 	}
 	if got := r.tasks(t); !equalSets(got, keys(want)) {
 		t.Fatalf("tasks %s; this table needs updating with docs/design.md", joined(got))
@@ -314,9 +314,9 @@ func catchTarget(s map[string]any, en string) string {
 	return ""
 }
 
-func TestTerminalsAreTheDesignsFour(t *testing.T) {
+func TestTerminalsAreTheDesignsFive(t *testing.T) {
 	r := loadRepo(t)
-	want := map[string]string{"Finalized": "Succeed", "Reverted": "Succeed", "Refused": "Succeed", "NeedsHuman": "Fail"}
+	want := map[string]string{"Finalized": "Succeed", "Pinned": "Succeed", "Reverted": "Succeed", "Refused": "Succeed", "NeedsHuman": "Fail"}
 	got := map[string]string{}
 	for name, s := range r.states(t) {
 		if typ := s["Type"].(string); typ == "Succeed" || typ == "Fail" || s["End"] == true {

@@ -218,6 +218,7 @@ var fleetWrites = map[string][]string{
 	"prepare":       {"ec2:CreateLaunchTemplateVersion", "autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
 	"start-refresh": {"autoscaling:StartInstanceRefresh", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
 	"finalize":      {"ec2:ModifyLaunchTemplate", "autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
+	"pin":           {"ec2:ModifyLaunchTemplate", "autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
 	"revert": {"autoscaling:RollbackInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:StartInstanceRefresh",
 		"ec2:ModifyLaunchTemplate", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
 }

@@ -185,6 +185,9 @@ type fleetSpec struct {
 	version string
 	// launchConfiguration makes a launch-configuration group instead.
 	launchConfiguration bool
+	// sharedTemplate, when set, is the id of another group's launch
+	// template that this group launches from too (no template of its own).
+	sharedTemplate string
 	// tags overlay the default policy tags of the scenarios.
 	tags map[string]string
 }
@@ -241,7 +244,19 @@ func (r *rig) newFleet(spec fleetSpec) fleet {
 	if spec.version == "" {
 		spec.version = "1"
 	}
-	f := fleet{name: spec.name, image: r.image(spec.name+"-v1", spec.behavior)}
+	f := fleet{name: spec.name}
+	if spec.sharedTemplate != "" {
+		// The shared template's version decides what the group runs.
+		out, err := r.env.EC2.DescribeLaunchTemplateVersions(r.ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+			LaunchTemplateId: aws.String(spec.sharedTemplate), Versions: []string{spec.version},
+		})
+		if err != nil || len(out.LaunchTemplateVersions) != 1 {
+			r.t.Fatalf("read version %s of launch template %s: %v", spec.version, spec.sharedTemplate, err)
+		}
+		f.image = aws.ToString(out.LaunchTemplateVersions[0].LaunchTemplateData.ImageId)
+	} else {
+		f.image = r.image(spec.name+"-v1", spec.behavior)
+	}
 	tg, err := r.env.ELB.CreateTargetGroup(r.ctx, &elasticloadbalancingv2.CreateTargetGroupInput{
 		Name: aws.String(spec.name), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-0e2e"),
 		HealthCheckIntervalSeconds: aws.Int32(10), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2),
@@ -277,7 +292,7 @@ func (r *rig) newFleet(spec fleetSpec) fleet {
 	in := &autoscaling.CreateAutoScalingGroupInput{
 		AutoScalingGroupName:   aws.String(spec.name),
 		MinSize:                aws.Int32(int32(spec.size)),
-		MaxSize:                aws.Int32(int32(2 * spec.size)),
+		MaxSize:                aws.Int32(int32(max(2*spec.size, 2))),
 		DesiredCapacity:        aws.Int32(int32(spec.size)),
 		AvailabilityZones:      []string{"us-east-1a", "us-east-1b"},
 		TargetGroupARNs:        []string{f.targetGroup},
@@ -293,6 +308,9 @@ func (r *rig) newFleet(spec fleetSpec) fleet {
 			r.t.Fatalf("create launch configuration: %v", err)
 		}
 		in.LaunchConfigurationName = aws.String(spec.name)
+	} else if spec.sharedTemplate != "" {
+		f.launchTemplate = spec.sharedTemplate
+		in.LaunchTemplate = &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(f.launchTemplate), Version: aws.String(spec.version)}
 	} else {
 		lt, err := r.env.EC2.CreateLaunchTemplate(r.ctx, &ec2.CreateLaunchTemplateInput{
 			LaunchTemplateName: aws.String(spec.name),

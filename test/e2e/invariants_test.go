@@ -34,13 +34,13 @@ import (
 // calls only, and must not draw from the fault injector's random source
 // for the observer's reads, which would change what Phoenix meets.
 const (
-	invEnded          = "rollouts-end"          // finalized, reverted, refused or dirty, with a reason when not finalized; campaigns completed or stopped
+	invEnded          = "rollouts-end"          // finalized, pinned, reverted, refused or dirty, with a reason when not finalized; campaigns completed or stopped
 	invNotified       = "end-notified"          // a notification for each end
 	invQuiesced       = "quiesced"              // no execution still running once the scenario is quiet
 	invOneAtATime     = "one-rollout-per-group" // never two rollouts in flight, never two active refreshes
 	invLease          = "lease-owner-running"   // never a lease held by a finished execution
 	invToken          = "no-parked-task-left"   // no parked task token (nor open task) for a rollout the ledger ended
-	invDefaultVersion = "default-version"       // the default version is last-known-good or validated
+	invDefaultVersion = "default-version"       // a template's default is its first, or a version validated, not vacuously, on every group using the template
 	invCapacity       = "healthy-capacity"      // never below the policy floor unless a fault forces it, and then a revert
 	invLedgerAgrees   = "ledger-agrees"         // the ledger and AWS agree at the end
 )
@@ -91,6 +91,10 @@ type observer struct {
 	// validated caches versions found validated (a Finalize entered for a
 	// rollout to them), by group.
 	validated map[string]map[int64]bool
+	// served holds, by group, every image an in-service instance of the
+	// group was seen serving healthy in its target group: the observer's
+	// own evidence that a validation there judged something.
+	served map[string]map[string]bool
 	// taints holds, by group, when each cause that may force its capacity
 	// down was last seen.
 	taints map[string]map[string]time.Time
@@ -119,6 +123,7 @@ func newObserver(r *rig, sc scenario) *observer {
 		initialDefault:  map[string]int64{},
 		lkgSeen:         map[string]map[int64]bool{},
 		validated:       map[string]map[int64]bool{},
+		served:          map[string]map[string]bool{},
 		taints:          map[string]map[string]time.Time{},
 		activeFaults:    map[string]string{},
 		mustNotFinalize: map[string]string{},
@@ -495,14 +500,55 @@ func statusOf(e execution, found bool) string {
 func (o *observer) checkDefaultVersion(w world, group string) {
 	if o.lkgSeen[group] == nil {
 		o.lkgSeen[group] = map[int64]bool{}
+		o.served[group] = map[string]bool{}
 	}
 	if l, ok := w.ledger.lkg[group]; ok {
 		o.lkgSeen[group][l.number] = true
 	}
+	for _, in := range w.groups[group].instances {
+		if in.healthy && in.lifecycle == string(astypes.LifecycleStateInService) {
+			o.served[group][in.image] = true
+		}
+	}
+	// A launch template is judged once per sample, after the last of the
+	// groups using it has been read.
+	users := o.templateUsers(group)
+	if users[len(users)-1] != group {
+		return
+	}
 	d := w.groups[group].defaultVersion
-	ok := d == o.initialDefault[group] || o.lkgSeen[group][d] || o.isValidated(w, group, d)
-	o.check(ok, invDefaultVersion, group, "", "the launch template's default version is %d: not the first default (%d), not a last-known-good (%v), and no rollout to it passed its final validation",
-		d, o.initialDefault[group], sortedVersions(o.lkgSeen[group]))
+	if d == o.initialDefault[group] {
+		o.checks++
+		return
+	}
+	// Every group that launches from the template gets its default on
+	// $Default, a scale-out or a new group: the version must have passed a
+	// validation on each, and one that judged something (an instance of
+	// its image served there), not the vacuous pass of an empty group.
+	img := o.imageOf(group, strconv.FormatInt(d, 10))
+	var missing []string
+	for _, u := range users {
+		switch {
+		case !o.lkgSeen[u][d] && !o.isValidated(w, u, d):
+			missing = append(missing, u+" (no rollout to it passed its final validation)")
+		case !o.served[u][img]:
+			missing = append(missing, u+" (no instance of its image "+img+" was seen serving)")
+		}
+	}
+	o.check(len(missing) == 0, invDefaultVersion, group, "", "launch template %s's default version is %d: not the first default (%d), and not validated on every group using the template: %s",
+		o.fleets[group].launchTemplate, d, o.initialDefault[group], strings.Join(missing, "; "))
+}
+
+// templateUsers names the scenario's groups that launch from the group's
+// launch template, in the scenario's order.
+func (o *observer) templateUsers(group string) []string {
+	var out []string
+	for _, g := range o.sc.groups {
+		if o.fleets[g.name].launchTemplate == o.fleets[group].launchTemplate {
+			out = append(out, g.name)
+		}
+	}
+	return out
 }
 
 // isValidated reports whether a rollout of the group to version v entered
@@ -715,13 +761,14 @@ func (o *observer) imageOf(group, v string) string {
 // endStates maps the last state of a rollout execution to the ledger
 // status it must have.
 var endStates = map[string]string{
-	"Finalized": string(rollout.StatusFinalized), "Reverted": string(rollout.StatusReverted),
+	"Finalized": string(rollout.StatusFinalized), "Pinned": string(rollout.StatusPinned), "Reverted": string(rollout.StatusReverted),
 	"Refused": string(rollout.StatusRefused), "NeedsHuman": string(rollout.StatusDirty),
 }
 
 // endNotices maps an ended status to the notification's detail-type.
 var endNotices = map[string]string{
-	string(rollout.StatusFinalized): "Phoenix Rollout Succeeded", string(rollout.StatusReverted): "Phoenix Rollout Reverted",
+	string(rollout.StatusFinalized): "Phoenix Rollout Succeeded", string(rollout.StatusPinned): "Phoenix Rollout Pinned",
+	string(rollout.StatusReverted): "Phoenix Rollout Reverted",
 	string(rollout.StatusRefused): "Phoenix Rollout Refused", string(rollout.StatusDirty): "Phoenix Rollout Needs Attention",
 }
 
@@ -777,7 +824,7 @@ func (o *observer) checkEnd(w world, e execution, notices map[string][]string) {
 		last = states[len(states)-1]
 	}
 	want, ok := endStates[last]
-	o.check(ok, invEnded, "", e.name, "execution %s ended %s in state %q, outside the four ends (path %s)", e.name, e.status, last, compact(states))
+	o.check(ok, invEnded, "", e.name, "execution %s ended %s in state %q, outside the five ends (path %s)", e.name, e.status, last, compact(states))
 	if !ok {
 		return
 	}
@@ -916,11 +963,18 @@ func (o *observer) checkAgrees(w world, group string) {
 		ended = append(ended, rec)
 	}
 	slices.SortStableFunc(ended, func(a, b ledgerRec) int { return a.endedAt.Compare(b.endedAt) })
+	// A pinned rollout (nothing to validate) moves the group's version but
+	// not last-known-good, unless it is a revert, which restores it.
 	var lastFinal, lastChange *ledgerRec
 	for i := range ended {
 		switch ended[i].status {
 		case string(rollout.StatusFinalized):
 			lastFinal, lastChange = &ended[i], &ended[i]
+		case string(rollout.StatusPinned):
+			lastChange = &ended[i]
+			if ended[i].mode == string(rollout.ModeRevert) {
+				lastFinal = &ended[i]
+			}
 		case string(rollout.StatusReverted):
 			lastChange = &ended[i]
 		}
@@ -936,18 +990,22 @@ func (o *observer) checkAgrees(w world, group string) {
 	}
 	if hasLKG {
 		by := w.ledger.rollouts[lkg.rollout]
-		o.check(by.status == string(rollout.StatusFinalized) && by.to.number == lkg.number, invLedgerAgrees, group, lkg.rollout,
+		restored := by.status == string(rollout.StatusPinned) && by.mode == string(rollout.ModeRevert)
+		o.check((by.status == string(rollout.StatusFinalized) || restored) && by.to.number == lkg.number, invLedgerAgrees, group, lkg.rollout,
 			"last-known-good version %d was recorded by rollout %s, which ended %q (to version %d)", lkg.number, lkg.rollout, by.status, by.to.number)
 	}
 	if dirty {
 		// A dirty end is a human's to sort out: the fleet may be anywhere.
 		return
 	}
-	wantDefault := o.initialDefault[group]
-	if hasLKG {
-		wantDefault = lkg.number
+	wantDefault, whyDefault := o.initialDefault[group], "no rollout finalized"
+	switch users := o.templateUsers(group); {
+	case len(users) > 1:
+		whyDefault = "the template is shared by " + strings.Join(users, ", ") + ", so no rollout moves its default"
+	case hasLKG:
+		wantDefault, whyDefault = lkg.number, "last-known-good"
 	}
-	o.check(g.defaultVersion == wantDefault, invLedgerAgrees, group, "", "the launch template's default version is %d, want %d (last-known-good, else the first default)", g.defaultVersion, wantDefault)
+	o.check(g.defaultVersion == wantDefault, invLedgerAgrees, group, "", "the launch template's default version is %d, want %d (%s)", g.defaultVersion, wantDefault, whyDefault)
 
 	wantVersion, wantImage, why := strconv.FormatInt(o.initialDefault[group], 10), o.fleets[group].image, "no rollout changed it"
 	if lastChange != nil {

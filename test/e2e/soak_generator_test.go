@@ -44,6 +44,12 @@ func TestTheFirstSeedsCoverEveryIngredient(t *testing.T) {
 			if g.recycled {
 				seen["a group recycled at night"]++
 			}
+			if g.shares != "" {
+				seen["two groups sharing a launch template"]++
+				if g.role == sc.group(g.shares).role {
+					seen["two groups sharing a launch template and a role"]++
+				}
+			}
 			for _, k := range []string{"phoenix:min-healthy", "phoenix:checkpoints", "phoenix:bake"} {
 				seen[k+"="+g.tags[k]]++
 			}
@@ -76,6 +82,12 @@ func TestTheFirstSeedsCoverEveryIngredient(t *testing.T) {
 				}
 			case actFault:
 				seen["fault "+string(a.fault.Kind)]++
+			case actScale:
+				if a.size == 0 {
+					seen["a group scaled to 0"]++
+				} else {
+					seen["a group scaled from 0"]++
+				}
 			case actChaos:
 				if a.chaos.Drop > 0 {
 					seen["events dropped"]++
@@ -90,13 +102,14 @@ func TestTheFirstSeedsCoverEveryIngredient(t *testing.T) {
 		}
 	}
 	want := []string{
-		"a group of 1", "a group of 2", "a group of 4", "a group of 6", "1 groups", "2 groups", "3 groups",
+		"a group of 0", "a group of 1", "a group of 2", "a group of 4", "a group of 6", "1 groups", "2 groups", "3 groups",
 		"a group on version 1", "a group on version $Latest", "a group on version $Default", "a group with a guard alarm", "a group recycled at night",
 		"two groups sharing a role", "phoenix:min-healthy=0", "phoenix:min-healthy=100", "phoenix:checkpoints=100", "phoenix:bake=0",
 		"start", "publish", "alarm", "halt", "resume", "fault", "heal", "chaos", "calm",
 		"an image healthy", "an image unhealthy", "an image fail-launch", "an image slow-boot", "an image flaky", "an image degrade-after:",
 		"a second image for a group a moment later", "a global halt", "a group's halt",
 		"events dropped", "events duplicated", "events delayed",
+		"two groups sharing a launch template", "two groups sharing a launch template and a role", "a group scaled to 0", "a group scaled from 0",
 	}
 	for _, k := range faults.Kinds {
 		if k != faults.Latency { // wall-clock latency changes nothing on a stepped clock
@@ -149,6 +162,18 @@ func TestEveryScenarioCanEnd(t *testing.T) {
 		}
 		for _, a := range open {
 			t.Errorf("seed %d: %s is never undone", seed, a.describe(sc))
+		}
+		// A group scaled ends at the size it was made with.
+		last := map[string]int{}
+		for _, a := range sc.actions {
+			if a.kind == actScale {
+				last[a.group] = a.size
+			}
+		}
+		for g, size := range last {
+			if size != sc.group(g).size {
+				t.Errorf("seed %d: %s is left at %d instances, not the %d it was made with", seed, g, size, sc.group(g).size)
+			}
 		}
 	}
 }

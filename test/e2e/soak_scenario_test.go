@@ -48,6 +48,9 @@ type groupPlan struct {
 	// recycled groups carry phoenix:recycle=true and a max age their
 	// instances pass before the nightly recycle (03:00) looks at them.
 	recycled bool
+	// shares, when set, names the group whose launch template this group
+	// launches from too (it has none of its own).
+	shares string
 }
 
 // actionKind is what a scenario does at an instant.
@@ -63,6 +66,7 @@ const (
 	actHeal    actionKind = "heal"    // the fault rule removed
 	actChaos   actionKind = "chaos"   // EventBridge delivery chaos on
 	actCalm    actionKind = "calm"    // EventBridge delivery chaos off
+	actScale   actionKind = "scale"   // the group's desired (and minimum) capacity set to size, as a person or a schedule would
 )
 
 // action is one step of a scenario.
@@ -84,6 +88,8 @@ type action struct {
 	fault faults.Rule
 	// chaos is the delivery chaos of actChaos.
 	chaos eventbus.Chaos
+	// size is the capacity of actScale.
+	size int
 }
 
 // soakClockStart is the simulated instant every scenario's cloud starts at:
@@ -299,8 +305,45 @@ func generate(seed uint64) scenario {
 		add(action{at: at, kind: actChaos, id: "chaos", chaos: c})
 		add(action{at: at + minutes(10, 90), kind: actCalm, id: "chaos"})
 	}
+	emptyGroups(seed, &sc, rolloutTimes)
 	slices.SortStableFunc(sc.actions, func(a, b action) int { return int(a.at - b.at) })
 	return sc
+}
+
+// emptyGroups draws the ingredients of the defect of a group with no
+// instance (docs/soak.md): groups that launch from another group's launch
+// template, groups at desired capacity 0, and groups scaled to and from 0
+// while rollouts run. They come from a stream of their own, so that every
+// other draw of a seed is what it was before they were added.
+func emptyGroups(seed uint64, sc *scenario, rolloutTimes []time.Duration) {
+	rng := rand.New(rand.NewPCG(seed, 0x0e3b7))
+	pick := func(n int) int { return rng.IntN(n) }
+	chance := func(p float64) bool { return rng.Float64() < p }
+	minutes := func(lo, hi int) time.Duration { return time.Duration(lo+pick(hi-lo+1)) * time.Minute }
+	if n := len(sc.groups); n > 1 && chance(0.35) {
+		// The last group launches from the first group's template, on a
+		// numbered version (a $Latest group would launch the other
+		// group's new versions by itself: pitfall 1, the user's doing).
+		g := &sc.groups[n-1]
+		g.shares, g.version = sc.groups[0].name, "1"
+		if chance(0.6) {
+			g.role = sc.groups[0].role
+		}
+	}
+	if chance(0.2) {
+		sc.groups[pick(len(sc.groups))].size = 0
+	}
+	if chance(0.3) {
+		g := sc.groups[pick(len(sc.groups))]
+		to := 0
+		if g.size == 0 {
+			to = 2
+		}
+		at := rolloutTimes[pick(len(rolloutTimes))] + minutes(0, 30)
+		sc.actions = append(sc.actions,
+			action{at: at, kind: actScale, group: g.name, id: "scale", size: to},
+			action{at: at + minutes(5, 60), kind: actScale, group: g.name, id: "scale", size: g.size})
+	}
 }
 
 // group returns the plan of the named group.
@@ -346,8 +389,12 @@ func (sc scenario) String() string {
 			}
 			tags = append(tags, strings.TrimPrefix(k, "phoenix:")+"="+v)
 		}
-		fmt.Fprintf(&b, "  group %s: %d instances on launch template version %s, role %s; %s\n",
-			g.name, g.size, g.version, g.role, strings.Join(tags, " "))
+		template := "its own launch template"
+		if g.shares != "" {
+			template = g.shares + "'s launch template"
+		}
+		fmt.Fprintf(&b, "  group %s: %d instances on version %s of %s, role %s; %s\n",
+			g.name, g.size, g.version, template, g.role, strings.Join(tags, " "))
 	}
 	for _, a := range sc.actions {
 		fmt.Fprintf(&b, "  +%-9s %s\n", a.at, a.describe(sc))
@@ -391,6 +438,8 @@ func (a action) describe(sc scenario) string {
 		return fmt.Sprintf("EventBridge chaos on every rule: drop %.1f, duplicate %.1f, delay %.1f up to %s", c.Drop, c.Duplicate, c.Delay, c.MaxDelay)
 	case actCalm:
 		return "EventBridge chaos off"
+	case actScale:
+		return fmt.Sprintf("set the desired capacity of %s to %d", a.group, a.size)
 	}
 	return string(a.kind)
 }

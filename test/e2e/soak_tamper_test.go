@@ -27,7 +27,7 @@ func TestTheInvariantsCatchWhatTheyForbid(t *testing.T) {
 		seed: 7001,
 		groups: []groupPlan{{name: "alpha", size: 2, version: "1", role: "alpha", tags: map[string]string{
 			"phoenix:checkpoints": "100", "phoenix:bake": "0",
-		}}},
+		}}, {name: "bravo", size: 1, version: "1", role: "bravo", shares: "alpha"}},
 		actions:     []action{{at: time.Minute, kind: actStart, group: "alpha", image: behHealthy, id: "tamper-1"}},
 		sampleEvery: 45 * time.Second,
 	}
@@ -91,6 +91,18 @@ func TestTheInvariantsCatchWhatTheyForbid(t *testing.T) {
 		}
 		if _, err := r.env.Cloud.World.AutoScaling().TerminateInstanceInAutoScalingGroup(o.ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 			InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(false),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		o.sample()
+	})
+
+	caught("a shared template's default moved to a version one of its groups alone validated", invDefaultVersion, func() {
+		if d := r.defaultVersion(o.fleets["alpha"].launchTemplate); d != 1 {
+			t.Fatalf("the template alpha shares with bravo has default %d after alpha finalized, want 1", d)
+		}
+		if _, err := r.env.Cloud.World.EC2().ModifyLaunchTemplate(o.ctx, &ec2.ModifyLaunchTemplateInput{
+			LaunchTemplateId: aws.String(o.fleets["alpha"].launchTemplate), DefaultVersion: aws.String(fmt.Sprint(rec.to.number)),
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -317,7 +318,11 @@ func (c *campaign) setup(t *testing.T) {
 				tags[k] = v
 			}
 		}
-		f := r.newFleet(fleetSpec{name: g.name, size: g.size, version: g.version, tags: tags})
+		spec := fleetSpec{name: g.name, size: g.size, version: g.version, tags: tags}
+		if g.shares != "" {
+			spec.sharedTemplate = o.fleets[g.shares].launchTemplate
+		}
+		f := r.newFleet(spec)
 		o.fleets[g.name] = f
 		o.initialDefault[g.name] = r.defaultVersion(f.launchTemplate)
 	}
@@ -500,6 +505,16 @@ func (c *campaign) do(t *testing.T, a action) {
 		}
 		r.env.Cloud.Faults.Remove(a.id)
 		delete(o.activeFaults, a.id)
+	case actScale:
+		// Capacity changed on purpose: the floor the invariant holds
+		// Phoenix to moves with it, and instances launched to reach it
+		// take their time to be healthy.
+		o.taint(a.group, fmt.Sprintf("desired capacity set to %d", a.size), r.env.Now())
+		if _, err := r.env.Cloud.World.AutoScaling().UpdateAutoScalingGroup(o.ctx, &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: aws.String(a.group), MinSize: aws.Int32(int32(a.size)), DesiredCapacity: aws.Int32(int32(a.size)),
+		}); err != nil {
+			t.Fatalf("%s: %v", a.describe(c.sc), err)
+		}
 	case actChaos, actCalm:
 		if err := r.env.Cloud.EventBridge.SetChaos("", a.chaos); err != nil {
 			t.Fatalf("%s: %v", a.describe(c.sc), err)

@@ -43,7 +43,11 @@ type groupStatus struct {
 	// and image.
 	Instances     []instanceCount `json:"instances"`
 	LastKnownGood *lkgView        `json:"lastKnownGood,omitempty"`
-	Active        *activeView     `json:"activeRollout,omitempty"`
+	// Pinned is set when the group's version came from a rollout that had
+	// nothing to validate (the group had no instance): the group launches
+	// it, but nobody has seen it work.
+	Pinned *pinView    `json:"pinned,omitempty"`
+	Active *activeView `json:"activeRollout,omitempty"`
 	// Halt is the halt covering the group: its own, else the global one.
 	Halt *haltView `json:"halt,omitempty"`
 	// Drift is the last drift report of the nightly recycle, if any.
@@ -69,6 +73,14 @@ type instanceCount struct {
 type lkgView struct {
 	rollout.Version
 	At time.Time `json:"at"`
+}
+
+// pinView is the rollout that pinned a group to its version unvalidated.
+type pinView struct {
+	RolloutID string          `json:"rolloutId"`
+	Version   rollout.Version `json:"version"`
+	At        time.Time       `json:"at"`
+	Reason    string          `json:"reason"`
 }
 
 // activeView is the rollout holding a group.
@@ -100,7 +112,8 @@ type refreshView struct {
 
 const statusLong = `Show every Phoenix group of the region (tagged phoenix:enabled), or the groups
 named: the launch template version and image in use and the instances on each,
-the last-known-good version, the rollout in flight (mode, status, from -> to,
+the last-known-good version, whether the version in use is pinned and not
+validated (a rollout that found no instance to judge), the rollout in flight (mode, status, from -> to,
 the refresh's percentage and the next checkpoint), the halts that cover it,
 and the nightly recycle's last drift report.`
 
@@ -193,6 +206,14 @@ func (a *app) groupStatus(ctx context.Context, s *session, g rollout.Group, halt
 	}
 	if ok {
 		gs.LastKnownGood = &lkgView{Version: v, At: at}
+	}
+	last, err := s.ledger.History(ctx, key, time.Time{}, 1)
+	if err != nil {
+		return gs, s.awsError("read the rollouts of "+key.Name, err)
+	}
+	if len(last) == 1 && last[0].Status == rollout.StatusPinned && last[0].To.Number == gs.Version && g.LaunchTemplateID == last[0].To.LaunchTemplateID {
+		p := last[0]
+		gs.Pinned = &pinView{RolloutID: p.ID, Version: p.To, At: p.EndedAt, Reason: p.Reason}
 	}
 	active, ok, err := s.ledger.ActiveRollout(ctx, key)
 	if err != nil {
@@ -361,6 +382,10 @@ func writeStatus(w io.Writer, doc statusDoc) {
 			lkg = versionText(g.LastKnownGood.Version) + " since " + timeText(g.LastKnownGood.At)
 		}
 		row(t, "  last-known-good", lkg)
+		if g.Pinned != nil {
+			row(t, "  validation", fmt.Sprintf("%s is pinned, NOT validated, by %s at %s: the group launches it, but nobody has seen it work",
+				versionText(g.Pinned.Version), g.Pinned.RolloutID, timeText(g.Pinned.At)))
+		}
 		row(t, "  rollout", activeText(g.Active))
 		if g.Active != nil && g.Active.LastStep != nil {
 			row(t, "  last step", fmt.Sprintf("%s %s: %s", timeText(g.Active.LastStep.At), g.Active.LastStep.Key, clip(g.Active.LastStep.Detail, 100)))

@@ -390,6 +390,22 @@ func (f *Fleet) SetDefaultVersion(_ context.Context, _, id string, version int64
 	})
 }
 
+// TemplateUsers implements rollout.Fleet: the groups of the region whose
+// launch template is the one given, sorted.
+func (f *Fleet) TemplateUsers(_ context.Context, region, id string) ([]string, error) {
+	var out []string
+	err := f.call("TemplateUsers", func() error {
+		for k, g := range f.groups {
+			if k.Region == region && g.LaunchTemplateID == id {
+				out = append(out, k.Name)
+			}
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out, err
+}
+
 // StartRefresh implements rollout.Fleet: one active refresh per group.
 func (f *Fleet) StartRefresh(_ context.Context, spec rollout.RefreshSpec) (string, error) {
 	var id string
