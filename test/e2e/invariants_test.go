@@ -769,7 +769,7 @@ var endStates = map[string]string{
 var endNotices = map[string]string{
 	string(rollout.StatusFinalized): "Phoenix Rollout Succeeded", string(rollout.StatusPinned): "Phoenix Rollout Pinned",
 	string(rollout.StatusReverted): "Phoenix Rollout Reverted",
-	string(rollout.StatusRefused): "Phoenix Rollout Refused", string(rollout.StatusDirty): "Phoenix Rollout Needs Attention",
+	string(rollout.StatusRefused):  "Phoenix Rollout Refused", string(rollout.StatusDirty): "Phoenix Rollout Needs Attention",
 }
 
 // finish checks the invariants about how things ended, on the quiet
