@@ -78,6 +78,9 @@ func Decide(ev Event, st GroupState) Decision {
 		// execution that died. Acting on a record Phoenix cannot trust
 		// could move the fleet the wrong way.
 		d.Reason = fmt.Sprintf("The latest rollout %s is %s but holds no lease; Phoenix does not act on a rollout it cannot account for.", r.ID, r.Status)
+	case r.Status == rollout.StatusPinned:
+		d.Reason = fmt.Sprintf("The latest rollout %s ended pinned to version %d, not validated (the group had no instance); Phoenix reverts only finalized rollouts: phoenix rollback takes the group back to version %d.",
+			r.ID, r.To.Number, r.From.Number)
 	case r.Status != rollout.StatusFinalized:
 		d.Reason = fmt.Sprintf("The latest rollout %s ended %s, so the group already runs what it ran before it; there is nothing to revert.", r.ID, r.Status)
 	case r.Mode == rollout.ModeRecycle:

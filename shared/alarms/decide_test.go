@@ -79,6 +79,8 @@ func TestDecide(t *testing.T) {
 			at: ended.Add(time.Minute), latest: ro("c1", rollout.ModeRecycle, rollout.StatusFinalized), want: ActionNotify, reason: "recycle"},
 		{name: "a finalized revert is never reverted",
 			at: ended.Add(time.Minute), latest: ro("v1", rollout.ModeRevert, rollout.StatusFinalized), want: ActionNotify, reason: "never reverts a revert"},
+		{name: "a pinned rollout within its window is not reverted, and the notice says how to go back",
+			at: ended.Add(time.Minute), latest: ro("r1", rollout.ModeImage, rollout.StatusPinned), want: ActionNotify, reason: "ended pinned to version"},
 		{name: "a reverted rollout leaves nothing to revert",
 			at: ended.Add(time.Minute), latest: ro("r1", rollout.ModeImage, rollout.StatusReverted), want: ActionNotify, reason: "ended reverted"},
 		{name: "a refused rollout leaves nothing to revert",

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"gopkg.in/yaml.v3"
 
 	"github.com/phoenix-rollouts/phoenix/test/contract"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
@@ -68,27 +67,7 @@ func TestFunctionsAreGoOnArmWithTracing(t *testing.T) {
 			t.Errorf("Globals.Function.%s is not set", field)
 		}
 	}
-	// deploy.Parse keeps no resource Metadata; read it directly.
-	var doc struct {
-		Resources map[string]struct {
-			Type     string `yaml:"Type"`
-			Metadata struct {
-				BuildMethod string `yaml:"BuildMethod"`
-			} `yaml:"Metadata"`
-		} `yaml:"Resources"`
-	}
-	b, err := os.ReadFile(filepath.Join(r.root, contract.TemplateFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for name, res := range doc.Resources {
-		if res.Type == "AWS::Serverless::Function" && res.Metadata.BuildMethod != "go1.x" {
-			t.Errorf("%s: Metadata.BuildMethod %q; sam build needs go1.x to build Go for provided.al2023", name, res.Metadata.BuildMethod)
-		}
-	}
+	// How sam build builds them: TestSamBuildRunsTheProjectsOwnBuildForEveryFunction.
 }
 
 func TestEveryFunctionGetsTheDesignsEnvironment(t *testing.T) {

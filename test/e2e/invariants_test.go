@@ -1018,6 +1018,16 @@ func (o *observer) checkAgrees(w world, group string) {
 	okVersion := g.version == wantVersion || (lastChange == nil && g.version == o.sc.group(group).version)
 	o.check(okVersion, invLedgerAgrees, group, "", "the group is on launch template version %q, want %s (%s)", g.version, wantVersion, why)
 	images := map[string]int{}
+	if pinned := o.pinnedBroken(w, group); pinned != nil {
+		// Pinned to an image that cannot serve: whatever the group launched
+		// since runs it, in service or not (docs/design.md, "Pinned").
+		for _, in := range g.instances {
+			images[in.image]++
+		}
+		o.check(images[wantImage] == len(g.instances), invLedgerAgrees, group, pinned.id,
+			"instances by image %v; want every one on %s (%s)", o.labelled(images), wantImage, why)
+		return
+	}
 	for _, in := range g.instances {
 		if in.lifecycle == string(astypes.LifecycleStateInService) {
 			images[in.image]++
@@ -1025,6 +1035,24 @@ func (o *observer) checkAgrees(w world, group string) {
 	}
 	o.check(g.inService == g.desired && images[wantImage] == g.inService, invLedgerAgrees, group, "",
 		"%d of %d instances in service, by image %v; want all on %s (%s)", g.inService, g.desired, o.labelled(images), wantImage, why)
+}
+
+// pinnedBroken returns the group's last ended rollout if it ended pinned
+// (nothing to validate) to an image whose instances never serve, nil
+// otherwise.
+func (o *observer) pinnedBroken(w world, group string) *ledgerRec {
+	var last *ledgerRec
+	for _, id := range sortedRollouts(w.ledger.rollouts) {
+		rec := w.ledger.rollouts[id]
+		if rec.group == group && rollout.Status(rec.status).Terminal() && rec.status != string(rollout.StatusRefused) &&
+			(last == nil || rec.endedAt.After(last.endedAt)) {
+			last = &rec
+		}
+	}
+	if last == nil || last.status != string(rollout.StatusPinned) || !brokenFor(o.labels[last.to.image]) {
+		return nil
+	}
+	return last
 }
 
 // labelled writes image counts with the images' behaviours.

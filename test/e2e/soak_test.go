@@ -400,8 +400,15 @@ func (c *campaign) quiet(w world) bool {
 			return false
 		}
 	}
-	for _, g := range w.groups {
-		if len(g.active()) > 0 || g.inService != g.desired || len(g.instances) != g.desired {
+	for name, g := range w.groups {
+		if len(g.active()) > 0 {
+			return false
+		}
+		// A group pinned to an image that cannot serve (docs/design.md,
+		// "Pinned") launches it when it scales out and never reaches its
+		// desired capacity: that is the documented price of a version
+		// nobody could validate, not something that will settle.
+		if (g.inService != g.desired || len(g.instances) != g.desired) && c.obs.pinnedBroken(w, name) == nil {
 			return false
 		}
 	}

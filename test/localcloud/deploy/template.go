@@ -236,6 +236,9 @@ func convert(n *yaml.Node) (any, error) {
 func convertPlain(n *yaml.Node) (any, error) {
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if err := yaml11Ambiguous(n); err != nil {
+			return nil, err
+		}
 		var v any
 		plain := *n
 		plain.Tag = ""
@@ -265,6 +268,9 @@ func convertPlain(n *yaml.Node) (any, error) {
 		out := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
+			if err := yaml11Ambiguous(k); err != nil {
+				return nil, err
+			}
 			if k.Value == "<<" {
 				return nil, fmt.Errorf("line %d: YAML merge keys are not allowed in templates", k.Line)
 			}

@@ -114,7 +114,12 @@ func TestTemplateErrorsNameTheProblem(t *testing.T) {
 		{"a resource without a type", "Resources:\n  A:\n    Properties: {}\n", "resource A has no Type"},
 		{"no resources", "Parameters: {}\n", "no Resources"},
 		{"an unknown section", "Resourcez: {}\n", `unknown top-level section "Resourcez"`},
-		{"a duplicate key", "Resources:\n  A:\n    Type: X\n  A:\n    Type: Y\n", `duplicate key "A"`},
+		{"a duplicate key", "Resources:\n  A:\n    Type: X\n  A:\n    Type: Z\n", `duplicate key "A"`},
+		{"an unquoted yes, a boolean to the SAM CLI's YAML 1.1", "Resources:\n  A:\n    Type: X\n    Properties:\n      Values:\n        - \"true\"\n        - yes\n", `line 7: unquoted "yes" is the boolean true to YAML 1.1`},
+		{"an unquoted off", "Resources:\n  A:\n    Type: X\n    Properties: {Enabled: off}\n", `line 4: unquoted "off" is the boolean false`},
+		{"an unquoted on as a key", "Resources:\n  A:\n    Type: X\n    Properties:\n      on: push\n", `line 5: unquoted "on"`},
+		{"a time of day, a base-60 number to YAML 1.1", "Resources:\n  A:\n    Type: X\n    Properties: {At: 1:30}\n", `unquoted "1:30" is a base-60 number`},
+		{"a leading zero, octal to YAML 1.1", "Resources:\n  A:\n    Type: X\n    Properties: {Mode: 0755}\n", `unquoted "0755" is an octal number`},
 		{"a GetAtt without an attribute", "Resources:\n  A:\n    Type: X\n    Properties: {P: !GetAtt B}\n", "needs Resource.Attribute"},
 	}
 	for _, tc := range cases {
