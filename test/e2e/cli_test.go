@@ -615,7 +615,7 @@ func TestTheCLISaysWhatIsMissingOrWrong(t *testing.T) {
 		{[]string{"history", "--rollout", "nope"}, "rollout nope not found"},
 		{[]string{"plan", "--image", "ami-0000000000000dead"}, "image ami-0000000000000dead not found in us-east-1"},
 		{[]string{"rollout", "web", "--image", "ami-0000000000000dead"}, "image ami-0000000000000dead not found"},
-		{[]string{"rollback", "web"}, "no finalized image rollout"},
+		{[]string{"rollback", "web"}, "no finalized or pinned image rollout"},
 		{[]string{"rollback", "web", "--to-version", "99"}, "has no version 99"},
 		{[]string{"status", "--stack", "other"}, `Phoenix stack "other" not found in us-east-1`},
 		{[]string{"rollout", "web", "--image", img, "--stack", "other"}, `Phoenix stack "other" not found`},

@@ -115,6 +115,19 @@ func TestAnEmptyGroupSharingATemplateIsPinnedAndTheDefaultStaysGood(t *testing.T
 			t.Errorf("web-standby launched %v, want its pinned image %s (docs/design.md, Pinned)", g.images, bad)
 		}
 	})
+	t.Run("phoenix rollback takes the pinned group back to the version it ran before", func(t *testing.T) {
+		p := p.on(t)
+		p.phoenixOK("rollback", standby.name, "--wait")
+		if g := p.group(standby.name); g.version != "1" || g.images[bad] != 0 || g.images[standby.image] != 1 {
+			t.Errorf("web-standby on version %q with %v, want version 1 on %s", g.version, g.images, standby.image)
+		}
+		if v, _ := p.lkg(standby.name); v != 1 {
+			t.Errorf("web-standby's last-known-good = %d, want 1 (its revert was validated on its instance)", v)
+		}
+		if v := p.defaultVersion(live.launchTemplate); v != 1 {
+			t.Errorf("default version of the shared template = %d, want 1", v)
+		}
+	})
 }
 
 // Two groups that serve from one launch template both prove a good image:

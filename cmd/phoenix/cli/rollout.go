@@ -195,7 +195,7 @@ reverts now (native rollback while the refresh runs, else cancel and refresh bac
 
 Otherwise start a revert rollout (mode revert: straight back, no checkpoints, no
 bake) to --to-version, or by default to the version the group ran before its last
-finalized image rollout. Refused at once when Phoenix is halted for the group.
+finalized or pinned image rollout. Refused at once when Phoenix is halted for the group.
 
 With --wait, follow the rollout until it ends; exit 0 when it ended as asked
 (the rollout in flight reverted, or the revert rollout finalized).`
@@ -220,7 +220,7 @@ func (a *app) rollbackCommand() *cobra.Command {
 			return a.rollback(cmd.Context(), args[0], toVersion, wait)
 		},
 	}
-	cmd.Flags().Int64Var(&toVersion, "to-version", 0, "the launch template version to go back to (default: the one before the last finalized image rollout)")
+	cmd.Flags().Int64Var(&toVersion, "to-version", 0, "the launch template version to go back to (default: the one before the last finalized or pinned image rollout)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the rollout until it ends; exit 0 only if it ended as asked")
 	return cmd
 }
@@ -272,19 +272,21 @@ func (a *app) rollback(ctx context.Context, group string, toVersion int64, wait 
 	return a.start(ctx, s, req, wait)
 }
 
-// versionBeforeLastRollout is the From version of the group's newest
-// finalized image rollout: what it ran before the image now in question.
+// versionBeforeLastRollout is the From version of the group's newest image
+// rollout that moved it, finalized or pinned (docs/design.md, "Pinned"):
+// what it ran before the image now in question.
 func (s *session) versionBeforeLastRollout(ctx context.Context, key rollout.GroupKey) (int64, error) {
 	hist, err := s.ledger.History(ctx, key, time.Time{}, 0)
 	if err != nil {
 		return 0, s.awsError("read the history of "+key.Name, err)
 	}
 	for _, r := range hist {
-		if r.Mode == rollout.ModeImage && r.Status == rollout.StatusFinalized && r.From.Number > 0 {
+		moved := r.Status == rollout.StatusFinalized || r.Status == rollout.StatusPinned
+		if r.Mode == rollout.ModeImage && moved && r.From.Number > 0 {
 			return r.From.Number, nil
 		}
 	}
-	return 0, fail(ExitNotFound, "group %s has no finalized image rollout to roll back; give --to-version N", key.Name)
+	return 0, fail(ExitNotFound, "group %s has no finalized or pinned image rollout to roll back; give --to-version N", key.Name)
 }
 
 // revertInFlight asks the rollout in flight to revert: the signal is
