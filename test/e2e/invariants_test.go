@@ -573,15 +573,6 @@ func (o *observer) isValidated(w world, group string, v int64) bool {
 	return false
 }
 
-func sortedVersions(m map[int64]bool) []int64 {
-	var out []int64
-	for v := range m {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // floor returns the fewest healthy in-service instances the group may
 // have now: the lowest healthy count of the running refresh's pacing (its
 // own preferences, as Phoenix's preflight set them), else of the group's
