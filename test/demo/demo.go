@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phoenix-rollouts/phoenix/shared/ledger"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 )
 
 // Config is one run of the demo.
@@ -224,7 +225,24 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 	if !began.IsZero() {
 		rep.WallSeconds = wall().Sub(began).Seconds()
 	}
+	if storyErr == nil {
+		storyErr = refusals(c.local)
+	}
 	return rep, storyErr
+}
+
+// refusals fails the demo if the local cloud refused any call Phoenix made
+// (IAM is enforced, docs/iam-local.md): a story told with a call AWS would
+// deny is not one AWS would tell, even when Phoenix carried on.
+func refusals(lc *localcloud.Cloud) error {
+	var out []string
+	for _, d := range lc.IAM.Denials() {
+		out = append(out, d.Error())
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return fmt.Errorf("AWS would have refused %d call(s) Phoenix made:\n%s", len(out), strings.Join(out, "\n"))
 }
 
 // step moves simulated time by by, then looks at the fleet and at what

@@ -31,6 +31,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/deploy"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/dynamo"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/iam"
 )
 
 // region is where every scenario runs.
@@ -130,6 +131,9 @@ type rig struct {
 	table   string
 	topic   string
 	ddb     *dynamodb.Client
+	// refusalExpected, when set, names the IAM refusals a scenario causes
+	// on purpose; checkIAM fails on any other.
+	refusalExpected func(iam.AccessDenied) bool
 }
 
 // newRig starts a stepped local cloud with DynamoDB and deploys template.yaml,

@@ -7,10 +7,12 @@
 package localcloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +27,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/eventbus/simbridge"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/functions"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/iam"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/imagepipeline"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring/worldmetrics"
@@ -65,6 +68,11 @@ type Options struct {
 	NodeDir string
 	// Logger receives one line per request; nothing is logged if nil.
 	Logger *slog.Logger
+	// IAMOff turns IAM enforcement off, for debugging: calls made by
+	// deployed functions and state machines are then not held against
+	// their roles' policies. Enforcement is on by default; the
+	// PHOENIX_LOCALCLOUD_IAM=off environment variable also turns it off.
+	IAMOff bool
 }
 
 // Cloud is a local cloud: every simulated service on one clock.
@@ -83,6 +91,11 @@ type Cloud struct {
 	Lambda        *functions.Service
 	// DynamoDB is nil unless Options.DynamoDB was set.
 	DynamoDB *dynamo.Server
+	// IAM holds the execution roles deployments create, with their
+	// policies (docs/iam-local.md).
+	IAM *iam.Roles
+
+	enforceIAM bool
 
 	sts     *STS
 	opts    Options
@@ -111,8 +124,9 @@ func New(opts Options) (*Cloud, error) {
 	inj := faults.New(opts.Seed)
 	world := sim.New(sim.Options{Clock: clk, Seed: opts.Seed, Account: opts.Account, Faults: inj})
 	acct := world.Account()
-	c := &Cloud{Clock: clk, World: world, Faults: inj, opts: opts, sts: &STS{Account: acct}}
-	c.Wire = wire.NewServer(wire.Options{Account: acct, Faults: inj, Logger: opts.Logger})
+	c := &Cloud{Clock: clk, World: world, Faults: inj, opts: opts, sts: &STS{Account: acct},
+		IAM: &iam.Roles{}, enforceIAM: iamEnforced(opts)}
+	c.Wire = wire.NewServer(wire.Options{Account: acct, Faults: inj, Logger: opts.Logger, Authorize: c.authorize})
 
 	c.CloudWatch = worldmetrics.NewCloudWatch(world)
 	world.Alarms = c.CloudWatch
@@ -128,7 +142,12 @@ func New(opts Options) (*Cloud, error) {
 	c.EventBridge = eventbus.New(eventbus.Options{Clock: clk, Target: targets{c}, Account: acct, Seed: opts.Seed})
 	simbridge.Attach(c.EventBridge, world)
 
-	integ := states.Integrations{Lambda: fns, SNS: c.SNS, SDK: &sdkCaller{cloud: c}}
+	integ := states.Integrations{
+		Lambda:    authorizingLambda{cloud: c, next: fns},
+		SNS:       authorizingSNS{cloud: c, next: c.SNS},
+		SDK:       &sdkCaller{cloud: c},
+		Authorize: c.authorizeIntegration,
+	}
 	if opts.DynamoDB {
 		d, err := dynamo.Start(context.Background(), dynamo.Options{NodeDir: opts.NodeDir})
 		if err != nil {
@@ -159,6 +178,19 @@ func New(opts Options) (*Cloud, error) {
 			if dynamo.IsDynamoDBRequest(r) {
 				_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
 				c.Wire.Count(r, "dynamodb", op)
+				if c.enforceIAM {
+					// The body is read for authorization and
+					// handed on to dynalite unchanged.
+					body, err := io.ReadAll(r.Body)
+					if err != nil {
+						http.Error(w, err.Error(), http.StatusBadRequest)
+						return
+					}
+					r.Body = io.NopCloser(bytes.NewReader(body))
+					if c.authorizeDynamo(w, r, op, body) {
+						return
+					}
+				}
 				if c.dynamoFault(w, r) {
 					return
 				}

@@ -68,6 +68,9 @@ func (s *sdkCaller) CallAWS(ctx context.Context, service, action string, params 
 			return nil, &api.Error{Code: orDefault(r.Code, "InternalFailure"), Message: orDefault(r.Message, "injected server error"), Status: http.StatusInternalServerError, Server: true}
 		}
 	}
+	if err := s.cloud.authorizeIntegration(ctx, signing, op, in.Interface()); err != nil {
+		return nil, err
+	}
 	res := m.Call([]reflect.Value{reflect.ValueOf(ctx), in})
 	if err, _ := res[1].Interface().(error); err != nil {
 		return nil, err

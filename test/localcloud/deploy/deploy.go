@@ -55,6 +55,9 @@ type Clients struct {
 	DynamoDB interface {
 		CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	}
+	// IAM, when set, receives each SAM-made execution role with its
+	// policies; nil deploys without recording them.
+	IAM Roles
 }
 
 // Options configures a deployment.
@@ -96,6 +99,8 @@ type Deployed struct {
 	Type       string
 	PhysicalID string
 	Attrs      map[string]string
+	// Role is the execution role of a function or state machine.
+	Role string
 }
 
 // ARN returns the resource's Arn attribute, or its physical id.
@@ -633,11 +638,15 @@ func (d *deployer) function(r Resource, p map[string]any) (*Deployed, error) {
 	if err != nil {
 		return nil, err
 	}
+	role := d.roleFor(r, p)
+	if err := d.putRole(r, p, role); err != nil {
+		return nil, err
+	}
 	in := &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name),
 		Handler:      aws.String(orDefault(str(p, "Handler"), "bootstrap")),
 		Runtime:      lambdatypes.Runtime(str(p, "Runtime")),
-		Role:         aws.String(d.roleFor(r, p)),
+		Role:         aws.String(role),
 		Code:         &lambdatypes.FunctionCode{S3Bucket: aws.String("local"), S3Key: aws.String(bin)},
 		Description:  optString(str(p, "Description")),
 	}
@@ -677,7 +686,7 @@ func (d *deployer) function(r Resource, p map[string]any) (*Deployed, error) {
 	if err != nil {
 		return nil, err
 	}
-	dep := &Deployed{PhysicalID: name, Attrs: map[string]string{"Arn": aws.ToString(out.FunctionArn)}}
+	dep := &Deployed{PhysicalID: name, Attrs: map[string]string{"Arn": aws.ToString(out.FunctionArn)}, Role: role}
 	if err := d.putEvents(rules, dep.Attrs["Arn"]); err != nil {
 		return nil, err
 	}
@@ -755,16 +764,20 @@ func (d *deployer) stateMachine(r Resource, p map[string]any) (*Deployed, error)
 	if name == "" {
 		name = d.physicalName(r.Name, 80)
 	}
+	role := d.roleFor(r, p)
+	if err := d.putRole(r, p, role); err != nil {
+		return nil, err
+	}
 	out, err := d.cl.StepFunctions.CreateStateMachine(d.ctx, &sfn.CreateStateMachineInput{
 		Name:       aws.String(name),
 		Definition: aws.String(text),
-		RoleArn:    aws.String(d.roleFor(r, p)),
+		RoleArn:    aws.String(role),
 	})
 	if err != nil {
 		return nil, err
 	}
 	arn := aws.ToString(out.StateMachineArn)
-	dep := &Deployed{PhysicalID: arn, Attrs: map[string]string{"Arn": arn, "Name": name}}
+	dep := &Deployed{PhysicalID: arn, Attrs: map[string]string{"Arn": arn, "Name": name}, Role: role}
 	if err := d.putEvents(rules, arn); err != nil {
 		return nil, err
 	}
@@ -904,11 +917,12 @@ func (d *deployer) table(r Resource, p map[string]any) (*Deployed, error) {
 	if in.TableName == nil {
 		in.TableName = aws.String(d.physicalName(r.Name, 255))
 	}
-	out, err := d.cl.DynamoDB.CreateTable(d.ctx, &in)
-	if err != nil {
+	if _, err := d.cl.DynamoDB.CreateTable(d.ctx, &in); err != nil {
 		return nil, err
 	}
-	arn := aws.ToString(out.TableDescription.TableArn)
+	// dynalite answers with its own account in the ARN; the stack's is the
+	// cloud's account, which policies naming the table must match.
+	arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", d.opts.Region, d.opts.Account, aws.ToString(in.TableName))
 	return &Deployed{PhysicalID: aws.ToString(in.TableName), Attrs: map[string]string{"Arn": arn}}, nil
 }
 

@@ -21,6 +21,7 @@ func ClientsFor(c *localcloud.Cloud) Clients {
 		SNS:           c.SNS,
 		CloudWatch:    c.CloudWatch,
 		SSM:           c.Parameters,
+		IAM:           c.IAM,
 	}
 	if c.DynamoDB != nil {
 		cl.DynamoDB = dynamodb.NewFromConfig(localcloud.ClientConfig(c.DynamoDB.Endpoint(), api.DefaultRegion))

@@ -578,3 +578,18 @@ func (s *Service) initFailure(fn *function, e *environment, r run, start time.Ti
 	s.release(fn, e, false)
 	return r
 }
+
+// Identity returns the function whose runtime signs with accessKeyID and
+// the execution role it has now, so that the cloud can hold a call against
+// the role's policies; ok is false for a key no function uses (the test
+// harness, an operator).
+func (s *Service) Identity(accessKeyID string) (name, role string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fn := range s.functions {
+		if AccessKeyID(fn.name) == accessKeyID {
+			return fn.name, fn.cfg.role, true
+		}
+	}
+	return "", "", false
+}

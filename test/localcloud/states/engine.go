@@ -942,5 +942,6 @@ func (s *Service) newToken() string {
 // carries the execution's region and account like a request to the local
 // cloud would.
 func (x *execution) requestContext() context.Context {
-	return api.WithRequest(context.Background(), api.Request{Region: x.region, Account: x.svc.account, Service: "states"})
+	ctx := api.WithRequest(context.Background(), api.Request{Region: x.region, Account: x.svc.account, Service: "states"})
+	return withCaller(ctx, Caller{RoleARN: x.roleArn, Session: x.name})
 }

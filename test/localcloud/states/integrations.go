@@ -57,7 +57,41 @@ type Integrations struct {
 	SNS      SNSAPI
 	DynamoDB DynamoDBAPI
 	SDK      SDKCaller
+	// Authorize, if set, is asked before a states:startExecution task,
+	// which the engine serves itself, whether the execution's role may
+	// make the calls it stands for ("states", "StartExecution" with a
+	// *sfn.StartExecutionInput; for .sync, also "events" PutRule,
+	// PutTargets and DescribeRule on Step Functions' managed rule). The
+	// other integrations receive the Caller in their context and
+	// authorize on their own. A refusal should implement smithy.APIError.
+	Authorize func(ctx context.Context, service, operation string, input any) error
 }
+
+// Caller is who an integration call is made as: the execution's role, in
+// a session named after the execution, as Step Functions assumes it.
+type Caller struct {
+	RoleARN string
+	Session string
+}
+
+type callerKey struct{}
+
+// CallerFrom returns the execution role an integration call is made with;
+// ok is false for a call that no execution made.
+func CallerFrom(ctx context.Context) (c Caller, ok bool) {
+	c, ok = ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
+// withCaller marks ctx as a call made by the execution's role.
+func withCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// syncRule is the EventBridge rule Step Functions manages to learn that a
+// child execution started by a .sync task has ended; the parent's role
+// needs events:PutTargets, PutRule and DescribeRule on it.
+const syncRule = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 
 // integrationCall is everything an integration needs, captured under the
 // engine lock so that the call itself runs without it.

@@ -568,3 +568,17 @@ func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sfn.SendTaskHeartbe
 	}
 	return &sfn.SendTaskHeartbeatOutput{}, nil
 }
+
+// TokenStateMachine returns the ARN of the state machine whose execution
+// issued a task token, so that SendTaskSuccess, SendTaskFailure and
+// SendTaskHeartbeat can be authorized against it; ok is false for a token
+// the service never issued.
+func (s *Service) TokenStateMachine(token string) (arn string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[token]
+	if !ok {
+		return "", false
+	}
+	return t.x.machine.arn, true
+}

@@ -1,9 +1,12 @@
 package states
 
 import (
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
@@ -296,6 +299,10 @@ func (t *taskCall) startChild() {
 			input = toJSON(v)
 		}
 	}
+	if serr := t.authorizeChild(smArn); serr != nil {
+		t.failed(serr)
+		return
+	}
 	child, err := svc.startExecution(t.x.region, smArn, name, input, nil)
 	if err != nil {
 		code := err.Code
@@ -393,4 +400,40 @@ func (s *Service) lookupToken(token *string) (*taskCall, *api.Error) {
 		return nil, api.Errorf(400, "TaskDoesNotExist", "Task Does Not Exist: '%s'", t.x.arn)
 	}
 	return t, nil
+}
+
+// authorizeChild asks whether the execution's role may start the child
+// (and, for .sync, manage the rule that reports its end), failing the task
+// as Step Functions does when it may not.
+func (t *taskCall) authorizeChild(smArn string) *StateError {
+	auth := t.x.svc.integ.Authorize
+	if auth == nil {
+		return nil
+	}
+	type call struct {
+		service, op string
+		in          any
+	}
+	calls := []call{{"states", "StartExecution", &sfn.StartExecutionInput{StateMachineArn: aws.String(smArn)}}}
+	if strings.HasPrefix(t.res.pattern, "sync") {
+		rule := aws.String(syncRule)
+		calls = append(calls,
+			call{"events", "PutTargets", &eventbridge.PutTargetsInput{Rule: rule}},
+			call{"events", "PutRule", &eventbridge.PutRuleInput{Name: rule}},
+			call{"events", "DescribeRule", &eventbridge.DescribeRuleInput{Name: rule}})
+	}
+	ctx := t.x.requestContext()
+	for _, c := range calls {
+		if err := auth(ctx, c.service, c.op, c.in); err != nil {
+			if c.service == "states" {
+				// Step Functions names the errors of its own service
+				// StepFunctions.<Code>, as startChild does.
+				se := serviceError("sfn", err)
+				se.Name = "StepFunctions." + strings.TrimPrefix(se.Name, "Sfn.")
+				return se
+			}
+			return serviceError("eventbridge", err)
+		}
+	}
+	return nil
 }

@@ -42,6 +42,13 @@
 // id, service and operation, and every answer carries x-amzn-RequestId.
 // gzip-encoded bodies (request compression) are accepted.
 //
+// # Authorization
+//
+// After a request is decoded and validated, and before fault rules and the
+// model, Options.Authorize (the local cloud's IAM, docs/iam-local.md) is
+// asked whether the access key that signed it may make the call; a refusal
+// is answered in the service's own shape (AccessDeniedError).
+//
 // # Name tables
 //
 // AWS wire names are not Go field names: EC2 reads DescribeImagesInput.Filters

@@ -85,6 +85,14 @@ type Options struct {
 	// RequestID returns the id of each request; by default ids count up
 	// from 1 in UUID form, so runs are repeatable.
 	RequestID func() string
+	// Authorize, if set, is asked before every call whether the access
+	// key that signed it may make it; ctx carries the api.Request (service,
+	// operation, region). An *iam.AccessDenied it returns is answered in
+	// the service's own shape (UnauthorizedOperation, AccessDenied,
+	// AccessDeniedException, AuthorizationError); any other error is
+	// answered as an internal failure, so that a call the cloud cannot
+	// judge is never silently allowed.
+	Authorize func(ctx context.Context, accessKeyID string, input any) error
 }
 
 // Server answers AWS SDK and CLI requests by calling registered service
@@ -548,6 +556,12 @@ func (s *Server) invoke(c *call, op *operation, in reflect.Value) {
 	if apiErr := c.svc.validate.check(c, op, in); apiErr != nil {
 		s.writeError(c, apiErr)
 		return
+	}
+	if s.opts.Authorize != nil {
+		if err := s.opts.Authorize(api.WithRequest(c.r.Context(), c.req), AccessKeyID(c.r), in.Interface()); err != nil {
+			s.writeError(c, s.authorizationError(c, err))
+			return
+		}
 	}
 	if s.opts.Faults != nil {
 		for _, rule := range s.opts.Faults.API(c.svc.Name, op.name) {

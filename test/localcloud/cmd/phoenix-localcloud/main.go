@@ -53,11 +53,15 @@ func serve(args []string) error {
 	noDeploy := fs.Bool("no-deploy", false, "do not deploy the template")
 	noDynamo := fs.Bool("no-dynamodb", false, "do not start dynalite (DynamoDB); templates with tables then fail to deploy")
 	binDir := fs.String("functions", "bin/functions", "folder of built function bootstraps (make functions)")
+	iamMode := fs.String("iam", "on", "IAM enforcement of deployed functions' and state machines' calls: on, or off for debugging (env "+localcloud.IAMEnvVar+"=off also turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *speed <= 0 {
 		return fmt.Errorf("-speed must be positive, got %v", *speed)
+	}
+	if *iamMode != "on" && *iamMode != "off" {
+		return fmt.Errorf("-iam must be on or off, got %q", *iamMode)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -69,7 +73,7 @@ func serve(args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	cloud, err := localcloud.New(localcloud.Options{Realtime: !*stepped, Speed: *speed, Seed: *seed, Logger: logger,
-		Endpoint: "http://" + l.Addr().String(), DynamoDB: !*noDynamo})
+		Endpoint: "http://" + l.Addr().String(), DynamoDB: !*noDynamo, IAMOff: *iamMode == "off"})
 	if err != nil {
 		l.Close()
 		return err
@@ -134,6 +138,11 @@ func deployTemplate(cloud *localcloud.Cloud, path, binDir string) (string, error
 		return "", err
 	}
 	msg := fmt.Sprintf("%s as stack %s (%d resources)", path, st.Name, len(st.Order))
+	if cloud.IAMEnforced() {
+		msg += "; IAM enforced on every function's and state machine's calls"
+	} else {
+		msg += "; IAM NOT enforced (-iam=off or " + localcloud.IAMEnvVar + "=off)"
+	}
 	if len(st.Unenforced) > 0 {
 		msg += fmt.Sprintf("; accepted without enforcing: %s", strings.Join(st.Unenforced, ", "))
 	}

@@ -1,0 +1,279 @@
+package localcloud_test
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/functions"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/iam"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
+)
+
+const (
+	testRole     = "arn:aws:iam::123456789012:role/phoenix-TestFunctionRole-0123"
+	testFunction = "phoenix-TestFunction-4567"
+)
+
+// testPolicy grants the calls the wire tests expect to be allowed, in the
+// template's words: tag-gated group writes, launches from launch templates
+// only, one topic, one bus with one source, one parameter path.
+var testPolicy = map[string]any{"Version": "2012-10-17", "Statement": []any{
+	map[string]any{"Sid": "Read", "Effect": "Allow", "Action": []any{"autoscaling:DescribeAutoScalingGroups", "ec2:Describe*"}, "Resource": "*"},
+	map[string]any{"Sid": "PinPhoenixGroups", "Effect": "Allow", "Action": "autoscaling:UpdateAutoScalingGroup",
+		"Resource":  "arn:aws:autoscaling:*:123456789012:autoScalingGroup:*:autoScalingGroupName/*",
+		"Condition": map[string]any{"StringEqualsIgnoreCase": map[string]any{"aws:ResourceTag/phoenix:enabled": []any{"true", "yes", "on", "1"}}}},
+	map[string]any{"Sid": "LaunchFromLaunchTemplatesOnly", "Effect": "Allow", "Action": "ec2:RunInstances",
+		"Resource": []any{"arn:aws:ec2:*:123456789012:launch-template/*", "arn:aws:ec2:*:123456789012:instance/*",
+			"arn:aws:ec2:*:123456789012:volume/*", "arn:aws:ec2:*:123456789012:network-interface/*", "arn:aws:ec2:*::image/*"},
+		"Condition": map[string]any{"ArnLike": map[string]any{"ec2:LaunchTemplate": "arn:aws:ec2:*:123456789012:launch-template/*"}}},
+	map[string]any{"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish", "Resource": "arn:aws:sns:us-east-1:123456789012:allowed"},
+	map[string]any{"Sid": "Events", "Effect": "Allow", "Action": "events:PutEvents", "Resource": "arn:aws:events:us-east-1:123456789012:event-bus/default",
+		"Condition": map[string]any{"StringEquals": map[string]any{"events:source": "phoenix.rollouts"}}},
+	map[string]any{"Sid": "Params", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/phoenix/*"},
+	map[string]any{"Sid": "NeverTheseAlarms", "Effect": "Deny", "Action": "cloudwatch:*", "Resource": "*"},
+}}
+
+// iamEnv is a cloud with one function whose role has testPolicy, clients
+// signed with that function's key, and a group "web" tagged as asked.
+type iamEnv struct {
+	env *cloudtest.Env
+	cfg aws.Config
+	lt  string
+}
+
+func newIAMEnv(t *testing.T, enabled string, opts ...localcloud.Options) *iamEnv {
+	t.Helper()
+	env := cloudtest.New(t, opts...)
+	ctx := api.WithRequest(t.Context(), api.Request{Region: "us-east-1", Account: env.Cloud.World.Account()})
+	_, err := env.Cloud.Lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(testFunction), Role: aws.String(testRole), Runtime: lambdatypes.RuntimeProvidedal2023,
+		Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{S3Bucket: aws.String(functions.LocalCodeBucket), S3Key: aws.String(functions.InProcessKey)},
+	})
+	if err != nil {
+		t.Fatalf("CreateFunction: %v", err)
+	}
+	p, err := iam.ParsePolicy("test", testPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Cloud.IAM.Put(testRole, []*iam.Policy{p})
+
+	img, err := env.Cloud.World.AddImage("us-east-1", sim.ImageSpec{Name: "app", Available: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := env.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(img), InstanceType: ec2types.InstanceTypeT3Micro}})
+	if err != nil {
+		t.Fatalf("CreateLaunchTemplate: %v", err)
+	}
+	_, err = env.AutoScaling.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(0), MaxSize: aws.Int32(2), DesiredCapacity: aws.Int32(0),
+		LaunchTemplate:    &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("1")},
+		AvailabilityZones: []string{"us-east-1a"},
+		Tags:              []astypes.Tag{{Key: aws.String("phoenix:enabled"), Value: aws.String(enabled)}},
+	})
+	if err != nil {
+		t.Fatalf("CreateAutoScalingGroup: %v", err)
+	}
+	cfg := env.Config.Copy()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(functions.AccessKeyID(testFunction), "secret", "token")
+	return &iamEnv{env: env, cfg: cfg, lt: aws.ToString(lt.LaunchTemplate.LaunchTemplateId)}
+}
+
+// wantDenied checks err is the service's AccessDenied answer: code, HTTP
+// status and AWS's message naming the principal, action and resource.
+func wantDenied(t *testing.T, err error, code string, status int, action, resource string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want %s", err, code)
+	}
+	if ae.ErrorCode() != code {
+		t.Errorf("code %s, want %s (%s)", ae.ErrorCode(), code, ae.ErrorMessage())
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() != status {
+		t.Errorf("status %d, want %d", re.HTTPStatusCode(), status)
+	}
+	want := "User: arn:aws:sts::123456789012:assumed-role/phoenix-TestFunctionRole-0123/" + testFunction +
+		" is not authorized to perform: " + action + " on resource: " + resource
+	if !strings.Contains(ae.ErrorMessage(), want) {
+		t.Errorf("message %q\nlacks %q", ae.ErrorMessage(), want)
+	}
+}
+
+func TestADeployedFunctionsCallsAreHeldAgainstItsRole(t *testing.T) {
+	e := newIAMEnv(t, "yes")
+	ctx := t.Context()
+	as := autoscaling.NewFromConfig(e.cfg)
+	update := func() error {
+		_, err := as.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MaxSize: aws.Int32(3)})
+		return err
+	}
+	groupARN := func() string {
+		out, err := e.env.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})
+		if err != nil || len(out.AutoScalingGroups) != 1 {
+			t.Fatalf("describe web: %v", err)
+		}
+		return aws.ToString(out.AutoScalingGroups[0].AutoScalingGroupARN)
+	}
+
+	t.Run("a read without resource-level permissions is allowed by Resource *", func(t *testing.T) {
+		if _, err := as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("a group tagged phoenix:enabled=yes may be updated", func(t *testing.T) {
+		if err := update(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("pointing a group at a launch template needs ec2:RunInstances from it too", func(t *testing.T) {
+		in := &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"),
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(e.lt), Version: aws.String("1")}}
+		if _, err := as.UpdateAutoScalingGroup(ctx, in); err != nil {
+			t.Fatalf("with LaunchFromLaunchTemplatesOnly: %v", err)
+		}
+		all, _ := e.env.Cloud.IAM.Policies(testRole)
+		without := *all[0]
+		without.Statements = slices.DeleteFunc(slices.Clone(without.Statements), func(st iam.Statement) bool { return st.Sid == "LaunchFromLaunchTemplatesOnly" })
+		e.env.Cloud.IAM.Put(testRole, []*iam.Policy{&without})
+		defer e.env.Cloud.IAM.Put(testRole, all)
+		_, err := as.UpdateAutoScalingGroup(ctx, in)
+		wantDenied(t, err, "AccessDenied", http.StatusForbidden, "ec2:RunInstances", "arn:aws:ec2:us-east-1:123456789012:launch-template/"+e.lt)
+	})
+	t.Run("the group's tags are read at the time of the call", func(t *testing.T) {
+		_, err := e.env.AutoScaling.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{
+			ResourceId: aws.String("web"), ResourceType: aws.String("auto-scaling-group"), Key: aws.String("phoenix:enabled"), Value: aws.String("false"), PropagateAtLaunch: aws.Bool(false)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDenied(t, update(), "AccessDenied", http.StatusForbidden, "autoscaling:UpdateAutoScalingGroup", groupARN())
+	})
+	t.Run("EC2 answers UnauthorizedOperation with an encoded message", func(t *testing.T) {
+		_, err := ec2.NewFromConfig(e.cfg).RunInstances(ctx, &ec2.RunInstancesInput{DryRun: aws.Bool(true), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			ImageId: aws.String("ami-00000000000000001"), InstanceType: ec2types.InstanceTypeT3Micro})
+		wantDenied(t, err, "UnauthorizedOperation", http.StatusForbidden, "ec2:RunInstances", "arn:aws:ec2:us-east-1:123456789012:instance/*")
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			msg := ae.ErrorMessage()
+			if !strings.HasPrefix(msg, "You are not authorized to perform this operation.") {
+				t.Errorf("message %q does not start as EC2's does", msg)
+			}
+			_, enc, ok := strings.Cut(msg, "Encoded authorization failure message: ")
+			dec, err := iam.DecodeFailure(enc)
+			if !ok || err != nil || dec["allowed"] != false {
+				t.Errorf("encoded message %q decodes to %v, %v", enc, dec, err)
+			}
+		}
+	})
+	t.Run("a dry-run launch from a launch template is authorized and answers DryRunOperation", func(t *testing.T) {
+		_, err := ec2.NewFromConfig(e.cfg).RunInstances(ctx, &ec2.RunInstancesInput{DryRun: aws.Bool(true), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+			LaunchTemplate: &ec2types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(e.lt), Version: aws.String("1")}})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "DryRunOperation" {
+			t.Errorf("got %v, want DryRunOperation", err)
+		}
+	})
+	t.Run("SNS answers AuthorizationError", func(t *testing.T) {
+		_, err := sns.NewFromConfig(e.cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:us-east-1:123456789012:other"), Message: aws.String("hi")})
+		wantDenied(t, err, "AuthorizationError", http.StatusForbidden, "sns:Publish", "arn:aws:sns:us-east-1:123456789012:other")
+	})
+	t.Run("EventBridge answers AccessDeniedException for an event of another source", func(t *testing.T) {
+		_, err := eventbridge.NewFromConfig(e.cfg).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String("someone.else"), DetailType: aws.String("x"), Detail: aws.String("{}")}}})
+		wantDenied(t, err, "AccessDeniedException", http.StatusBadRequest, "events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default")
+	})
+	t.Run("EventBridge accepts an event of the allowed source", func(t *testing.T) {
+		_, err := eventbridge.NewFromConfig(e.cfg).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String("phoenix.rollouts"), DetailType: aws.String("x"), Detail: aws.String("{}")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("SSM answers AccessDeniedException outside the allowed path", func(t *testing.T) {
+		_, err := ssm.NewFromConfig(e.cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/secrets/db")})
+		wantDenied(t, err, "AccessDeniedException", http.StatusBadRequest, "ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/secrets/db")
+	})
+	t.Run("Step Functions answers AccessDeniedException", func(t *testing.T) {
+		_, err := sfn.NewFromConfig(e.cfg).StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:x")})
+		wantDenied(t, err, "AccessDeniedException", http.StatusBadRequest, "states:StartExecution", "arn:aws:states:us-east-1:123456789012:stateMachine:x")
+	})
+	t.Run("CloudWatch over CBOR answers AccessDeniedException for an explicit deny", func(t *testing.T) {
+		_, err := cloudwatch.NewFromConfig(e.cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"a"}})
+		wantDenied(t, err, "AccessDeniedException", http.StatusBadRequest, "cloudwatch:DescribeAlarms", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a")
+		var ae smithy.APIError
+		if errors.As(err, &ae) && !strings.HasSuffix(ae.ErrorMessage(), "with an explicit deny in an identity-based policy") {
+			t.Errorf("message %q does not say the deny was explicit", ae.ErrorMessage())
+		}
+	})
+	t.Run("GetCallerIdentity needs no permission", func(t *testing.T) {
+		if _, err := sts.NewFromConfig(e.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("an operation missing from the IAM table is refused, not allowed", func(t *testing.T) {
+		_, err := ec2.NewFromConfig(e.cfg).CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("x"),
+			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{InstanceType: ec2types.InstanceTypeT3Micro}})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || !strings.Contains(ae.ErrorMessage(), "no entry in the local cloud's IAM table") {
+			t.Errorf("got %v, want a refusal naming the IAM table", err)
+		}
+	})
+	t.Run("the harness's own key is not restricted", func(t *testing.T) {
+		if _, err := e.env.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String("arn:aws:sns:us-east-1:123456789012:other"), Message: aws.String("hi")}); err != nil {
+			var ae smithy.APIError
+			if errors.As(err, &ae) && strings.Contains(ae.ErrorCode(), "Authoriz") {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestTheIAMSwitchTurnsEnforcementOff(t *testing.T) {
+	e := newIAMEnv(t, "false", localcloud.Options{Seed: 1, IAMOff: true})
+	if e.env.Cloud.IAMEnforced() {
+		t.Fatal("IAMOff did not turn enforcement off")
+	}
+	_, err := autoscaling.NewFromConfig(e.cfg).UpdateAutoScalingGroup(t.Context(), &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MaxSize: aws.Int32(3)})
+	if err != nil {
+		t.Fatalf("with enforcement off: %v", err)
+	}
+}
+
+func TestIAMIsEnforcedByDefault(t *testing.T) {
+	t.Setenv(localcloud.IAMEnvVar, "")
+	env := cloudtest.New(t)
+	if !env.Cloud.IAMEnforced() {
+		t.Fatal("a cloud started with default options does not enforce IAM")
+	}
+	t.Setenv(localcloud.IAMEnvVar, "off")
+	if cloudtest.New(t).Cloud.IAMEnforced() {
+		t.Errorf("%s=off did not turn enforcement off", localcloud.IAMEnvVar)
+	}
+}
