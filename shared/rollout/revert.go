@@ -56,8 +56,9 @@ type RevertStep struct {
 // and is rollback-eligible is rolled back natively; one that runs but is not
 // eligible is cancelled. After a rollback failed, or once the forward
 // refresh has ended (successful, failed, cancelled), the fleet is refreshed
-// back to the target unless every instance already runs it. The revert is
-// done when the fleet is back on the target version. A refresh back that
+// back to the target unless the group launches it and every instance
+// already runs it. The revert is done when the fleet is back on the target
+// version, configuration and instances. A refresh back that
 // ends in anything but success, or leaves instances off the target, makes
 // the revert fail (*RevertFailedError): a human must look.
 func NextRevertStep(in RevertInput) (RevertStep, error) {
@@ -115,9 +116,17 @@ func refreshBackStep(in RevertInput) (RevertStep, error) {
 	return fail(fmt.Sprintf("refresh back %s to version %d ended %s: %s", b.ID, in.Target.Number, b.Status, reason))
 }
 
-// onVersion reports whether every instance that is not leaving runs v.
+// onVersion reports whether the group is back on v: it launches v (its
+// launch template version as written is v's number), and every instance
+// that is not leaving runs v. The first half matters as much as the second:
+// a group with no instance has none off v, yet after a successful refresh
+// it still launches the version being reverted, which its next scale-out
+// would bring into service.
 func onVersion(g Group, v Version) bool {
 	want := strconv.FormatInt(v.Number, 10)
+	if g.LaunchTemplateID != v.LaunchTemplateID || g.LaunchTemplateVersion != want {
+		return false
+	}
 	for _, in := range g.Instances {
 		if !leaving(in) && in.LaunchTemplateVersion != want {
 			return false

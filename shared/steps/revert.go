@@ -158,7 +158,8 @@ func (d Deps) abandonRevert(ctx context.Context, log *slog.Logger, r rollout.Rol
 // revertTarget is the version a revert returns to: for a recycle, the
 // version it was recycling (a recycle is stopped, never turned into a change
 // of version); otherwise last-known-good, else the version the rollout
-// started from.
+// started from, or, when a pinned rollout had put the group on that
+// version unvalidated, the version the group ran before it.
 func (d Deps) revertTarget(ctx context.Context, r rollout.Rollout) (rollout.Version, error) {
 	if r.Mode == rollout.ModeRecycle {
 		return r.From, nil
@@ -170,7 +171,22 @@ func (d Deps) revertTarget(ctx context.Context, r rollout.Rollout) (rollout.Vers
 	if ok && lkg.Number != 0 && lkg.LaunchTemplateID == r.From.LaunchTemplateID {
 		return lkg, nil
 	}
-	return r.From, nil
+	// No last-known-good: the version the rollout started from, unless a
+	// pinned rollout (nothing validated: design.md, "Pinned") put the group
+	// on it; then the version before that, and so on back to one Phoenix
+	// did not put there unvalidated.
+	hist, err := d.Ledger.History(ctx, r.Group, time.Time{}, 0)
+	if err != nil {
+		return rollout.Version{}, fmt.Errorf("read the rollouts of %s: %w", r.Group, err)
+	}
+	v := r.From
+	for _, h := range hist {
+		if h.ID != r.ID && h.Status == rollout.StatusPinned && h.Mode == rollout.ModeImage &&
+			h.To.LaunchTemplateID == v.LaunchTemplateID && h.To.Number == v.Number && h.From.Number != 0 {
+			v = h.From
+		}
+	}
+	return v, nil
 }
 
 // nextRevertStep reads the fleet and asks the domain what comes next.

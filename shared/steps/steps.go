@@ -246,7 +246,6 @@ func (d Deps) release(ctx context.Context, log *slog.Logger, r rollout.Rollout) 
 	return nil
 }
 
-// versionString writes a numbered version as groups and refreshes carry it.
 // halted returns why the group is halted, or "" when it is not: every
 // step that moves a rollout forward asks (design.md, "The halt flag").
 func (d Deps) halted(ctx context.Context, key rollout.GroupKey) (string, error) {
@@ -260,6 +259,7 @@ func (d Deps) halted(ctx context.Context, key rollout.GroupKey) (string, error) 
 	return h.String(), nil
 }
 
+// versionString writes a numbered version as groups and refreshes carry it.
 func versionString(n int64) string { return strconv.FormatInt(n, 10) }
 
 // reasonOf explains why a rollout is reverting or dirty, from the caught

@@ -1039,6 +1039,25 @@ func TestAGroupWithNothingToValidateIsPinnedNeverFinalized(t *testing.T) {
 			t.Errorf("the notification does not say the default went back: %q", msg)
 		}
 	})
+	t.Run("with no last-known-good, a revert goes back past a pinned version to the one before it", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		// r0 pinned the group from version 2 to version 3, unvalidated.
+		w.fleet.PutVersion(rollout.TemplateVersion{LaunchTemplateID: "lt-1", Number: 2, ImageID: "ami-older", InstanceType: "m7g.large"})
+		pinned := rollout.Rollout{ID: "r0", Group: web, Mode: rollout.ModeImage, Status: rollout.StatusPreparing, StartedAt: t0.Add(-2 * time.Hour),
+			From: rollout.Version{LaunchTemplateID: "lt-1", Number: 2, ImageID: "ami-older"}, To: rollout.Version{LaunchTemplateID: "lt-1", Number: 3, ImageID: "ami-old"}}
+		if _, err := w.ledger.PutRollout(ctx, pinned); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.ledger.UpdateRollout(ctx, "r0", rollout.RolloutUpdate{Status: rollout.StatusPinned, EndedAt: t0.Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		st := w.started(t)
+		w.fleet.SetRefreshStatus(web, "refresh-1", rollout.RefreshSuccessful)
+		st.Verdict, st.Reasons = rollout.VerdictFail, []string{"new instance i-4-0 is unhealthy."}
+		st = must(t)(w.deps.Revert(ctx, at(st, t0.Add(10*time.Minute))))
+		eq(t, st.Revert.Target.Number, int64(2))
+	})
 	t.Run("pin without an unvalidated verdict is refused", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)

@@ -1002,7 +1002,7 @@ func (o *observer) checkAgrees(w world, group string) {
 	if lastChange != nil {
 		v := lastChange.to
 		if lastChange.status == string(rollout.StatusReverted) {
-			v = lastChange.from
+			v = o.revertedTo(w, *lastChange, lkg, hasLKG)
 		}
 		wantVersion, wantImage, why = strconv.FormatInt(v.number, 10), v.image, "rollout "+lastChange.id+" ended "+lastChange.status
 	}
@@ -1026,6 +1026,34 @@ func (o *observer) checkAgrees(w world, group string) {
 	}
 	o.check(g.inService == g.desired && images[wantImage] == g.inService, invLedgerAgrees, group, "",
 		"%d of %d instances in service, by image %v; want all on %s (%s)", g.inService, g.desired, o.labelled(images), wantImage, why)
+}
+
+// revertedTo is where a reverted rollout must have left its group
+// (docs/design.md): a recycle on its own version; an image rollout on
+// last-known-good, or with none on the version it started from, or, when
+// a pinned rollout had put the group there unvalidated, on the version
+// before that.
+func (o *observer) revertedTo(w world, rec ledgerRec, lkg verRec, hasLKG bool) verRec {
+	if rec.mode != string(rollout.ModeImage) {
+		return rec.from
+	}
+	if hasLKG {
+		return lkg
+	}
+	v := rec.from
+	var older []ledgerRec
+	for _, id := range sortedRollouts(w.ledger.rollouts) {
+		if h := w.ledger.rollouts[id]; h.group == rec.group && h.id != rec.id && h.startedAt.Before(rec.startedAt) {
+			older = append(older, h)
+		}
+	}
+	slices.SortFunc(older, func(a, b ledgerRec) int { return b.startedAt.Compare(a.startedAt) })
+	for _, h := range older {
+		if h.status == string(rollout.StatusPinned) && h.mode == string(rollout.ModeImage) && h.to.number == v.number {
+			v = h.from
+		}
+	}
+	return v
 }
 
 // pinnedBroken returns the group's last ended rollout if it ended pinned
