@@ -2,6 +2,8 @@ package iam
 
 import (
 	"strings"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/internal/wildcard"
 )
 
 // Request is one authorization IAM makes: a principal asks to perform an
@@ -113,41 +115,6 @@ func anyMatch(patterns []string, s string, fold bool) bool {
 	return false
 }
 
-// glob matches s against a pattern where * stands for any run of
-// characters (including none) and ? for exactly one character.
-func glob(pattern, s string) bool {
-	if !strings.ContainsAny(pattern, "*?") {
-		return pattern == s
-	}
-	pr, sr := []rune(pattern), []rune(s)
-	// Iterative matching with one backtrack point, linear for the
-	// patterns policies use.
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(sr) {
-		switch {
-		// A * in the pattern is a wildcard even where the text has a
-		// literal *, so it is tried first.
-		case p < len(pr) && pr[p] == '*':
-			star, mark = p, i
-			p++
-		case p < len(pr) && (pr[p] == '?' || pr[p] == sr[i]):
-			p++
-			i++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pr) && pr[p] == '*' {
-		p++
-	}
-	return p == len(pr)
-}
-
 // holds evaluates one condition against the request context.
 func (c *Condition) holds(ctx map[string][]string) bool {
 	vals, present := ctx[strings.ToLower(c.Key)]
@@ -230,6 +197,12 @@ func init() {
 	add("ArnNotLike", true, arnLike)
 	add("Bool", false, fold)
 	add("Null", false, nil)
+}
+
+// glob matches s against an IAM pattern: * is any run of characters and ?
+// exactly one; IAM has no escape.
+func glob(pattern, s string) bool {
+	return wildcard.Match(pattern, s, wildcard.Syntax{One: true})
 }
 
 // arnLike compares an ARN with an ARN pattern component by component

@@ -18,6 +18,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/internal/wildcard"
 )
 
 // EC2 serves the Amazon EC2 operations of the model: images, tags, launch
@@ -126,36 +127,10 @@ func anyMatch(patterns, values []string) bool {
 	return false
 }
 
-// wildcardMatch matches s against pattern, where * is any run of characters
-// and ? any one character; a backslash escapes the next character.
+// wildcardMatch matches a filter value: * is any run of characters, ? any
+// one character, and a backslash escapes the next character.
 func wildcardMatch(pattern, s string) bool {
-	p, v := []rune(pattern), []rune(s)
-	// Iterative matching with backtracking to the last star: linear in
-	// practice and free of recursion depth limits.
-	pi, vi, star, mark := 0, 0, -1, 0
-	for vi < len(v) {
-		switch {
-		case pi < len(p) && p[pi] == '\\' && pi+1 < len(p) && p[pi+1] == v[vi]:
-			pi += 2
-			vi++
-		case pi < len(p) && (p[pi] == '?' || (p[pi] != '*' && p[pi] != '\\' && p[pi] == v[vi])):
-			pi++
-			vi++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, vi
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			vi = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return wildcard.Match(pattern, s, wildcard.Syntax{One: true, Escape: true})
 }
 
 // --- tags ----------------------------------------------------------------

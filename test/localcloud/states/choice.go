@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/internal/wildcard"
 )
 
 // ChoiceRule is a compiled Choice rule: a comparison of Variable with a
@@ -295,44 +297,5 @@ func ordered(op string, c int) bool {
 // wildcardMatch implements StringMatches: '*' matches any run of characters,
 // "\*" a literal asterisk and "\\" a literal backslash.
 func wildcardMatch(pattern, s string) bool {
-	type tok struct {
-		star bool
-		lit  rune
-	}
-	var toks []tok
-	rs := []rune(pattern)
-	for i := 0; i < len(rs); i++ {
-		switch {
-		case rs[i] == '\\' && i+1 < len(rs):
-			i++
-			toks = append(toks, tok{lit: rs[i]})
-		case rs[i] == '*':
-			toks = append(toks, tok{star: true})
-		default:
-			toks = append(toks, tok{lit: rs[i]})
-		}
-	}
-	str := []rune(s)
-	// Iterative matching with backtracking to the last star.
-	ti, si, starT, starS := 0, 0, -1, 0
-	for si < len(str) {
-		switch {
-		case ti < len(toks) && !toks[ti].star && toks[ti].lit == str[si]:
-			ti++
-			si++
-		case ti < len(toks) && toks[ti].star:
-			starT, starS = ti, si
-			ti++
-		case starT >= 0:
-			starS++
-			si = starS
-			ti = starT + 1
-		default:
-			return false
-		}
-	}
-	for ti < len(toks) && toks[ti].star {
-		ti++
-	}
-	return ti == len(toks)
+	return wildcard.Match(pattern, s, wildcard.Syntax{Escape: true})
 }
