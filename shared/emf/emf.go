@@ -16,6 +16,9 @@ import (
 	"time"
 )
 
+// Namespace is the CloudWatch namespace of every metric Phoenix writes.
+const Namespace = "Phoenix"
+
 // Units Phoenix uses (CloudWatch's unit names).
 const (
 	UnitCount   = "Count"

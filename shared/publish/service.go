@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenix-rollouts/phoenix/shared/emf"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -20,7 +21,7 @@ const DetailRejected = "Phoenix Image Rejected"
 
 // MetricNamespace is the CloudWatch namespace of Phoenix's publishing
 // metrics.
-const MetricNamespace = "Phoenix"
+const MetricNamespace = emf.Namespace
 
 // Metric names (docs/publish.md, "Metrics").
 const (

@@ -108,7 +108,7 @@ func ComputeDrift(g rollout.Group, desired *rollout.TemplateVersion, maxAge time
 
 // Metric names (docs/recycle.md, "Metrics"), in namespace MetricNamespace.
 const (
-	MetricNamespace  = "Phoenix"
+	MetricNamespace  = emf.Namespace
 	MetricOffVersion = "InstancesOffVersion"
 	MetricOffImage   = "InstancesOffImage"
 	MetricOverMaxAge = "InstancesOverMaxAge"

@@ -11,11 +11,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/phoenix-rollouts/phoenix/shared/emf"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -33,6 +35,10 @@ type Deps struct {
 	// ContextAttrs, when set, adds invocation attributes (request id,
 	// trace id) to every log line.
 	ContextAttrs func(context.Context) []any
+	// Metrics receives embedded metric format lines (the function's
+	// stdout, which Lambda hands to CloudWatch Logs); none are written if
+	// nil.
+	Metrics io.Writer
 }
 
 // Input is a Task state's payload: the execution document, the time the
@@ -233,6 +239,11 @@ func (d Deps) notify(ctx context.Context, detailType, severity string, r rollout
 		DetailType: detailType, Subject: subject, Message: message, Rollout: forState(r), Severity: severity,
 	}); err != nil {
 		return fmt.Errorf("notify %q: %w", detailType, err)
+	}
+	if line, ok := metricLine(detailType, r); ok && d.Metrics != nil {
+		// A metric that cannot be written must not fail the step, whose
+		// notification has gone out.
+		_ = emf.Write(d.Metrics, line)
 	}
 	return nil
 }

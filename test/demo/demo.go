@@ -226,6 +226,15 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.WallSeconds = wall().Sub(began).Seconds()
 	}
 	if storyErr == nil {
+		// The dashboard is read last so that its figures cover every story.
+		var db *Dashboard
+		if db, storyErr = d.dashboard(ctx, start, rep.End); storyErr == nil {
+			storyErr = d.checkDashboard(ctx, db, start)
+			printDashboard(cfg.Out, db)
+			rep.Dashboard = db
+		}
+	}
+	if storyErr == nil {
 		storyErr = refusals(c.local)
 	}
 	return rep, storyErr

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,6 +115,25 @@ type page struct {
 		Kind  string    `json:"kind"`
 		Text  string    `json:"text"`
 	} `json:"events"`
+	Dashboard *struct {
+		Name    string `json:"name"`
+		Widgets []struct {
+			Title   string `json:"title"`
+			Figures []struct {
+				Label string  `json:"label"`
+				Value float64 `json:"value"`
+			} `json:"figures"`
+		} `json:"widgets"`
+		Alarms []struct {
+			Name  string `json:"name"`
+			State string `json:"state"`
+			Fired int    `json:"fired"`
+		} `json:"alarms"`
+		Checks []struct {
+			What string `json:"what"`
+			OK   bool   `json:"ok"`
+		} `json:"checks"`
+	} `json:"dashboard"`
 	Groups []struct {
 		Name   string   `json:"name"`
 		Layers []string `json:"layers"`
@@ -354,6 +374,56 @@ func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
 					t.Errorf("api chart shows %d on v3, want none", peak)
 				}
 			}
+		}
+	})
+
+	t.Run("the dashboard's figures are those of the run, and Phoenix's alarms saw the stopped campaign", func(t *testing.T) {
+		db := p.Dashboard
+		if db == nil {
+			t.Fatal("the report has no dashboard")
+		}
+		if len(db.Checks) == 0 {
+			t.Error("no dashboard figure was checked")
+		}
+		for _, c := range db.Checks {
+			if !c.OK {
+				t.Errorf("dashboard check failed: %s", c.What)
+			}
+		}
+		figure := func(widget, label string) float64 {
+			for _, w := range db.Widgets {
+				for _, f := range w.Figures {
+					if w.Title == widget && f.Label == label {
+						return f.Value
+					}
+				}
+			}
+			t.Errorf("the dashboard has no %s %s", widget, label)
+			return -1
+		}
+		// Story 1 finalizes web and api, story 2 reverts web, story 3
+		// recycles api (a finalized recycle).
+		if got := figure("Rollouts by outcome", "finalized"); got != 3 {
+			t.Errorf("finalized %v, want 3", got)
+		}
+		if got := figure("Rollouts by outcome", "reverted"); got != 1 {
+			t.Errorf("reverted %v, want 1", got)
+		}
+		if got := figure("Executions", "campaign failed"); got != 1 {
+			t.Errorf("campaign failed %v, want story 2's stopped campaign", got)
+		}
+		fired := map[string]int{}
+		for _, a := range db.Alarms {
+			if a.State != "OK" {
+				t.Errorf("alarm %s ends %s", a.Name, a.State)
+			}
+			fired[a.Name] = a.Fired
+		}
+		if len(db.Alarms) != 10 || fired["phoenix-campaign-failed"] != 1 || len(slices.DeleteFunc(slices.Collect(maps.Values(fired)), func(n int) bool { return n == 0 })) != 1 {
+			t.Errorf("alarms fired %v, want campaign-failed once (story 2) and no other", fired)
+		}
+		if !strings.Contains(html, `<h2 id="dashboard">`) || !strings.Contains(out.String(), "Dashboard "+db.Name) {
+			t.Error("the page or the terminal does not show the dashboard")
 		}
 	})
 

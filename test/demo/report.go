@@ -33,6 +33,9 @@ type Report struct {
 	Stories     []*Story      `json:"stories"`
 	Events      []Event       `json:"events"`
 	Groups      []*GroupChart `json:"groups"`
+	// Dashboard is the stack's dashboard filled by the run (nil if the
+	// stories could not all be told).
+	Dashboard *Dashboard `json:"dashboard,omitempty"`
 }
 
 // Version is an image the demo published.

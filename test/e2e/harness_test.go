@@ -140,13 +140,35 @@ type rig struct {
 // with its default parameters, and the freshly built functions.
 func newRig(t testing.TB, seed uint64) *rig {
 	t.Helper()
+	return newRigWith(t, seed, nil)
+}
+
+// newRigWith is newRig with template.yaml's text changed by edit first (nil
+// for none): a scenario that shows what a line of the template is for
+// deploys the template without it.
+func newRigWith(t testing.TB, seed uint64, edit func(string) string) *rig {
+	t.Helper()
 	needNode(t)
 	bins := functionsDir(t)
 	env := cloudtest.New(t, localcloud.Options{Seed: seed, DynamoDB: true})
 	ctx := context.Background()
-	stack, err := deploy.File(ctx, env.Cloud, filepath.Join(repoRoot(t), "template.yaml"), deploy.Options{
-		BinDir: bins,
-	})
+	path := filepath.Join(repoRoot(t), "template.yaml")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		changed := edit(string(text))
+		if changed == string(text) {
+			t.Fatal("the edit changed nothing in template.yaml")
+		}
+		text = []byte(changed)
+	}
+	tpl, err := deploy.Parse(text)
+	if err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	stack, err := deploy.Local(ctx, env.Cloud, tpl, deploy.Options{BinDir: bins, TemplateDir: filepath.Dir(path), Region: region})
 	if err != nil {
 		t.Fatalf("deploy template.yaml: %v", err)
 	}

@@ -72,6 +72,16 @@ func TestAGoodImageEndsFinalizedWithTheWholeFleetOnIt(t *testing.T) {
 	if got := r.messages("r-good"); len(got) != 2 {
 		t.Errorf("SNS messages = %v, want started and succeeded", got)
 	}
+	// Phoenix's own alarms stay quiet on a rollout that went well, and its
+	// count of outcomes has this one (docs/monitoring.md).
+	r.env.Advance(5 * time.Minute)
+	r.env.Settle()
+	if got := r.firing(); len(got) != 0 {
+		t.Errorf("Phoenix's own alarms in ALARM after a good rollout: %v", got)
+	}
+	if got := r.metricSum("Phoenix", "RolloutOutcomes", map[string]string{"Outcome": "finalized"}); got != 1 {
+		t.Errorf("Phoenix RolloutOutcomes finalized = %v, want 1", got)
+	}
 }
 
 func TestAnUnhealthyImageIsRevertedAtTheFirstCheckpoint(t *testing.T) {

@@ -422,6 +422,12 @@ var iamActionNames = map[string]string{"lambda.Invoke": "lambda:InvokeFunction"}
 var dynamoActions = []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "DescribeTable", "Query", "Scan",
 	"BatchGetItem", "BatchWriteItem", "ConditionCheckItem"}
 
+// impliedActions are actions the local cloud checks inside another
+// operation rather than as operations of their own: SNS uses the topic's
+// key on the publisher's behalf when a role publishes to an encrypted
+// topic (kms.go).
+var impliedActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
+
 // AuthorizedActions lists the IAM actions the table authorizes, as
 // "prefix:Action", sorted: a policy action outside it names a call the
 // local cloud could not judge.
@@ -441,6 +447,7 @@ func AuthorizedActions() []string {
 	for _, a := range dynamoActions {
 		out = append(out, "dynamodb:"+a)
 	}
+	out = append(out, impliedActions...)
 	slices.Sort(out)
 	return out
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/functions"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/iam"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/imagepipeline"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/keys"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring/worldmetrics"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/notify"
@@ -94,6 +95,10 @@ type Cloud struct {
 	// IAM holds the execution roles deployments create, with their
 	// policies (docs/iam-local.md).
 	IAM *iam.Roles
+	// Keys holds the KMS keys deployments create and the AWS managed key
+	// of SNS; SNS resolves encrypted topics' keys in it (no KMS API is
+	// served).
+	Keys *keys.Store
 
 	enforceIAM bool
 
@@ -106,8 +111,8 @@ type Cloud struct {
 // the others: service events flow into EventBridge, EventBridge targets
 // reach Lambda and Step Functions, Step Functions tasks reach Lambda, SNS,
 // DynamoDB and every other service through aws-sdk integrations, and
-// CloudWatch alarms drive instance refresh AutoRollback. Close stops the
-// child processes it may start.
+// CloudWatch alarms drive instance refresh AutoRollback and publish their
+// SNS actions (kms.go). Close stops the child processes it may start.
 func New(opts Options) (*Cloud, error) {
 	if opts.Speed == 0 {
 		opts.Speed = 60
@@ -126,19 +131,21 @@ func New(opts Options) (*Cloud, error) {
 	acct := world.Account()
 	c := &Cloud{Clock: clk, World: world, Faults: inj, opts: opts, sts: &STS{Account: acct},
 		IAM: &iam.Roles{}, enforceIAM: iamEnforced(opts)}
-	c.Wire = wire.NewServer(wire.Options{Account: acct, Faults: inj, Logger: opts.Logger, Authorize: c.authorize})
+	c.Wire = wire.NewServer(wire.Options{Account: acct, Faults: inj, Logger: opts.Logger, Authorize: c.authorize, Throttled: c.apiThrottled})
 
 	c.CloudWatch = worldmetrics.NewCloudWatch(world)
 	world.Alarms = c.CloudWatch
 	c.Parameters = params.New(params.Options{Clock: clk, Events: world, Images: world.EC2(), Account: acct})
-	c.SNS = notify.New(notify.Options{Clock: clk, Seed: opts.Seed, Account: acct})
+	c.Keys = keys.New(keys.Options{Account: acct, Seed: opts.Seed})
+	c.SNS = notify.New(notify.Options{Clock: clk, Seed: opts.Seed, Account: acct, Keys: c.Keys})
+	c.CloudWatch.SetActions(alarmActions{cloud: c})
 	c.ImageBuilder = imagepipeline.New(imagepipeline.Options{Clock: clk, Events: world, EC2: world.EC2(), Account: acct})
-	fns, err := functions.New(functions.Options{Clock: clk, Faults: inj, Account: acct, Seed: opts.Seed, Endpoint: opts.Endpoint})
+	fns, err := functions.New(functions.Options{Clock: clk, Faults: inj, Account: acct, Seed: opts.Seed, Endpoint: opts.Endpoint, Metrics: c.CloudWatch})
 	if err != nil {
 		return nil, fmt.Errorf("lambda: %w", err)
 	}
 	c.Lambda = fns
-	c.StepFunctions = states.New(states.Options{Clock: clk, Seed: opts.Seed, Account: acct})
+	c.StepFunctions = states.New(states.Options{Clock: clk, Seed: opts.Seed, Account: acct, Metrics: c.CloudWatch})
 	c.EventBridge = eventbus.New(eventbus.Options{Clock: clk, Target: targets{c}, Account: acct, Seed: opts.Seed})
 	simbridge.Attach(c.EventBridge, world)
 
@@ -273,6 +280,9 @@ func (c *Cloud) dynamoFault(w http.ResponseWriter, r *http.Request) bool {
 				return true
 			}
 		case faults.Throttle, faults.ServerError:
+			if rule.Kind == faults.Throttle {
+				c.dynamoRequestThrottled(r, op)
+			}
 			code, status, msg := "ThrottlingException", http.StatusBadRequest, "Rate of requests exceeds the allowed throughput."
 			if rule.Kind == faults.ServerError {
 				code, status, msg = "InternalServerError", http.StatusInternalServerError, "Internal server error"

@@ -63,7 +63,9 @@ func (c *Cloud) iamRequests(ctx context.Context, service, operation string, in a
 // deployment recorded (a function or state machine a test created
 // directly with a made-up role, which is the harness's, unrestricted like
 // its own key; the end-to-end scenarios check that every role of the
-// deployed stack is recorded), and an *iam.AccessDenied when refused.
+// deployed stack is recorded), and an *iam.AccessDenied when refused. A
+// publish to an encrypted topic is then held against the topic's key
+// (kms.go): a refusal there is SNS's KMSAccessDenied, an *api.Error.
 func (c *Cloud) AuthorizeRole(ctx context.Context, p iam.Principal, service, operation string, in any) error {
 	if !c.enforceIAM {
 		return nil
@@ -75,7 +77,10 @@ func (c *Cloud) AuthorizeRole(ctx context.Context, p iam.Principal, service, ope
 	if err != nil {
 		return err
 	}
-	return c.IAM.Authorize(p, reqs)
+	if err := c.IAM.Authorize(p, reqs); err != nil {
+		return err
+	}
+	return c.authorizeTopicKey(ctx, p, service, operation, in)
 }
 
 // dynamoTransactActions names the action each kind of transaction item

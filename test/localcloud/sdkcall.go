@@ -63,6 +63,7 @@ func (s *sdkCaller) CallAWS(ctx context.Context, service, action string, params 
 			// Wall-clock latency has no meaning inside the engine's
 			// simulated time; the rule is counted and skipped.
 		case faults.Throttle:
+			s.cloud.apiThrottled(ctx, in.Interface())
 			return nil, &api.Error{Code: orDefault(r.Code, "ThrottlingException"), Message: orDefault(r.Message, "Rate exceeded"), Status: http.StatusBadRequest}
 		case faults.ServerError:
 			return nil, &api.Error{Code: orDefault(r.Code, "InternalFailure"), Message: orDefault(r.Message, "injected server error"), Status: http.StatusInternalServerError, Server: true}

@@ -80,5 +80,6 @@ func Deps(function string, needs config.Needs) steps.Deps {
 		LeaseTTL:     b.Config.LeaseTTL,
 		Logger:       b.Log,
 		ContextAttrs: tracing.InvocationAttrs,
+		Metrics:      os.Stdout,
 	}
 }

@@ -66,6 +66,19 @@ type Error struct {
 	// Server marks a fault of the service (Receiver) rather than the caller
 	// (Sender).
 	Server bool
+	// Shape is the error's Smithy shape name when it differs from Code, as
+	// in query-compatible services: CloudWatch's DashboardNotFoundError has
+	// the code ResourceNotFound. Protocols that name the shape on the wire
+	// (rpcv2Cbor) send it as the type and Code in X-Amzn-Query-Error, so
+	// that clients build the typed error and still report Code.
+	Shape string
+	// Members are the error shape's members other than its message, keyed
+	// by wire member name, with values made of strings, numbers, booleans,
+	// []any and map[string]any (DashboardInvalidInputError's
+	// dashboardValidationMessages). They travel in the error bodies of
+	// rpcv2Cbor and awsQuery, the protocols of the services that have such
+	// errors; the other protocols send the code and message only.
+	Members map[string]any
 }
 
 // Error implements error.

@@ -48,6 +48,7 @@ type Clients struct {
 	}
 	CloudWatch interface {
 		PutMetricAlarm(context.Context, *cloudwatch.PutMetricAlarmInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
+		PutDashboard(context.Context, *cloudwatch.PutDashboardInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutDashboardOutput, error)
 	}
 	SSM interface {
 		PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
@@ -58,6 +59,9 @@ type Clients struct {
 	// IAM, when set, receives each SAM-made execution role with its
 	// policies; nil deploys without recording them.
 	IAM Roles
+	// KMS creates AWS::KMS::Key and AWS::KMS::Alias resources (kms.go); a
+	// template that declares one fails without it.
+	KMS KeyStore
 }
 
 // Options configures a deployment.
@@ -393,6 +397,7 @@ func init() {
 				"DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData", "Unit"},
 			create: (*deployer).alarm,
 		},
+		"AWS::CloudWatch::Dashboard": {props: []string{"DashboardName", "DashboardBody"}, create: (*deployer).dashboard},
 		"AWS::Events::Rule": {
 			props:  []string{"Name", "Description", "EventPattern", "ScheduleExpression", "State", "EventBusName", "Targets"},
 			create: (*deployer).rule,
@@ -401,6 +406,8 @@ func init() {
 			props:  []string{"Name", "Type", "Value", "DataType", "Description", "Tier", "AllowedPattern", "Tags"},
 			create: (*deployer).parameter,
 		},
+		"AWS::KMS::Key":           {props: kmsKeyProps, create: (*deployer).kmsKey},
+		"AWS::KMS::Alias":         {props: []string{"AliasName", "TargetKeyId"}, create: (*deployer).kmsAlias},
 		"AWS::IAM::Role":          {unenforced: true},
 		"AWS::IAM::Policy":        {unenforced: true},
 		"AWS::IAM::ManagedPolicy": {unenforced: true},

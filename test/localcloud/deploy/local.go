@@ -22,6 +22,7 @@ func ClientsFor(c *localcloud.Cloud) Clients {
 		CloudWatch:    c.CloudWatch,
 		SSM:           c.Parameters,
 		IAM:           c.IAM,
+		KMS:           c.Keys,
 	}
 	if c.DynamoDB != nil {
 		cl.DynamoDB = dynamodb.NewFromConfig(localcloud.ClientConfig(c.DynamoDB.Endpoint(), api.DefaultRegion))
@@ -39,6 +40,17 @@ func File(ctx context.Context, c *localcloud.Cloud, path string, opts Options) (
 	if opts.TemplateDir == "" {
 		opts.TemplateDir = filepath.Dir(path)
 	}
+	st, err := Local(ctx, c, tpl, opts)
+	if err != nil {
+		return nil, fmt.Errorf("deploy %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// Local deploys a parsed template on the local cloud, in the cloud's
+// account and (unless opts say otherwise) the default region; relative
+// paths start at opts.TemplateDir.
+func Local(ctx context.Context, c *localcloud.Cloud, tpl *Template, opts Options) (*Stack, error) {
 	if opts.Account == "" {
 		opts.Account = c.World.Account()
 	}
@@ -46,9 +58,5 @@ func File(ctx context.Context, c *localcloud.Cloud, path string, opts Options) (
 		opts.Region = api.DefaultRegion
 	}
 	ctx = api.WithRequest(ctx, api.Request{Region: opts.Region, Account: opts.Account})
-	st, err := Deploy(ctx, tpl, ClientsFor(c), opts)
-	if err != nil {
-		return nil, fmt.Errorf("deploy %s: %w", path, err)
-	}
-	return st, nil
+	return Deploy(ctx, tpl, ClientsFor(c), opts)
 }

@@ -1,6 +1,7 @@
 // Package deploy reads a SAM/CloudFormation template and creates what it
 // declares on the local cloud: functions, the state machine, tables, topics,
-// alarms and EventBridge rules, with intrinsic functions resolved.
+// alarms, EventBridge rules and KMS keys with their aliases, with intrinsic
+// functions resolved.
 //
 // The template is read with yaml.v3, keeping CloudFormation's short-form
 // tags (!Ref, !GetAtt, !Sub, ...) as intrinsic function nodes, because the

@@ -121,8 +121,9 @@ func (s *Service) CreateFunction(ctx context.Context, in *lambda.CreateFunctionI
 	}
 	fn := &function{
 		region: region, name: name, arn: s.functionARN(region, name), cfg: cfg,
-		state: types.StatePending,
-		tags:  maps.Clone(in.Tags), busy: map[*environment]bool{},
+		metricDims: map[string]string{"FunctionName": name},
+		state:      types.StatePending,
+		tags:       maps.Clone(in.Tags), busy: map[*environment]bool{},
 	}
 	s.functions[key(region, name)] = fn
 	s.clock.At(s.clock.Now().Add(s.opts.ActivationDelay), "lambda:activate "+name, func() {

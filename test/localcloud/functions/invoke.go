@@ -16,6 +16,7 @@ import (
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring"
 )
 
 // Error types Lambda itself reports in an invocation's error payload.
@@ -284,9 +285,10 @@ func (s *Service) newTraceID(mode types.TracingMode) string {
 	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=%s", s.clock.Now().Unix(), s.randHex(24), s.randHex(16), sampled)
 }
 
-// attempt runs one invocation attempt of fn's current configuration and
-// records its log lines.
+// attempt runs one invocation attempt of fn's current configuration,
+// records its log lines and publishes its metrics.
 func (s *Service) attempt(fn *function, id string, payload []byte, invoked, trace, clientContext string) (result, *invocationLog) {
+	began := s.clock.Now()
 	s.mu.Lock()
 	cfg := fn.cfg
 	h := s.handlers[fn.name]
@@ -308,7 +310,9 @@ func (s *Service) attempt(fn *function, id string, payload []byte, invoked, trac
 	default:
 		r = s.runInEnvironment(fn, cfg, inv)
 	}
-	return r.res, s.logInvocation(fn, cfg, id, r)
+	l, logged := s.logInvocation(fn, cfg, id, r)
+	s.publishInvocation(fn, began, r.res.failed, s.simulatedDuration(began, r, inv.timeout), logged)
+	return r.res, l
 }
 
 // injected reports whether a model fault of kind fires for the function.
@@ -336,8 +340,9 @@ func (s *Service) retireWarm(fn *function) {
 }
 
 // logInvocation writes the invocation's lines, framed by the START, END and
-// REPORT lines Lambda adds, to the function's log.
-func (s *Service) logInvocation(fn *function, cfg *config, id string, r run) *invocationLog {
+// REPORT lines Lambda adds, to the function's log, and returns the metrics
+// CloudWatch Logs extracts from them.
+func (s *Service) logInvocation(fn *function, cfg *config, id string, r run) (*invocationLog, []monitoring.Sample) {
 	l := &invocationLog{}
 	l.output(r.initOut)
 	if r.initFailed {
@@ -368,6 +373,10 @@ func (s *Service) logInvocation(fn *function, cfg *config, id string, r run) *in
 		}
 	}
 	l.add("%s", report)
+	// Parsed before the lock is taken: the Service's lock is shared by
+	// every function, and Phoenix's functions print EMF lines on every
+	// invocation.
+	logged := s.extractMetrics(fn.region, l)
 	stream := r.stream
 	s.mu.Lock()
 	if stream == "" {
@@ -375,7 +384,7 @@ func (s *Service) logInvocation(fn *function, cfg *config, id string, r run) *in
 	}
 	s.record(fn, stream, l)
 	s.mu.Unlock()
-	return l
+	return l, logged
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring"
 )
 
 // tailBytes is how much of an invocation's log LogType Tail returns.
@@ -90,8 +91,28 @@ func (l *invocationLog) tail() string {
 	return base64.StdEncoding.EncodeToString([]byte(text))
 }
 
+// extractMetrics returns the metrics CloudWatch Logs extracts from the
+// embedded metric format lines of an invocation's log, each at its line's
+// _aws.Timestamp, in the function's region. Every other line, an invalid
+// EMF document included, stays a plain log line and yields nothing, as in
+// CloudWatch Logs; record keeps every line either way.
+func (s *Service) extractMetrics(region string, l *invocationLog) []monitoring.Sample {
+	if s.metrics == nil {
+		return nil
+	}
+	now := s.clock.Now()
+	var out []monitoring.Sample
+	for _, line := range l.lines {
+		if got, err := monitoring.ExtractEMF(region, line, now); err == nil {
+			out = append(out, got...)
+		}
+	}
+	return out
+}
+
 // record appends an invocation's lines to the function's log, keeping at
-// most Options.MaxLogEvents events; callers hold s.mu.
+// most Options.MaxLogEvents events; callers hold s.mu. The metrics in its
+// EMF lines are taken out beforehand, by extractMetrics, outside the lock.
 func (s *Service) record(fn *function, stream string, l *invocationLog) {
 	now := s.clock.Now()
 	for _, line := range l.lines {

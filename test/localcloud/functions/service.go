@@ -27,6 +27,26 @@
 // Wall time is used only where a real process needs it: the deadline header
 // a runtime turns into its context deadline, and the timer that stops a
 // function running past its Timeout.
+//
+// # Metrics
+//
+// With Options.Metrics set, every invocation attempt (synchronous, each
+// attempt of an asynchronous event, and those Step Functions and
+// EventBridge make) publishes AWS/Lambda Invocations (Count, 1), Errors
+// (Count, 1 for a function error of any kind, handler error, crash,
+// timeout or init failure, else 0) and Duration (Milliseconds, in
+// simulated time: the Timeout for a timeout, otherwise what the clock moved
+// while the function ran, nothing on a stepped clock), with dimension
+// FunctionName and with no dimension (the account's aggregate), stamped
+// with the instant the attempt began. RecordThrottle publishes Throttles
+// for an Invoke refused with TooManyRequestsException. Lines the function
+// prints in the embedded metric format become metrics at their own
+// timestamp, as CloudWatch Logs extracts them (monitoring.ExtractEMF). Not
+// modelled: the Resource and ExecutedVersion dimensions (there are no
+// versions or aliases), and the concurrency, asynchronous-event and
+// event-source-mapping metrics (ConcurrentExecutions, AsyncEventAge,
+// DeadLetterErrors, IteratorAge and the like). The REPORT line's Duration
+// is still the wall time the run took; only the metric is simulated.
 package functions
 
 import (
@@ -80,6 +100,10 @@ type Options struct {
 	// MaxLogEvents bounds the log events kept per function (10000 if zero);
 	// the oldest are dropped first.
 	MaxLogEvents int
+	// Metrics, if set, receives the AWS/Lambda metrics of every
+	// invocation and the metrics of the functions' embedded metric format
+	// log lines; none are published if nil.
+	Metrics MetricSink
 }
 
 // Service is the local cloud's Lambda. It is safe for concurrent use.
@@ -87,6 +111,7 @@ type Service struct {
 	opts    Options
 	clock   *clock.Sim
 	faults  *faults.Injector
+	metrics MetricSink
 	workDir string
 	ownDir  bool
 
@@ -115,6 +140,7 @@ func New(opts Options) (*Service, error) {
 		opts:      opts,
 		clock:     opts.Clock,
 		faults:    opts.Faults,
+		metrics:   opts.Metrics,
 		workDir:   opts.WorkDir,
 		rng:       rand.New(rand.NewPCG(opts.Seed, 0x1a4bda)),
 		functions: map[string]*function{},
@@ -164,11 +190,14 @@ func (s *Service) Close() error {
 // function is one function's record. Its fields are guarded by Service.mu.
 type function struct {
 	region, name, arn string
-	cfg               *config // replaced, never mutated, so environments can hold it
-	state             types.State
-	lastUpdate        types.LastUpdateStatus
-	tags              map[string]string
-	invokeConfig      *eventInvokeConfig
+	// metricDims is the FunctionName dimension of the function's metrics,
+	// made once and only read, so that recording allocates no map.
+	metricDims   map[string]string
+	cfg          *config // replaced, never mutated, so environments can hold it
+	state        types.State
+	lastUpdate   types.LastUpdateStatus
+	tags         map[string]string
+	invokeConfig *eventInvokeConfig
 
 	idle  []*environment // warm environments waiting in /next, oldest first
 	busy  map[*environment]bool

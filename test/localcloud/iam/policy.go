@@ -1,9 +1,11 @@
 // Package iam is the local cloud's IAM: identity-based policy documents,
 // parsed from the template's resolved Policies, and an evaluator that
 // decides a request as IAM does (an explicit Deny wins; otherwise an Allow
-// must match the action, the resource and every condition). It knows
-// nothing about services: package localcloud says, for each operation,
-// which action, resources and condition keys a request carries.
+// must match the action, the resource and every condition). Resource-based
+// policies, such as KMS key policies, are read and decided the same way,
+// with each statement's Principal matched against the caller (resource.go).
+// It knows nothing about services: package localcloud says, for each
+// operation, which action, resources and condition keys a request carries.
 package iam
 
 import (
@@ -31,6 +33,10 @@ type Statement struct {
 	Resource, NotResource []string
 	// Conditions are ANDed: every one must hold.
 	Conditions []Condition
+	// Principal is set only in a resource-based policy
+	// (ParseResourcePolicy): the principals the statement applies to, by
+	// kind ("AWS", "Service"). "Principal": "*" is {"AWS": ["*"]}.
+	Principal map[string][]string
 }
 
 // Effect is Allow or Deny.
@@ -65,6 +71,12 @@ type Condition struct {
 // resource) is an error, so that a policy the evaluator cannot judge never
 // silently allows or denies.
 func ParsePolicy(name string, doc any) (*Policy, error) {
+	return parsePolicy(name, doc, false)
+}
+
+// parsePolicy reads an identity-based policy, or a resource-based one
+// whose statements name their principals.
+func parsePolicy(name string, doc any, resourceBased bool) (*Policy, error) {
 	m, ok := doc.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("policy %s: want a mapping, got %T", name, doc)
@@ -85,7 +97,7 @@ func ParsePolicy(name string, doc any) (*Policy, error) {
 	}
 	p := &Policy{Name: name}
 	for i, r := range raw {
-		st, err := parseStatement(r)
+		st, err := parseStatement(r, resourceBased)
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: Statement[%d]: %w", name, i, err)
 		}
@@ -94,7 +106,7 @@ func ParsePolicy(name string, doc any) (*Policy, error) {
 	return p, nil
 }
 
-func parseStatement(r any) (Statement, error) {
+func parseStatement(r any, resourceBased bool) (Statement, error) {
 	m, ok := r.(map[string]any)
 	if !ok {
 		return Statement{}, fmt.Errorf("want a mapping, got %T", r)
@@ -123,8 +135,17 @@ func parseStatement(r any) (Statement, error) {
 			st.NotResource, err = strings1(v)
 		case "Condition":
 			st.Conditions, err = parseConditions(v)
-		case "Principal", "NotPrincipal":
+		case "Principal":
+			if !resourceBased {
+				err = fmt.Errorf("%s belongs in a resource-based policy, not an identity-based one", k)
+				break
+			}
+			st.Principal, err = parsePrincipal(v)
+		case "NotPrincipal":
 			err = fmt.Errorf("%s belongs in a resource-based policy, not an identity-based one", k)
+			if resourceBased {
+				err = fmt.Errorf("NotPrincipal is not supported by the local cloud's IAM")
+			}
 		default:
 			err = fmt.Errorf("unknown element %s", k)
 		}
@@ -139,6 +160,8 @@ func parseStatement(r any) (Statement, error) {
 		return Statement{}, fmt.Errorf("%s needs exactly one of Action and NotAction", orSid(st.Sid))
 	case (st.Resource == nil) == (st.NotResource == nil):
 		return Statement{}, fmt.Errorf("%s needs exactly one of Resource and NotResource", orSid(st.Sid))
+	case resourceBased && st.Principal == nil:
+		return Statement{}, fmt.Errorf("%s has no Principal", orSid(st.Sid))
 	}
 	return st, nil
 }

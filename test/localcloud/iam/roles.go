@@ -79,6 +79,15 @@ func (r *Roles) Authorize(p Principal, reqs []Request) error {
 	return nil
 }
 
+// RecordDenial adds a refusal made outside Authorize, such as a KMS key
+// policy refusing a role's publish to an encrypted topic, to those
+// Denials returns.
+func (r *Roles) RecordDenial(d AccessDenied) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.denials = append(r.denials, d)
+}
+
 // Denials returns every refusal so far, oldest first: a caller may swallow
 // an AccessDenied (log it and carry on), so a test asks here whether any
 // call was refused at all.
@@ -93,17 +102,33 @@ type AccessDenied struct {
 	Principal string
 	Request   Request
 	Result    Result
+	// ResourcePolicy is set when a resource-based policy (a KMS key
+	// policy) refused the request rather than the identity-based ones.
+	ResourcePolicy bool
 }
 
 // Error returns AWS's wording: "User: ARN is not authorized to perform:
 // ACTION on resource: RESOURCE because no identity-based policy allows the
-// ACTION action" (or "with an explicit deny in an identity-based policy").
+// ACTION action" (or "with an explicit deny in an identity-based policy";
+// "resource-based" for a refusal by a resource-based policy).
 func (e *AccessDenied) Error() string {
-	why := "because no identity-based policy allows the " + e.Request.Action + " action"
+	kind := "identity-based"
+	if e.ResourcePolicy {
+		kind = "resource-based"
+	}
+	why := "because no " + kind + " policy allows the " + e.Request.Action + " action"
 	if e.Result.Decision == ExplicitDeny {
-		why = "with an explicit deny in an identity-based policy"
+		why = "with an explicit deny in " + article(kind) + " " + kind + " policy"
 	}
 	return fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", e.Principal, e.Request.Action, e.Request.Resource, why)
+}
+
+// article is the indefinite article AWS's messages put before kind.
+func article(kind string) string {
+	if strings.HasPrefix(kind, "identity") {
+		return "an"
+	}
+	return "a"
 }
 
 // Encoded returns the authorization failure message EC2 appends to

@@ -66,6 +66,9 @@ type alarm struct {
 	// generation changes on every PutMetricAlarm, so that an evaluation
 	// scheduled for an older configuration is dropped.
 	generation int
+	// datapointsGiven records whether PutMetricAlarm set DatapointsToAlarm:
+	// CloudWatch's notifications name it only then.
+	datapointsGiven bool
 }
 
 // alarmState is an alarm's state value with its reason and time.
@@ -265,7 +268,8 @@ func checkAlarm(in *cloudwatch.PutMetricAlarmInput) (*alarm, error) {
 		return nil, invalidValue("The evaluation period (Period multiplied by EvaluationPeriods) must not exceed one day for periods under an hour, or seven days otherwise.")
 	}
 	dta := *in.EvaluationPeriods
-	if in.DatapointsToAlarm != nil {
+	given := in.DatapointsToAlarm != nil
+	if given {
 		dta = *in.DatapointsToAlarm
 		if dta < 1 || dta > *in.EvaluationPeriods {
 			return nil, invalidValue("DatapointsToAlarm must be between 1 and EvaluationPeriods (%d).", *in.EvaluationPeriods)
@@ -282,6 +286,7 @@ func checkAlarm(in *cloudwatch.PutMetricAlarmInput) (*alarm, error) {
 		unit:              in.Unit,
 		evaluationPeriods: *in.EvaluationPeriods,
 		datapointsToAlarm: dta,
+		datapointsGiven:   given,
 		operator:          in.ComparisonOperator,
 		treatMissingData:  missingMissing,
 	}
@@ -542,7 +547,8 @@ func (cw *CloudWatch) DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAla
 	return &cloudwatch.DeleteAlarmsOutput{}, nil
 }
 
-// SetAlarmState sets an alarm's state at once, for testing actions. The
+// SetAlarmState sets an alarm's state at once, for testing actions: a
+// change of state runs the new state's actions as an evaluation would. The
 // change is temporary: the next evaluation sets the state the data calls
 // for, as CloudWatch documents. StateReason is required (at most 1023
 // characters); StateReasonData, if given, must be JSON of at most 4000

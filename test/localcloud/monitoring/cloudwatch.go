@@ -17,9 +17,18 @@
 //     the four TreatMissingData values, Tags), DescribeAlarms,
 //     DeleteAlarms, SetAlarmState, DescribeAlarmHistory, TagResource,
 //     UntagResource, ListTagsForResource. Alarms over metric math, anomaly
-//     detection bands (ThresholdMetricId and the band operators), composite
-//     alarms and alarm actions are not modelled: actions are stored and
-//     returned but never run.
+//     detection bands (ThresholdMetricId and the band operators) and
+//     composite alarms are not modelled.
+//   - Alarm actions (actions.go): when an alarm whose ActionsEnabled is
+//     true changes state, by evaluation or SetAlarmState, each SNS topic
+//     among the new state's actions (AlarmActions, OKActions,
+//     InsufficientDataActions) is sent CloudWatch's notification through
+//     Options.Actions, and the outcome is recorded as an Action history
+//     item ("Successfully executed action ARN", or "Failed to execute
+//     action ARN. Received error: ..."). Other actions (Auto Scaling
+//     policies, EC2 stop/terminate/reboot/recover, Lambda functions,
+//     Systems Manager OpsItems and incidents, investigations) are stored
+//     and returned but never run, and leave no history item.
 //   - Evaluation: every alarm is evaluated at each boundary of its period
 //     (instants that are whole multiples of the period since the Unix
 //     epoch) and once right after it is created, over the periods that
@@ -34,17 +43,50 @@
 //     Alarm State Change" event with the documented detail (alarmName,
 //     state, previousState, configuration). SetAlarmState changes the state
 //     at once; the next evaluation sets the state the data calls for.
+//   - Dashboards: PutDashboard, GetDashboard, ListDashboards (prefix, 1000
+//     a page) and DeleteDashboards (all or nothing), account-wide as in
+//     AWS, with ARN arn:aws:cloudwatch::<account>:dashboard/<name>. The
+//     body is stored byte for byte and validated against "Dashboard Body
+//     Structure and Syntax": the top level (widgets, at most 500;
+//     variables; start, end and periodOverride), each widget's type,
+//     grid position and size, and the documented properties of metric,
+//     text, log, alarm and explorer widgets: a metric widget's region,
+//     stat, period (1, 5, 10, 30 or a multiple of 60), view, annotations
+//     and each entry of its metrics array (namespace, name, dimension
+//     pairs, rendering properties, the "." and "..." shorthands, or an
+//     expression). A refused body fails with InvalidParameterInput
+//     carrying one DashboardValidationMessage per problem; a gauge
+//     without a y-axis range and a dimension named twice are accepted
+//     with warnings. Not checked: the contents of expressions (metric
+//     math, SEARCH, Metrics Insights), whether referenced metrics, alarms
+//     or regions exist, widgets that overlap or reach past column 24, and
+//     custom widgets' properties. Tags are refused rather than kept.
+//     DashboardMetrics gives the metrics a body graphs.
 //   - Built-in metrics come from a Collector (see package
 //     monitoring/worldmetrics for the one over the simulated World) that is
-//     sampled at every whole minute.
+//     sampled at every whole minute, and from the services that publish
+//     their own as events happen, through Record: AWS/Lambda (Invocations,
+//     Errors, Duration, Throttles), AWS/States (ExecutionsStarted, the four
+//     closing counts, ExecutionTime) and AWS/DynamoDB throttling
+//     (ThrottledRequests, ReadThrottleEvents, WriteThrottleEvents); each
+//     package's doc says which dimensions it gives. Recorded datapoints
+//     keep the simulated instant of their event.
+//   - Embedded metric format: ExtractEMF reads a log line as CloudWatch
+//     Logs does (the user guide's specification and JSON schema) and
+//     returns its datapoints at the line's _aws.Timestamp; the Lambda model
+//     records those of every function log line. A line that breaks the
+//     specification yields no metric and stays a plain log line. The
+//     AWS/Logs EMFValidationErrors and EMFParsingErrors metrics are not
+//     published.
 //
 // # Locking
 //
-// CloudWatch never calls its event sink or collector while holding its state
-// lock, because the World calls AlarmState (which takes that lock) while it
-// holds its own lock. Operations that change state and emit events are
-// serialised by a second lock so that events leave in the order the changes
-// happened.
+// CloudWatch never calls its event sink, collector or action runner while
+// holding its state lock, because the World calls AlarmState (which takes
+// that lock) while it holds its own lock, and an action reaches other
+// services. Operations that change state and emit events are serialised by
+// a second lock so that events, and the actions that follow each of them,
+// leave in the order the changes happened.
 package monitoring
 
 import (
@@ -64,14 +106,18 @@ type EventSink interface {
 	Emit(region, source, detailType string, resources []string, detail any)
 }
 
-// Sample is one built-in datapoint reported by a Collector.
+// Sample is one built-in datapoint: reported by a Collector, or recorded
+// by another service with Record.
 type Sample struct {
 	Region     string
 	Namespace  string
 	MetricName string
-	// Dimensions are name/value pairs; their order does not matter.
+	// Dimensions are name/value pairs; their order does not matter. The
+	// map is only read, so samples may share one.
 	Dimensions map[string]string
-	// Timestamp is the start of the minute the value describes.
+	// Timestamp is when the value was observed: for a Collector the start
+	// of the minute the value describes, for Record the simulated instant
+	// of the event.
 	Timestamp time.Time
 	Value     float64
 	Unit      string
@@ -94,6 +140,9 @@ type Options struct {
 	Account string
 	// Collector supplies built-in metrics every minute; none if nil.
 	Collector Collector
+	// Actions runs alarm actions that notify SNS topics (actions.go); no
+	// action runs if nil. SetActions sets it after construction.
+	Actions ActionRunner
 }
 
 // CloudWatch is the simulated CloudWatch service. Its exported methods with
@@ -104,6 +153,8 @@ type CloudWatch struct {
 	events    EventSink
 	account   string
 	collector Collector
+	// actions is read and set under opMu.
+	actions ActionRunner
 
 	// opMu serialises every change that may emit events, together with
 	// the emission, so that events keep the order of the changes.
@@ -111,7 +162,10 @@ type CloudWatch struct {
 	// mu guards the state below; it is never held while calling out.
 	mu      sync.Mutex
 	regions map[string]*regionState
-	ticker  *clock.Timer
+	// dashboards are the account's, by name: CloudWatch dashboards are
+	// global, not regional. Made on first PutDashboard.
+	dashboards map[string]*dashboard
+	ticker     *clock.Timer
 }
 
 // regionState is one region's metrics, alarms and history.
@@ -135,6 +189,7 @@ func New(opts Options) *CloudWatch {
 		events:    opts.Events,
 		account:   acct,
 		collector: opts.Collector,
+		actions:   opts.Actions,
 		regions:   map[string]*regionState{},
 	}
 	cw.mu.Lock()
@@ -180,20 +235,23 @@ func (cw *CloudWatch) AlarmState(region, name string) (string, bool) {
 	return string(a.state.value), true
 }
 
-// pendingEvent is an event decided under mu and sent after it is released.
+// pendingEvent is an event decided under mu and sent after it is
+// released, with the alarm actions the state change runs.
 type pendingEvent struct {
 	region    string
 	resources []string
 	detail    any
+	actions   []AlarmNotice
 }
 
-// send emits events in order; opMu is held and mu is not.
+// send emits events in order, each followed by its alarm actions; opMu is
+// held and mu is not.
 func (cw *CloudWatch) send(evs []pendingEvent) {
-	if cw.events == nil {
-		return
-	}
 	for _, ev := range evs {
-		cw.events.Emit(ev.region, "aws.cloudwatch", "CloudWatch Alarm State Change", ev.resources, ev.detail)
+		if cw.events != nil {
+			cw.events.Emit(ev.region, "aws.cloudwatch", "CloudWatch Alarm State Change", ev.resources, ev.detail)
+		}
+		cw.runActions(ev.actions)
 	}
 }
 

@@ -294,8 +294,9 @@ func (cw *CloudWatch) evaluateLocked(region string, r *regionState, a *alarm, en
 }
 
 // transitionLocked moves a to next, records the history item and builds the
-// state-change event. A "change" to the same value only refreshes the
-// reason, without history or event. mu is held.
+// state-change event with the notifications the new state's actions send.
+// A "change" to the same value only refreshes the reason, without history,
+// event or actions. mu is held.
 func (cw *CloudWatch) transitionLocked(region string, r *regionState, a *alarm, next alarmState) (pendingEvent, bool) {
 	prev := a.state
 	a.state = next
@@ -310,7 +311,8 @@ func (cw *CloudWatch) transitionLocked(region string, r *regionState, a *alarm, 
 		summary:   fmt.Sprintf("Alarm updated from %s to %s", prev.value, next.value),
 		data:      stateHistoryData(prev, next),
 	})
-	return pendingEvent{region: region, resources: []string{a.arn}, detail: a.eventDetail(prev, next)}, true
+	return pendingEvent{region: region, resources: []string{a.arn}, detail: a.eventDetail(prev, next),
+		actions: cw.notices(region, a, prev, next)}, true
 }
 
 // stateJSON is one state in history data.

@@ -29,9 +29,9 @@ func (r *regionState) addHistory(h historyItem) {
 	r.history = append(r.history, h)
 }
 
-// DescribeAlarmHistory returns history items (configuration updates and
-// state updates; actions are not run, so there are no Action items) for one
-// alarm or all, filtered by HistoryItemType, AlarmTypes and the StartDate
+// DescribeAlarmHistory returns history items (configuration updates, state
+// updates and the outcome of each SNS action, actions.go) for one alarm or
+// all, filtered by HistoryItemType, AlarmTypes and the StartDate
 // (inclusive) to EndDate (exclusive) range, newest first unless ScanBy is
 // TimestampAscending, MaxRecords (1 to 100, default 100) per page. The
 // history of deleted alarms is kept, as CloudWatch keeps it.

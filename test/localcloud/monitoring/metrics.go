@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,7 +79,12 @@ type sample struct {
 // metricKey identifies a metric within a region, whatever the order its
 // dimensions were given in.
 func metricKey(namespace, name string, dims []dim) string {
+	n := len(namespace) + 1 + len(name)
+	for _, d := range dims {
+		n += 2 + len(d.name) + len(d.value)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(namespace)
 	b.WriteByte(0)
 	b.WriteString(name)
@@ -328,9 +334,37 @@ func (s *sample) summarise() {
 	}
 }
 
+// oneCount is the counts of every single-value built-in datapoint. Samples
+// only read their counts (buckets copies them), so one slice serves all and
+// recording a datapoint allocates one slice, not two.
+var oneCount = []float64{1}
+
 // storeSample records a built-in datapoint; mu is held.
 func (cw *CloudWatch) storeSample(s Sample) {
-	cw.storeRaw(s, sample{at: s.Timestamp.UTC(), unit: s.Unit, raw: []float64{s.Value}, counts: []float64{1}, count: 1, sum: s.Value, min: s.Value, max: s.Value})
+	cw.storeRaw(s, sample{at: s.Timestamp.UTC(), unit: s.Unit, raw: []float64{s.Value}, counts: oneCount, count: 1, sum: s.Value, min: s.Value, max: s.Value})
+}
+
+// Record stores datapoints that AWS services publish on their own
+// (AWS/Lambda, AWS/States, AWS/DynamoDB) or that CloudWatch Logs extracts
+// from embedded metric format lines (see ExtractEMF). Each keeps its own
+// Timestamp, to the nanosecond: like datapoints given to PutMetricData they
+// are aggregated into periods only when read, so an alarm sees an event in
+// the period it happened in. Samples are trusted: callers build them from
+// their own records or from ExtractEMF, which has validated them.
+//
+// Record takes only the state lock and calls out to nothing, so a service
+// may record while holding its own lock, and from work that CloudWatch's
+// own events set off (an alarm's state change reaches EventBridge, which
+// may invoke a function that records its metrics).
+func (cw *CloudWatch) Record(samples ...Sample) {
+	if len(samples) == 0 {
+		return
+	}
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	for _, s := range samples {
+		cw.storeSample(s)
+	}
 }
 
 // storeRaw adds a datapoint to its series, keeping samples in time order;
@@ -340,7 +374,9 @@ func (cw *CloudWatch) storeRaw(s Sample, raw sample) {
 	for k, v := range s.Dimensions {
 		dims = append(dims, dim{k, v})
 	}
-	dims = sortDims(dims)
+	// Sorted in place: built-in metrics are recorded for every
+	// invocation, and sortDims would copy the slice again.
+	slices.SortFunc(dims, func(a, b dim) int { return strings.Compare(a.name, b.name) })
 	r := cw.region(s.Region)
 	key := metricKey(s.Namespace, s.MetricName, dims)
 	ser, ok := r.metrics[key]

@@ -26,4 +26,12 @@ var Rules = []Rule{
 	{"GetMetricDataScansNewestFirstByDefaultAndPages", testGetMetricDataScansNewestFirstByDefaultAndPages},
 	{"GetMetricDataRefusesWhatItCannotAnswer", testGetMetricDataRefusesWhatItCannotAnswer},
 	{"ListMetricsFiltersByNamespaceNameAndDimensions", testListMetricsFiltersByNamespaceNameAndDimensions},
+	{"ADashboardIsGlobalAndKeepsItsBodyAsPut", testADashboardIsGlobalAndKeepsItsBodyAsPut},
+	{"PutDashboardRefusesBadNamesAndTags", testPutDashboardRefusesBadNamesAndTags},
+	{"PutDashboardAcceptsTheDocumentedExamples", testPutDashboardAcceptsTheDocumentedExamples},
+	{"PutDashboardRefusesAnInvalidBodyNamingEachProblem", testPutDashboardRefusesAnInvalidBodyNamingEachProblem},
+	{"PutDashboardAcceptsWhatOnlyKeepsAGraphFromRenderingWithWarnings", testPutDashboardAcceptsWhatOnlyKeepsAGraphFromRenderingWithWarnings},
+	{"ListDashboardsFiltersByPrefixAndReportsSizeAndLastModified", testListDashboardsFiltersByPrefixAndReportsSizeAndLastModified},
+	{"ListDashboardsPagesAThousandAtATime", testListDashboardsPagesAThousandAtATime},
+	{"DeleteDashboardsDeletesNothingWhenADashboardIsUnknown", testDeleteDashboardsDeletesNothingWhenADashboardIsUnknown},
 }

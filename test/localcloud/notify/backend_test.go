@@ -5,10 +5,12 @@ import (
 	"time"
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/keys"
 )
 
 // TestCloud is what an SNS rule test runs against: an SNS on a stepped
-// clock at clock.Epoch, seeded with TestSeed, and clients for it. Model is
+// clock at clock.Epoch, seeded with TestSeed, with a key store for
+// encrypted topics, and clients for it. Model is
 // there only to read what SNS has no API for: the messages a topic
 // received.
 type TestCloud struct {
@@ -31,7 +33,7 @@ const TestSeed = 1
 func InProcess(t testing.TB) *TestCloud {
 	t.Helper()
 	clk := clock.NewStepped(time.Time{})
-	m := New(Options{Clock: clk, Seed: TestSeed})
+	m := New(Options{Clock: clk, Seed: TestSeed, Keys: keys.New(keys.Options{Seed: TestSeed})})
 	return &TestCloud{Clock: clk, Model: m, Client: func(string) SNSAPI { return m }}
 }
 

@@ -3,20 +3,37 @@
 // message is kept with its topic, time and attributes so that tests and the
 // admin API can read what was sent (Messages).
 //
-// What is modelled: CreateTopic (idempotent by name; attributes checked,
-// KmsMasterKeyId accepted and stored; FIFO topics), ListTopics,
-// GetTopicAttributes, DeleteTopic (deleting a missing topic succeeds, as AWS
-// documents), Subscribe (every protocol is accepted and stored; endpoints
-// are checked for their protocol's shape; http, https and email
-// subscriptions stay pending confirmation, the others are confirmed at
-// once), ListSubscriptionsByTopic and Publish (Subject, Message,
-// MessageStructure json, MessageAttributes, FIFO group and deduplication
-// ids).
+// What is modelled: CreateTopic (idempotent by name; attributes checked;
+// FIFO topics), ListTopics, GetTopicAttributes, DeleteTopic (deleting a
+// missing topic succeeds, as AWS documents), Subscribe (every protocol is
+// accepted and stored; endpoints are checked for their protocol's shape;
+// http, https and email subscriptions stay pending confirmation, the others
+// are confirmed at once), ListSubscriptionsByTopic and Publish (Subject,
+// Message, MessageStructure json, MessageAttributes, FIFO group and
+// deduplication ids).
+//
+// # Encrypted topics
+//
+// KmsMasterKeyId is accepted at CreateTopic whatever it names, as SNS
+// accepts it: the key is not looked up until it is used. With a key store
+// (Options.Keys, the cloud's keys.Store) Publish then resolves it (a key
+// id, key ARN, alias name or alias ARN; alias/aws/sns is the AWS managed
+// key) and refuses a message to a topic whose key does not exist
+// (KMSNotFound) or is disabled (KMSDisabled), for every publisher, with
+// KMS's message as SNS relays it. Whether the publisher may use the key
+// (kms:GenerateDataKey and kms:Decrypt under the key policy and, when the
+// policy delegates to IAM, the publisher's own policies) depends on who
+// publishes, which this package does not know: the local cloud
+// (test/localcloud/kms.go) checks it for deployed functions, state
+// machines and CloudWatch alarm actions and answers KMSAccessDenied
+// (KMSError). Without a key store KmsMasterKeyId is stored only. Messages
+// are kept in clear either way.
 package notify
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -34,6 +51,7 @@ import (
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/keys"
 )
 
 // Limits SNS documents.
@@ -52,6 +70,18 @@ type Options struct {
 	Seed uint64
 	// Account is the topic owner ("123456789012" if empty).
 	Account string
+	// Keys resolves encrypted topics' KmsMasterKeyId at Publish; nil
+	// stores KmsMasterKeyId without looking it up.
+	Keys Keys
+}
+
+// Keys is the KMS that encrypted topics use; *keys.Store satisfies it.
+type Keys interface {
+	// Resolve finds a key from a key id, key ARN, alias name or alias
+	// ARN; it returns a *keys.Error NotFoundException for none.
+	Resolve(region, keyID string) (keys.Key, error)
+	// Usable returns a *keys.Error DisabledException for a disabled key.
+	Usable(k keys.Key) error
 }
 
 // SNS is the simulated SNS service. Its exported methods with SDK
@@ -59,6 +89,7 @@ type Options struct {
 type SNS struct {
 	clk     clock.Clock
 	account string
+	keys    Keys
 
 	mu     sync.Mutex
 	rng    *rand.Rand
@@ -116,7 +147,63 @@ func New(opts Options) *SNS {
 	if acct == "" {
 		acct = "123456789012"
 	}
-	return &SNS{clk: opts.Clock, account: acct, rng: rand.New(rand.NewPCG(opts.Seed, 0x5e5)), topics: map[string]*topic{}}
+	return &SNS{clk: opts.Clock, account: acct, keys: opts.Keys, rng: rand.New(rand.NewPCG(opts.Seed, 0x5e5)), topics: map[string]*topic{}}
+}
+
+// TopicKey returns the KmsMasterKeyId of a topic and the topic's region;
+// ok is false for an unknown topic, and keyID empty for an unencrypted one.
+func (s *SNS) TopicKey(topicArn string) (keyID, region string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.topics[topicArn]
+	if !ok {
+		return "", "", false
+	}
+	return t.attrs["KmsMasterKeyId"], t.region, true
+}
+
+// kmsCodes maps KMS's exception names to the codes SNS relays them as.
+var kmsCodes = map[string]string{
+	"NotFoundException":        "KMSNotFound",
+	"DisabledException":        "KMSDisabled",
+	"KMSInvalidStateException": "KMSInvalidState",
+	"AccessDeniedException":    "KMSAccessDenied",
+	"ThrottlingException":      "KMSThrottling",
+}
+
+// KMSError is the error SNS answers a publish with when KMS refused to use
+// the topic's key: KMSNotFound, KMSDisabled, KMSInvalidState,
+// KMSAccessDenied or KMSThrottling (HTTP 400), carrying KMS's message as
+// SNS relays it ("... (Service: AWSKMS; Status Code: 400; Error Code:
+// AccessDeniedException; Request ID: ...; Proxy: null)"). An error that is
+// not a *keys.Error is an internal error.
+func KMSError(err error) *api.Error {
+	var ke *keys.Error
+	if !errors.As(err, &ke) {
+		return api.Internal("The local cloud could not use the topic's key: %v", err)
+	}
+	code, ok := kmsCodes[ke.Code]
+	if !ok {
+		return api.Internal("The local cloud's key store answered %s, which SNS does not relay: %s", ke.Code, ke.Message)
+	}
+	return api.Errorf(http.StatusBadRequest, code, "%s", ke.ServiceMessage())
+}
+
+// checkKey resolves an encrypted topic's key and checks that it can be
+// used; s.mu is held (the key store takes only its own lock).
+func (s *SNS) checkKey(t *topic) error {
+	id := t.attrs["KmsMasterKeyId"]
+	if id == "" || s.keys == nil {
+		return nil
+	}
+	k, err := s.keys.Resolve(t.region, id)
+	if err == nil {
+		err = s.keys.Usable(k)
+	}
+	if err != nil {
+		return KMSError(err)
+	}
+	return nil
 }
 
 // Messages returns the messages published to a topic, oldest first (none
@@ -486,12 +573,13 @@ func checkAttributes(attrs map[string]types.MessageAttributeValue) error {
 }
 
 // Publish records a message on a topic and returns its MessageId. It
-// returns NotFound for an unknown topic and InvalidParameter or
+// returns NotFound for an unknown topic, InvalidParameter or
 // InvalidParameterValue for a message, subject or attributes SNS would
-// refuse. FIFO topics need MessageGroupId and a deduplication id (or
-// content-based deduplication); a duplicate within the five-minute
-// deduplication window returns the first message's id without recording it
-// again. A MessageGroupId sent to a
+// refuse, and KMSNotFound or KMSDisabled for an encrypted topic whose key
+// is missing or disabled (see the package doc). FIFO topics need
+// MessageGroupId and a deduplication id (or content-based deduplication); a
+// duplicate within the five-minute deduplication window returns the first
+// message's id without recording it again. A MessageGroupId sent to a
 // standard topic is recorded and otherwise ignored.
 func (s *SNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	if in == nil {
@@ -539,6 +627,9 @@ func (s *SNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.
 	defer s.mu.Unlock()
 	t, err := s.topic(arn)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkKey(t); err != nil {
 		return nil, err
 	}
 	msg := Message{

@@ -12,4 +12,5 @@ var Rules = []Rule{
 	{"PublishRefusesWhatSNSRefuses", testPublishRefusesWhatSNSRefuses},
 	{"AFIFOTopicOrdersAndDeduplicates", testAFIFOTopicOrdersAndDeduplicates},
 	{"MessageIdsAreRepeatableForASeed", testMessageIdsAreRepeatableForASeed},
+	{"AnEncryptedTopicsKeyIsLookedUpWhenAMessageIsPublished", testAnEncryptedTopicsKeyIsLookedUpWhenAMessageIsPublished},
 }

@@ -13,6 +13,16 @@
 // The Service's lock guards all state. Integrations are called without it,
 // so that a function being invoked may call SendTaskSuccess (or any other
 // API of the local cloud) while its task is in flight.
+//
+// With Options.Metrics set, every execution, a child started by a
+// states:startExecution task included, publishes the AWS/States execution
+// metrics under its own state machine (dimension StateMachineArn):
+// ExecutionsStarted when it starts, and when it closes one of
+// ExecutionsSucceeded, ExecutionsFailed, ExecutionsTimedOut or
+// ExecutionsAborted (Count) with ExecutionTime (Milliseconds of simulated
+// time from start to close). Not modelled: ExecutionThrottled, the redrive
+// counts, and the activity, Lambda-task, service-integration and express
+// workflow metrics.
 package states
 
 import (
@@ -61,6 +71,9 @@ type Options struct {
 	Integrations Integrations
 	// Limits overrides DefaultLimits where a field is non-zero.
 	Limits Limits
+	// Metrics, if set, receives the AWS/States execution metrics; none
+	// are published if nil.
+	Metrics MetricSink
 }
 
 // Service is the local cloud's Step Functions.
@@ -71,6 +84,7 @@ type Service struct {
 	account string
 	integ   Integrations
 	limits  Limits
+	metrics MetricSink
 
 	machines   map[string]*stateMachine // by ARN
 	executions map[string]*execution    // by ARN
@@ -100,6 +114,7 @@ func New(opts Options) *Service {
 		account:    acct,
 		integ:      opts.Integrations,
 		limits:     limits,
+		metrics:    opts.Metrics,
 		machines:   map[string]*stateMachine{},
 		executions: map[string]*execution{},
 		tokens:     map[string]*taskCall{},
@@ -512,6 +527,7 @@ func (x *execution) finish(status types.ExecutionStatus, output any, serr *State
 		x.timeout.Stop()
 	}
 	x.abortRun(x.root, false)
+	x.svc.executionClosed(x)
 	x.machine.running--
 	x.svc.maybeRemove(x.machine)
 	if x.parent != nil {

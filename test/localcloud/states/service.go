@@ -377,6 +377,7 @@ func (s *Service) startExecution(region, smArn, name, input string, trace *strin
 	s.executions[arn] = x
 	s.execOrder = append(s.execOrder, x)
 	m.running++
+	s.executionStarted(x)
 	x.emit(nil, types.HistoryEventTypeExecutionStarted, func(ev *types.HistoryEvent) {
 		ev.ExecutionStartedEventDetails = &types.ExecutionStartedEventDetails{
 			Input: aws.String(input), InputDetails: notTruncated(), RoleArn: aws.String(m.roleArn)}

@@ -9,8 +9,15 @@ import (
 )
 
 // authorizationError turns an Authorize refusal into the error the
-// service answers on AWS, in its protocol's shape.
+// service answers on AWS, in its protocol's shape. A refusal the
+// authorizer already phrased as the service's own error (SNS's
+// KMSAccessDenied when the topic's key policy refuses the caller) is
+// answered as it is.
 func (s *Server) authorizationError(c *call, err error) *api.Error {
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
 	var denied *iam.AccessDenied
 	if !errors.As(err, &denied) {
 		s.opts.Logger.Error("wire: authorization failed", "service", c.req.Service, "operation", c.op, "err", err, "requestId", c.req.RequestID)

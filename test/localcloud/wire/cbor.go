@@ -67,10 +67,20 @@ func encodeCBOR(v reflect.Value) ([]byte, error) {
 
 // cborError writes an RPCv2 CBOR error body; clients read the code from
 // __type, dropping any namespace, the generic message from "message" and a
-// typed error's Message member from "Message".
+// typed error's Message member from "Message". An error whose shape is
+// named apart from its code has the shape as __type (the query code goes
+// in X-Amzn-Query-Error, see writeError), and its other members beside the
+// message, where the typed error's deserializer reads them.
 func cborError(_ *service, e *api.Error) []byte {
 	var buf bytes.Buffer
-	b, err := cborEnc.Marshal(map[string]any{"__type": e.Code, "message": e.Message, "Message": e.Message})
+	body := map[string]any{"__type": e.Code, "message": e.Message, "Message": e.Message}
+	if e.Shape != "" {
+		body["__type"] = e.Shape
+	}
+	for k, v := range e.Members {
+		body[k] = v
+	}
+	b, err := cborEnc.Marshal(body)
 	if err != nil {
 		return nil
 	}

@@ -89,6 +89,20 @@ func TestModelErrorsReachClientsAsTheirAPIErrors(t *testing.T) {
 			},
 			typed: func(err error) bool { var e *cwtypes.ResourceNotFoundException; return errors.As(err, &e) },
 		},
+		{
+			name: "an rpcv2Cbor error whose shape is named apart from its code arrives as the typed error with its members and the query code",
+			err: &api.Error{Code: "InvalidParameterInput", Shape: "DashboardInvalidInputError", Status: 400, Message: "The dashboard body is invalid, there are 1 validation errors",
+				Members: map[string]any{"dashboardValidationMessages": []any{map[string]any{"DataPath": "/widgets/0", "Message": "Should be object"}}}},
+			call: func() error {
+				_, err := cloud.client(modules["monitoring"], 1).(*cloudwatch.Client).PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String("d"), DashboardBody: aws.String(`{"widgets":[1]}`)})
+				return err
+			},
+			typed: func(err error) bool {
+				var e *cwtypes.DashboardInvalidInputError
+				return errors.As(err, &e) && len(e.DashboardValidationMessages) == 1 &&
+					aws.ToString(e.DashboardValidationMessages[0].DataPath) == "/widgets/0" && aws.ToString(e.DashboardValidationMessages[0].Message) == "Should be object"
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1082,6 +1082,16 @@ func (f *fakeCloudwatch) DeleteAlarms(ctx context.Context, in *cloudwatch.Delete
 	return o, err
 }
 
+// DeleteDashboards records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) DeleteDashboards(ctx context.Context, in *cloudwatch.DeleteDashboardsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DeleteDashboardsOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteDashboards", in)
+	o, _ := out.(*cloudwatch.DeleteDashboardsOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.DeleteDashboardsOutput{}
+	}
+	return o, err
+}
+
 // DescribeAlarmHistory records its input and answers the recorder's output or error.
 func (f *fakeCloudwatch) DescribeAlarmHistory(ctx context.Context, in *cloudwatch.DescribeAlarmHistoryInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmHistoryOutput, error) {
 	out, err := f.rec.call(ctx, "DescribeAlarmHistory", in)
@@ -1102,12 +1112,32 @@ func (f *fakeCloudwatch) DescribeAlarms(ctx context.Context, in *cloudwatch.Desc
 	return o, err
 }
 
+// GetDashboard records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) GetDashboard(ctx context.Context, in *cloudwatch.GetDashboardInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetDashboardOutput, error) {
+	out, err := f.rec.call(ctx, "GetDashboard", in)
+	o, _ := out.(*cloudwatch.GetDashboardOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.GetDashboardOutput{}
+	}
+	return o, err
+}
+
 // GetMetricData records its input and answers the recorder's output or error.
 func (f *fakeCloudwatch) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
 	out, err := f.rec.call(ctx, "GetMetricData", in)
 	o, _ := out.(*cloudwatch.GetMetricDataOutput)
 	if o == nil && err == nil {
 		o = &cloudwatch.GetMetricDataOutput{}
+	}
+	return o, err
+}
+
+// ListDashboards records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) ListDashboards(ctx context.Context, in *cloudwatch.ListDashboardsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListDashboardsOutput, error) {
+	out, err := f.rec.call(ctx, "ListDashboards", in)
+	o, _ := out.(*cloudwatch.ListDashboardsOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.ListDashboardsOutput{}
 	}
 	return o, err
 }
@@ -1128,6 +1158,16 @@ func (f *fakeCloudwatch) ListTagsForResource(ctx context.Context, in *cloudwatch
 	o, _ := out.(*cloudwatch.ListTagsForResourceOutput)
 	if o == nil && err == nil {
 		o = &cloudwatch.ListTagsForResourceOutput{}
+	}
+	return o, err
+}
+
+// PutDashboard records its input and answers the recorder's output or error.
+func (f *fakeCloudwatch) PutDashboard(ctx context.Context, in *cloudwatch.PutDashboardInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutDashboardOutput, error) {
+	out, err := f.rec.call(ctx, "PutDashboard", in)
+	o, _ := out.(*cloudwatch.PutDashboardOutput)
+	if o == nil && err == nil {
+		o = &cloudwatch.PutDashboardOutput{}
 	}
 	return o, err
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
 )
 
 // TestCloudWatchAnswersTheLegacyQueryProtocolOfOlderClients checks that
@@ -47,6 +49,31 @@ func TestCloudWatchAnswersTheLegacyQueryProtocolOfOlderClients(t *testing.T) {
 		if !bytes.Contains(raw, []byte(part)) {
 			t.Errorf("the answer lacks %s:\n%s", part, raw)
 		}
+	}
+}
+
+// TestAnErrorsMembersTravelInTheLegacyQueryProtocol checks that an error
+// shape's members beyond code and message (PutDashboard's validation
+// messages) are in the awsQuery error body, where query clients' typed
+// errors read them.
+func TestAnErrorsMembersTravelInTheLegacyQueryProtocol(t *testing.T) {
+	cloud := newTestCloud(t, Options{})
+	cloud.rec.answer(nil, &api.Error{Code: "InvalidParameterInput", Shape: "DashboardInvalidInputError", Status: http.StatusBadRequest, Message: "invalid",
+		Members: map[string]any{"dashboardValidationMessages": []any{map[string]any{"DataPath": "/widgets/0", "Message": "Should be <object>"}}}})
+	body := "Action=PutDashboard&Version=2010-08-01&DashboardName=d&DashboardBody=%7B%7D"
+	req, _ := http.NewRequest(http.MethodPost, cloud.ts.URL+"/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/monitoring/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := cloud.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	want := `<Code>InvalidParameterInput</Code><Message>invalid</Message>` +
+		`<dashboardValidationMessages><member><DataPath>/widgets/0</DataPath><Message>Should be &lt;object&gt;</Message></member></dashboardValidationMessages></Error>`
+	if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(raw, []byte(want)) {
+		t.Errorf("got %d\n%s\nwant a 400 containing %s", resp.StatusCode, raw, want)
 	}
 }
 

@@ -14,7 +14,7 @@ var generatedOperations = map[string][]string{
 	"github.com/aws/aws-sdk-go-v2/service/sfn":                    {"CreateStateMachine", "DeleteStateMachine", "DescribeExecution", "DescribeStateMachine", "GetExecutionHistory", "ListExecutions", "ListStateMachines", "SendTaskFailure", "SendTaskHeartbeat", "SendTaskSuccess", "StartExecution", "StopExecution", "UpdateStateMachine"},
 	"github.com/aws/aws-sdk-go-v2/service/ssm":                    {"DeleteParameter", "DescribeParameters", "GetParameter", "GetParameterHistory", "GetParameters", "GetParametersByPath", "LabelParameterVersion", "PutParameter"},
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge":            {"DeleteRule", "DescribeRule", "DisableRule", "EnableRule", "ListRules", "ListTargetsByRule", "PutEvents", "PutRule", "PutTargets", "RemoveTargets", "TestEventPattern"},
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch":             {"DeleteAlarms", "DescribeAlarmHistory", "DescribeAlarms", "GetMetricData", "ListMetrics", "ListTagsForResource", "PutMetricAlarm", "PutMetricData", "SetAlarmState", "TagResource", "UntagResource"},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch":             {"DeleteAlarms", "DeleteDashboards", "DescribeAlarmHistory", "DescribeAlarms", "GetDashboard", "GetMetricData", "ListDashboards", "ListMetrics", "ListTagsForResource", "PutDashboard", "PutMetricAlarm", "PutMetricData", "SetAlarmState", "TagResource", "UntagResource"},
 	"github.com/aws/aws-sdk-go-v2/service/lambda":                 {"CreateFunction", "DeleteFunction", "GetFunction", "GetFunctionConfiguration", "GetFunctionEventInvokeConfig", "Invoke", "ListFunctions", "PutFunctionEventInvokeConfig", "UpdateFunctionCode", "UpdateFunctionConfiguration"},
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder":           {"GetImage"},
 }
@@ -3520,6 +3520,10 @@ var generatedNames = map[string]map[string]fieldNames{
 		"AlarmNames": {In: "AlarmNames", Out: "AlarmNames"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.DeleteAlarmsOutput": {},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.DeleteDashboardsInput": {
+		"DashboardNames": {In: "DashboardNames", Out: "DashboardNames"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.DeleteDashboardsOutput": {},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.DescribeAlarmHistoryInput": {
 		"AlarmContributorId": {In: "AlarmContributorId", Out: "AlarmContributorId"},
 		"AlarmName":          {In: "AlarmName", Out: "AlarmName"},
@@ -3552,6 +3556,14 @@ var generatedNames = map[string]map[string]fieldNames{
 		"MetricAlarms":    {In: "MetricAlarms", Out: "MetricAlarms"},
 		"NextToken":       {In: "NextToken", Out: "NextToken"},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.GetDashboardInput": {
+		"DashboardName": {In: "DashboardName", Out: "DashboardName"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.GetDashboardOutput": {
+		"DashboardArn":  {In: "DashboardArn", Out: "DashboardArn"},
+		"DashboardBody": {In: "DashboardBody", Out: "DashboardBody"},
+		"DashboardName": {In: "DashboardName", Out: "DashboardName"},
+	},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.GetMetricDataInput": {
 		"EndTime":           {In: "EndTime", Out: "EndTime"},
 		"LabelOptions":      {In: "LabelOptions", Out: "LabelOptions"},
@@ -3565,6 +3577,14 @@ var generatedNames = map[string]map[string]fieldNames{
 		"Messages":          {In: "Messages", Out: "Messages"},
 		"MetricDataResults": {In: "MetricDataResults", Out: "MetricDataResults"},
 		"NextToken":         {In: "NextToken", Out: "NextToken"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.ListDashboardsInput": {
+		"DashboardNamePrefix": {In: "DashboardNamePrefix", Out: "DashboardNamePrefix"},
+		"NextToken":           {In: "NextToken", Out: "NextToken"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.ListDashboardsOutput": {
+		"DashboardEntries": {In: "DashboardEntries", Out: "DashboardEntries"},
+		"NextToken":        {In: "NextToken", Out: "NextToken"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.ListMetricsInput": {
 		"Dimensions":            {In: "Dimensions", Out: "Dimensions"},
@@ -3585,6 +3605,14 @@ var generatedNames = map[string]map[string]fieldNames{
 	},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.ListTagsForResourceOutput": {
 		"Tags": {In: "Tags", Out: "Tags"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.PutDashboardInput": {
+		"DashboardBody": {In: "DashboardBody", Out: "DashboardBody"},
+		"DashboardName": {In: "DashboardName", Out: "DashboardName"},
+		"Tags":          {In: "Tags", Out: "Tags"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.PutDashboardOutput": {
+		"DashboardValidationMessages": {In: "DashboardValidationMessages", Out: "DashboardValidationMessages"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch.PutMetricAlarmInput": {
 		"ActionConfiguration":              {In: "ActionConfiguration", Out: "ActionConfiguration"},
@@ -3679,6 +3707,16 @@ var generatedNames = map[string]map[string]fieldNames{
 		"StateTransitionedTimestamp":         {In: "StateTransitionedTimestamp", Out: "StateTransitionedTimestamp"},
 		"StateUpdatedTimestamp":              {In: "StateUpdatedTimestamp", Out: "StateUpdatedTimestamp"},
 		"StateValue":                         {In: "StateValue", Out: "StateValue"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types.DashboardEntry": {
+		"DashboardArn":  {In: "DashboardArn", Out: "DashboardArn"},
+		"DashboardName": {In: "DashboardName", Out: "DashboardName"},
+		"LastModified":  {In: "LastModified", Out: "LastModified"},
+		"Size":          {In: "Size", Out: "Size"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types.DashboardValidationMessage": {
+		"DataPath": {In: "DataPath", Out: "DataPath"},
+		"Message":  {In: "Message", Out: "Message"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types.Dimension": {
 		"Name":  {In: "Name", Out: "Name"},

@@ -93,6 +93,12 @@ type Options struct {
 	// answered as an internal failure, so that a call the cloud cannot
 	// judge is never silently allowed.
 	Authorize func(ctx context.Context, accessKeyID string, input any) error
+	// Throttled, if set, is told of every call a Throttle fault refused,
+	// after the error is written; ctx carries the api.Request (service,
+	// operation, region) and input is the decoded request. AWS counts such
+	// refusals in some services' metrics (Lambda's Throttles), which the
+	// model cannot do for a call that never reached it.
+	Throttled func(ctx context.Context, input any)
 }
 
 // Server answers AWS SDK and CLI requests by calling registered service
@@ -576,6 +582,9 @@ func (s *Server) invoke(c *call, op *operation, in reflect.Value) {
 				}
 			case faults.Throttle:
 				s.writeError(c, throttleError(c.svc, rule))
+				if s.opts.Throttled != nil {
+					s.opts.Throttled(api.WithRequest(c.r.Context(), c.req), in.Interface())
+				}
 				return
 			case faults.ServerError:
 				s.writeError(c, serverError(rule))
@@ -730,6 +739,11 @@ func (s *Server) writeError(c *call, e *api.Error) {
 		restError(&buf, c.w, c.svc, e)
 	case RPCv2CBOR:
 		ctype = "application/cbor"
+		if e.Shape != "" {
+			// Query-compatible clients take the code from here and the
+			// typed error from __type.
+			c.w.Header().Set("X-Amzn-Query-Error", e.Code+";"+faultType(e))
+		}
 		buf.Write(cborError(c.svc, e))
 	default:
 		ctype = "text/xml"
@@ -737,10 +751,7 @@ func (s *Server) writeError(c *call, e *api.Error) {
 		if c.svc != nil {
 			ns = c.svc.XMLNamespace
 		}
-		typ := "Sender"
-		if e.Server {
-			typ = "Receiver"
-		}
+		typ := faultType(e)
 		buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<ErrorResponse")
 		if ns != "" {
 			buf.WriteString(` xmlns="`)
@@ -751,7 +762,9 @@ func (s *Server) writeError(c *call, e *api.Error) {
 		xmlEscape(&buf, e.Code)
 		buf.WriteString("</Code><Message>")
 		xmlEscape(&buf, e.Message)
-		buf.WriteString("</Message></Error><RequestId>")
+		buf.WriteString("</Message>")
+		writeXMLMembers(&buf, e.Members)
+		buf.WriteString("</Error><RequestId>")
 		xmlEscape(&buf, c.req.RequestID)
 		buf.WriteString("</RequestId></ErrorResponse>")
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	smithytime "github.com/aws/smithy-go/time"
+
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
 )
 
 // xmlEncoder writes SDK output structs as the XML bodies of the awsQuery and
@@ -168,5 +170,50 @@ func (e *xmlEncoder) scalar(v reflect.Value) {
 		e.buf.Write(strconv.AppendInt(tmp[:0], v.Int(), 10))
 	case reflect.Float32, reflect.Float64:
 		e.buf.Write(strconv.AppendFloat(tmp[:0], v.Float(), 'f', -1, v.Type().Bits()))
+	}
+}
+
+// faultType names who is at fault in awsQuery's error Type and in
+// X-Amzn-Query-Error: Sender (the caller) or Receiver (the service).
+func faultType(e *api.Error) string {
+	if e.Server {
+		return "Receiver"
+	}
+	return "Sender"
+}
+
+// writeXMLMembers writes an error's extra members inside awsQuery's Error
+// element, in name order: a list as member items, as the query
+// deserializers of non-flattened lists read them, a map as child elements
+// by key, and a scalar as text.
+func writeXMLMembers(buf *bytes.Buffer, members map[string]any) {
+	e := xmlEncoder{buf: buf, member: "member"}
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		e.open(k)
+		e.anyValue(members[k])
+		e.close(k)
+	}
+}
+
+// anyValue writes the content of a member value built from strings,
+// numbers, booleans, []any and map[string]any.
+func (e *xmlEncoder) anyValue(v any) {
+	switch v := v.(type) {
+	case []any:
+		for _, item := range v {
+			e.open(e.member)
+			e.anyValue(item)
+			e.close(e.member)
+		}
+	case map[string]any:
+		writeXMLMembers(e.buf, v)
+	case nil:
+	default:
+		e.scalar(reflect.ValueOf(v))
 	}
 }

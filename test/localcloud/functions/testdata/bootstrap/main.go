@@ -70,6 +70,11 @@ func handle(ctx context.Context, ev event) (map[string]any, error) {
 			time.Sleep(time.Duration(ev.Millis) * time.Millisecond)
 			return map[string]any{"slept": ev.Millis}, nil
 		}
+	case "print":
+		// One line as the function writes it, such as an embedded metric
+		// format document.
+		fmt.Println(ev.Message)
+		return map[string]any{"printed": true}, nil
 	case "log":
 		for i := range ev.Lines {
 			fmt.Printf("line %04d %s\n", i, strings.Repeat("x", 60))
