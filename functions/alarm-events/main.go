@@ -11,14 +11,12 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/phoenix-rollouts/phoenix/functions/internal/boot"
 	"github.com/phoenix-rollouts/phoenix/shared/alarms"
 	"github.com/phoenix-rollouts/phoenix/shared/config"
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/fleet"
-	"github.com/phoenix-rollouts/phoenix/shared/images"
-	"github.com/phoenix-rollouts/phoenix/shared/notify"
 	"github.com/phoenix-rollouts/phoenix/shared/tracing"
 )
 
@@ -31,9 +29,9 @@ func main() {
 	svc := alarms.Service{
 		Fleet:        fleet.New(b.AWS, b.Log),
 		Ledger:       b.Ledger(),
-		Resumer:      notify.NewResumer(b.AWS, b.Log),
+		Resumer:      executions.NewResumer(b.AWS, b.Log),
 		Notifier:     b.Notifier(),
-		Starter:      images.NewStarter(sfn.NewFromConfig(b.AWS), b.Config.StateMachineARN),
+		Starter:      executions.NewStarter(b.AWS, b.Config.StateMachineARN),
 		Defaults:     b.Config.Policy,
 		Account:      account,
 		Logger:       b.Log,

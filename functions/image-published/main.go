@@ -1,8 +1,8 @@
 // Command image-published is the EventBridge target for image publishing
 // events (EC2 Image Builder AVAILABLE, EC2 AMI available, aws:ec2:image
 // parameter changes): it checks the image and starts its campaign. The
-// campaign state machine calls it again as its gate. docs/publish.md is
-// the contract.
+// campaign's gate is functions/campaign-gate. docs/publish.md is the
+// contract.
 // It is built as the Lambda bootstrap of functions/image-published
 // (provided.al2023, -tags lambda.norpc).
 package main
@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/phoenix-rollouts/phoenix/functions/internal/boot"
 	"github.com/phoenix-rollouts/phoenix/shared/config"
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
+	"github.com/phoenix-rollouts/phoenix/shared/fleet"
 	"github.com/phoenix-rollouts/phoenix/shared/images"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/tracing"
@@ -29,10 +29,10 @@ func main() {
 		b.Fail("bad configuration", err)
 	}
 	svc := publish.Service{
-		Images:       images.NewReader(b.AWS),
+		Images:       images.NewReader(b.AWS, fleet.New(b.AWS, b.Log)),
 		Ledger:       b.Ledger(),
-		Queue:        images.NewQueue(dynamodb.NewFromConfig(b.AWS), b.Config.Table),
-		Campaigns:    images.NewStarter(sfn.NewFromConfig(b.AWS), cfg.CampaignStateMachineARN),
+		Queue:        b.Ledger().Queue(),
+		Campaigns:    executions.NewStarter(b.AWS, cfg.CampaignStateMachineARN),
 		Notifier:     b.Notifier(),
 		Policy:       cfg.Policy,
 		MaxInFlight:  cfg.MaxInFlight,
@@ -42,5 +42,5 @@ func main() {
 		Now:          time.Now,
 		ContextAttrs: tracing.InvocationAttrs,
 	}
-	lambda.Start(svc.Handle)
+	lambda.Start(svc.ImagePublished)
 }

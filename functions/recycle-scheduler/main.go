@@ -10,12 +10,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/phoenix-rollouts/phoenix/functions/internal/boot"
 	"github.com/phoenix-rollouts/phoenix/shared/config"
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/fleet"
-	"github.com/phoenix-rollouts/phoenix/shared/images"
 	"github.com/phoenix-rollouts/phoenix/shared/params"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/tracing"
@@ -31,7 +30,7 @@ func main() {
 		Fleet:        fleet.New(b.AWS, b.Log),
 		Ledger:       b.Ledger(),
 		Params:       params.NewFromConfig(b.AWS),
-		Starter:      images.NewStarter(sfn.NewFromConfig(b.AWS), cfg.StateMachineARN),
+		Starter:      executions.NewStarter(b.AWS, cfg.StateMachineARN),
 		Config:       cfg,
 		Logger:       b.Log,
 		Metrics:      os.Stdout,

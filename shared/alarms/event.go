@@ -31,23 +31,11 @@ const (
 	StateInsufficientData = "INSUFFICIENT_DATA"
 )
 
-// StateChangeEvent is a "CloudWatch Alarm State Change" event as EventBridge
-// delivers it. aws-lambda-go has no type for it (aws-lambda-go issue 555),
-// so Phoenix defines the members it reads; the rest (the alarm's
-// configuration, suppression fields) is left undecoded.
-type StateChangeEvent struct {
-	Version    string            `json:"version"`
-	ID         string            `json:"id"`
-	DetailType string            `json:"detail-type"`
-	Source     string            `json:"source"`
-	Account    string            `json:"account"`
-	Time       string            `json:"time"`
-	Region     string            `json:"region"`
-	Resources  []string          `json:"resources"`
-	Detail     StateChangeDetail `json:"detail"`
-}
-
-// StateChangeDetail is the event's detail.
+// StateChangeDetail is the detail of a "CloudWatch Alarm State Change"
+// event; its envelope is rollout.Envelope, which every EventBridge event
+// Phoenix reads shares. aws-lambda-go has no type for it (aws-lambda-go
+// issue 555), so Phoenix defines the members it reads; the rest (the
+// alarm's configuration, suppression fields) is left undecoded.
 type StateChangeDetail struct {
 	AlarmName     string     `json:"alarmName"`
 	State         AlarmState `json:"state"`
@@ -109,16 +97,14 @@ var stateTimeLayouts = []string{"2006-01-02T15:04:05-0700", time.RFC3339Nano}
 // *rollout.BadInputError: retrying it could never help. A well-formed
 // event into OK or INSUFFICIENT_DATA parses; the caller ignores it.
 func ParseEvent(raw []byte) (Event, error) {
-	head, at, err := rollout.ParseEnvelope(raw, "alarm state change", Source, DetailType)
+	env, at, err := rollout.ParseEnvelope(raw, "alarm state change", Source, DetailType)
 	if err != nil {
 		return Event{}, err
 	}
-	env := StateChangeEvent{Version: head.Version, ID: head.ID, DetailType: head.DetailType, Source: head.Source,
-		Account: head.Account, Time: head.Time, Region: head.Region, Resources: head.Resources}
-	if err := json.Unmarshal(head.Detail, &env.Detail); err != nil {
+	var d StateChangeDetail
+	if err := json.Unmarshal(env.Detail, &d); err != nil {
 		return Event{}, bad("detail: %v", err)
 	}
-	d := env.Detail
 	if err := checkText("detail.alarmName", d.AlarmName, maxAlarmName); err != nil {
 		return Event{}, err
 	}
@@ -148,7 +134,7 @@ func ParseEvent(raw []byte) (Event, error) {
 		return Event{}, bad("detail.state.timestamp %q is not a time", d.State.Timestamp)
 	}
 	return Event{
-		ID: env.ID, Time: at.UTC(), Account: env.Account, Region: env.Region,
+		ID: env.ID, Time: at, Account: env.Account, Region: env.Region,
 		AlarmARN: env.Resources[0], AlarmName: d.AlarmName,
 		State: d.State.Value, Reason: clip(d.State.Reason, maxReason), At: stateAt,
 		PreviousState: d.PreviousState.Value,

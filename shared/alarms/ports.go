@@ -9,8 +9,8 @@ import (
 )
 
 // The ports of the alarm-events function. shared/fleet implements Fleet,
-// shared/ledger Ledger, shared/images Starter, shared/notify
-// rollout.Notifier and rollout.Resumer. Every method returns
+// shared/ledger Ledger, shared/executions Starter and rollout.Resumer,
+// shared/notify rollout.Notifier. Every method returns
 // *rollout.TransientError for throttling, server faults and network
 // failures, so the handler returns it and the event is retried.
 
@@ -46,11 +46,14 @@ type Ledger interface {
 	AlarmNotified(ctx context.Context, key ClaimKey, owner string) error
 }
 
-// Starter starts executions of the rollout state machine, exactly once per
-// name (shared/images.Starter): started is false when an execution of that
-// name exists, and arn is then that execution's.
+// Starter starts rollouts on the rollout state machine, exactly once per
+// rollout id (shared/executions.Starter.StartRollout): the request is
+// validated, wrapped in the execution's input and started under the name
+// req.RolloutID. started is false when an execution of that name exists,
+// and arn is then that execution's. A request that is not valid is a
+// *rollout.BadInputError.
 type Starter interface {
-	Start(ctx context.Context, name string, input []byte) (arn string, started bool, err error)
+	StartRollout(ctx context.Context, req rollout.Request) (arn string, started bool, err error)
 }
 
 // ClaimKey names one action Phoenix takes about alarms, at most once:

@@ -289,16 +289,7 @@ func (s Service) revert(ctx context.Context, log *slog.Logger, ev Event, d Decis
 		RolloutID: name, Group: r.Group, Mode: rollout.ModeRevert, Version: d.RevertTo.Number,
 		Trigger: rollout.Trigger{Kind: TriggerKind, Source: ev.AlarmARN, EventID: ev.ID},
 	}
-	if err := req.Validate(); err != nil {
-		return gr, &rollout.BadInputError{Reason: fmt.Sprintf("revert of rollout %s: %v", r.ID, err)}
-	}
-	body, err := json.Marshal(struct {
-		Request rollout.Request `json:"request"`
-	}{req})
-	if err != nil {
-		return gr, fmt.Errorf("encode revert %s: %w", name, err)
-	}
-	arn, started, err := s.Starter.Start(ctx, name, body)
+	arn, started, err := s.Starter.StartRollout(ctx, req)
 	if err != nil {
 		return gr, fmt.Errorf("start revert %s of rollout %s: %w", name, r.ID, err)
 	}

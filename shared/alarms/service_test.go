@@ -205,24 +205,31 @@ func (n *fakeNotifier) Notify(_ context.Context, note rollout.Notification) erro
 	return nil
 }
 
+// fakeStarter is Step Functions' exactly-once by name, behind the checks
+// of executions.Starter.StartRollout: a request that is not valid, or
+// whose id cannot name an execution, starts nothing.
 type fakeStarter struct {
-	mu     sync.Mutex
-	inputs map[string][]byte // the input each name was first started with
-	asks   int
+	mu       sync.Mutex
+	requests map[string]rollout.Request // the request each name was first started with
+	asks     int
 }
 
-func (s *fakeStarter) Start(_ context.Context, name string, input []byte) (string, bool, error) {
+func (s *fakeStarter) StartRollout(_ context.Context, req rollout.Request) (string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.asks++
+	if err := req.Validate(); err != nil || !rollout.ValidExecutionName(req.RolloutID) {
+		return "", false, &rollout.BadInputError{Reason: fmt.Sprintf("rollout request %+v: %v", req, err)}
+	}
+	name := req.RolloutID
 	arn := "arn:aws:states:us-east-1:123456789012:execution:phoenix-rollout:" + name
-	if _, ok := s.inputs[name]; ok {
+	if _, ok := s.requests[name]; ok {
 		return arn, false, nil
 	}
-	if s.inputs == nil {
-		s.inputs = map[string][]byte{}
+	if s.requests == nil {
+		s.requests = map[string]rollout.Request{}
 	}
-	s.inputs[name] = input
+	s.requests[name] = req
 	return arn, true, nil
 }
 
@@ -457,16 +464,10 @@ func TestAnAlarmAfterFinalizeStartsOneRevertToThePreviousVersion(t *testing.T) {
 	if g.Action != ActionRevert || g.RevertRolloutID != name || !strings.HasSuffix(g.ExecutionARN, ":"+name) || !g.Notified || g.Duplicate {
 		t.Fatalf("%+v", g)
 	}
-	var in struct {
-		Request rollout.Request `json:"request"`
-	}
-	if err := json.Unmarshal(w.starter.inputs[name], &in); err != nil {
-		t.Fatal(err)
-	}
 	want := rollout.Request{RolloutID: name, Group: webKey, Mode: rollout.ModeRevert, Version: 1,
 		Trigger: rollout.Trigger{Kind: "alarm", Source: alarmARN, EventID: "ev-1"}}
-	if in.Request != want {
-		t.Errorf("request\n %+v\nwant\n %+v", in.Request, want)
+	if got := w.starter.requests[name]; got != want {
+		t.Errorf("request\n %+v\nwant\n %+v", got, want)
 	}
 	msg := w.notifier.sent[0].Message
 	for _, s := range []string{"started revert rollout " + name + " to version 1 (ami-old)", "version 1 (ami-old) -> 2 (ami-new)", "within its guard window"} {
@@ -482,8 +483,8 @@ func TestAnAlarmAfterFinalizeStartsOneRevertToThePreviousVersion(t *testing.T) {
 			t.Errorf("%s: %+v", id, g)
 		}
 	}
-	if len(w.starter.inputs) != 1 || len(w.notifier.sent) != 1 {
-		t.Errorf("%d executions started and %d notifications, want one each", len(w.starter.inputs), len(w.notifier.sent))
+	if len(w.starter.requests) != 1 || len(w.notifier.sent) != 1 {
+		t.Errorf("%d executions started and %d notifications, want one each", len(w.starter.requests), len(w.notifier.sent))
 	}
 	if w.starter.asks != 5 {
 		t.Errorf("Step Functions was asked %d times, want every event to ask for the same name (5)", w.starter.asks)

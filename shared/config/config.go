@@ -26,6 +26,7 @@ const (
 	EnvDefaultBake            = "PHOENIX_DEFAULT_BAKE"
 	EnvDefaultGuardWindow     = "PHOENIX_DEFAULT_GUARD_WINDOW"
 	EnvLeaseTTL               = "PHOENIX_LEASE_TTL"
+	EnvAwaitTimeout           = "PHOENIX_AWAIT_TIMEOUT"
 )
 
 // DefaultEventBus is the bus used when PHOENIX_EVENT_BUS is unset.
@@ -43,6 +44,11 @@ type Config struct {
 	// Policy holds the template's policy defaults; group tags overlay it.
 	Policy   rollout.Policy
 	LeaseTTL time.Duration
+	// AwaitTimeout is the slow fallback poll of a parked Await (template
+	// parameter AwaitTimeoutSeconds); zero when PHOENIX_AWAIT_TIMEOUT is
+	// unset, as on stacks deployed before it, which the steps read as
+	// their default.
+	AwaitTimeout time.Duration
 }
 
 // Needs says which optional variables a function cannot do without.
@@ -92,6 +98,9 @@ func Load(getenv func(string) string, needs Needs) (Config, error) {
 	p.Bake = r.duration(EnvDefaultBake, 0, maxDelay, p.Bake)
 	p.GuardWindow = r.duration(EnvDefaultGuardWindow, 0, 7*24*time.Hour, p.GuardWindow)
 	c.LeaseTTL = r.duration(EnvLeaseTTL, time.Minute, 7*24*time.Hour, 0)
+	if strings.TrimSpace(getenv(EnvAwaitTimeout)) != "" {
+		c.AwaitTimeout = r.duration(EnvAwaitTimeout, time.Minute, 7*24*time.Hour, 0)
+	}
 	c.Policy = p
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)

@@ -1,5 +1,28 @@
 // Package fleet implements rollout.Fleet over EC2 Auto Scaling, EC2,
-// Elastic Load Balancing v2 and CloudWatch.
+// Elastic Load Balancing v2 and CloudWatch, and is the only package of
+// Phoenix that calls those four services: the publishing path
+// (shared/images), alarms, recycling and the CLI read groups, images and
+// instance types through it too (DEVELOPERS.md lists every operation and
+// its one caller).
+//
+// Reads follow one rule whoever asks:
+//
+//   - Images (Image). An image EC2 does not show to this account is a
+//     *rollout.NotFoundError: unknown, malformed, not shared, or
+//     deregistered long enough ago that DescribeImages no longer lists it
+//     (EC2 keeps listing a deregistered image "for a short interval").
+//     An image EC2 lists is returned whatever its state, a deregistered
+//     one with State "deregistered": the caller judges it, so that it can
+//     say why it refuses (preflight refuses every state but available;
+//     publishing rejects the image as not-available). A CreationDate that
+//     is not RFC 3339 reads as a zero CreatedAt, an unknown time, which
+//     never makes an image newer than another.
+//   - Instance types (Architectures). A type the region does not offer is
+//     absent from the answer, not an error: preflight refuses the group
+//     and publishing skips it, each naming the type.
+//   - Tagged groups (GroupsTagged, GroupsTaggedShallow). Every group
+//     carrying the tag key, whatever its value, as a rollout.Group; the
+//     shallow listing leaves out what only EC2's DescribeInstances knows.
 //
 // The rules it follows are FIELD-NOTES sections 2 and 3: instance refreshes
 // name a numbered launch template version in their desired configuration
@@ -83,9 +106,12 @@ var _ rollout.Fleet = (*Fleet)(nil)
 // on first use: Phoenix manages groups in any region from one function, and
 // every method names the region it acts in. A nil log means slog.Default().
 func New(cfg aws.Config, log *slog.Logger) *Fleet {
+	if log == nil {
+		log = slog.Default()
+	}
 	var mu sync.Mutex
 	byRegion := map[string]Clients{}
-	return NewFromClients(func(region string) Clients {
+	clients := func(region string) Clients {
 		mu.Lock()
 		defer mu.Unlock()
 		if c, ok := byRegion[region]; ok {
@@ -101,14 +127,6 @@ func New(cfg aws.Config, log *slog.Logger) *Fleet {
 		}
 		byRegion[region] = c
 		return c
-	}, log)
-}
-
-// NewFromClients returns a Fleet that asks clients for the clients of a
-// region; tests use it to inject fakes or specially configured clients.
-func NewFromClients(clients func(region string) Clients, log *slog.Logger) *Fleet {
-	if log == nil {
-		log = slog.Default()
 	}
 	return &Fleet{clients: clients, log: log}
 }

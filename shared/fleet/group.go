@@ -175,20 +175,9 @@ func (f *Fleet) addInstanceDetails(ctx context.Context, region string, insts []r
 // a tag-key filter lets Auto Scaling do the selection, so a region with
 // thousands of unrelated groups costs one page per 100 tagged ones.
 func (f *Fleet) GroupsTagged(ctx context.Context, region, tagKey string) ([]rollout.Group, error) {
-	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(f.clients(region).AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
-		Filters:    []astypes.Filter{{Name: aws.String("tag-key"), Values: []string{tagKey}}},
-		MaxRecords: aws.Int32(100),
-	})
-	var out []rollout.Group
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, awserr.Classify(fmt.Sprintf("describe auto scaling groups tagged %s in %s", tagKey, region), err, "auto scaling group", "")
-		}
-		for _, g := range page.AutoScalingGroups {
-			key := rollout.GroupKey{Region: region, Name: aws.ToString(g.AutoScalingGroupName)}
-			out = append(out, groupFrom(key, g))
-		}
+	out, err := f.GroupsTaggedShallow(ctx, region, tagKey)
+	if err != nil {
+		return nil, err
 	}
 	var insts []rollout.Instance
 	for _, g := range out {
@@ -205,6 +194,32 @@ func (f *Fleet) GroupsTagged(ctx context.Context, region, tagKey string) ([]roll
 	for gi := range out {
 		for ii, in := range out[gi].Instances {
 			out[gi].Instances[ii] = byID[in.ID]
+		}
+	}
+	return out, nil
+}
+
+// GroupsTaggedShallow is GroupsTagged without asking EC2 about the
+// instances: each instance's ImageID and LaunchTime stay empty, the rest
+// (configuration, tags, instance types, instances with their lifecycle,
+// health and version) is as GroupsTagged gives it. Publishing targets
+// groups by their tags and launch templates, and shell completion needs
+// only names; neither should pay a DescribeInstances call per hundred
+// instances, nor hold ec2:DescribeInstances.
+func (f *Fleet) GroupsTaggedShallow(ctx context.Context, region, tagKey string) ([]rollout.Group, error) {
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(f.clients(region).AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
+		Filters:    []astypes.Filter{{Name: aws.String("tag-key"), Values: []string{tagKey}}},
+		MaxRecords: aws.Int32(100),
+	})
+	var out []rollout.Group
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awserr.Classify(fmt.Sprintf("describe auto scaling groups tagged %s in %s", tagKey, region), err, "auto scaling group", "")
+		}
+		for _, g := range page.AutoScalingGroups {
+			key := rollout.GroupKey{Region: region, Name: aws.ToString(g.AutoScalingGroupName)}
+			out = append(out, groupFrom(key, g))
 		}
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package fleet_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -125,6 +126,34 @@ func TestGroupsTagged(t *testing.T) {
 			t.Errorf("%s has %d instances, want 2", groupName, len(g.Instances))
 		}
 	}
+
+	t.Run("the shallow listing is the same groups without asking EC2 about instances", func(t *testing.T) {
+		before := w.env.Cloud.Wire.Requests()["ec2.DescribeInstances"]
+		shallow, err := w.fleet.GroupsTaggedShallow(w.ctx, w.key.Region, "phoenix:recycle")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := w.env.Cloud.Wire.Requests()["ec2.DescribeInstances"] - before; n != 0 {
+			t.Errorf("the shallow listing made %d DescribeInstances calls", n)
+		}
+		if len(shallow) != len(got) {
+			t.Fatalf("shallow listing has %d groups, the full one %d", len(shallow), len(got))
+		}
+		for i, g := range shallow {
+			full := got[i]
+			if g.Key != full.Key || g.LaunchTemplateID != full.LaunchTemplateID || g.Desired != full.Desired || !maps.Equal(g.Tags, full.Tags) || len(g.Instances) != len(full.Instances) {
+				t.Errorf("shallow %+v differs from full %+v beyond instance details", g, full)
+				continue
+			}
+			for j, in := range g.Instances {
+				want := full.Instances[j]
+				want.ImageID, want.LaunchTime = "", time.Time{}
+				if in != want {
+					t.Errorf("%s instance %+v, want %+v", g.Key.Name, in, want)
+				}
+			}
+		}
+	})
 }
 
 func TestTemplateUsersNamesEveryGroupLaunchingFromTheTemplate(t *testing.T) {

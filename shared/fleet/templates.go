@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,7 +36,6 @@ const (
 	maxClientToken      = 64
 	maxDescription      = 255
 	instanceTypeBatch   = 100
-	imageStateGone      = "deregistered"
 	templateVersionKind = "launch template version"
 )
 
@@ -77,45 +77,57 @@ func templateVersionFrom(launchTemplateID string, v ec2types.LaunchTemplateVersi
 	return out
 }
 
-// Image reads an AMI. A missing or deregistered image is a
-// *rollout.NotFoundError; other states (pending, failed, disabled) are
-// returned for the caller to judge.
+// Image reads an AMI, by the one rule Phoenix has for images (the package
+// doc): an image EC2 does not show to this account (unknown, malformed, not
+// shared, or deregistered long enough ago that EC2 no longer lists it) is a
+// *rollout.NotFoundError; an image EC2 still lists comes back whatever its
+// state, a deregistered one with State "deregistered", for the caller to
+// judge; a creation date that is not RFC 3339 reads as zero.
 func (f *Fleet) Image(ctx context.Context, region, imageID string) (rollout.Image, error) {
 	out, err := f.clients(region).EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
 	if err != nil {
 		return rollout.Image{}, awserr.Classify("describe image "+imageID, err, "image", imageID, imageNotFound...)
 	}
 	for _, img := range out.Images {
-		if aws.ToString(img.ImageId) != imageID {
-			continue
+		if aws.ToString(img.ImageId) == imageID {
+			return imageFrom(img), nil
 		}
-		if img.State == imageStateGone {
-			return rollout.Image{}, &rollout.NotFoundError{Kind: "image", ID: imageID}
-		}
-		res := rollout.Image{
-			ID:           imageID,
-			Name:         aws.ToString(img.Name),
-			OwnerID:      aws.ToString(img.OwnerId),
-			State:        string(img.State),
-			Architecture: string(img.Architecture),
-			Tags:         map[string]string{},
-		}
-		// EC2 prints CreationDate as text; an unparsable date stays zero
-		// rather than failing the read of an otherwise usable image.
-		if t, err := time.Parse(time.RFC3339, aws.ToString(img.CreationDate)); err == nil {
-			res.CreatedAt = t
-		}
-		for _, t := range img.Tags {
-			res.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-		return res, nil
 	}
-	// A recently deregistered image is answered with an empty list.
+	// A deregistered image stops being listed after a while; EC2 then
+	// answers with an empty list rather than an error.
 	return rollout.Image{}, &rollout.NotFoundError{Kind: "image", ID: imageID}
 }
 
-// Architectures returns the architectures each instance type supports. An
-// unknown instance type is a *rollout.NotFoundError.
+// imageFrom maps the SDK's image. EC2 prints CreationDate as text; an
+// unparsable date stays zero, an unknown time, rather than failing the
+// read: Phoenix uses the date only to order images, where an unknown time
+// never makes an image newer, and a failed read would fail a rollout, or
+// have EventBridge redeliver a publishing event for a day, over a field
+// that decides nothing there.
+func imageFrom(img ec2types.Image) rollout.Image {
+	res := rollout.Image{
+		ID:           aws.ToString(img.ImageId),
+		Name:         aws.ToString(img.Name),
+		OwnerID:      aws.ToString(img.OwnerId),
+		State:        string(img.State),
+		Architecture: string(img.Architecture),
+		Tags:         map[string]string{},
+	}
+	if t, err := time.Parse(time.RFC3339, aws.ToString(img.CreationDate)); err == nil {
+		res.CreatedAt = t.UTC()
+	}
+	for _, t := range img.Tags {
+		res.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return res
+}
+
+// Architectures returns the architectures each instance type supports. A
+// type the region does not offer is absent from the map, not an error:
+// the callers (preflight, publish targeting) refuse or skip the group
+// naming the type. EC2 refuses a whole DescribeInstanceTypes request when
+// one of its types is unknown, so a refused batch is described again type
+// by type.
 func (f *Fleet) Architectures(ctx context.Context, region string, instanceTypes []string) (map[string][]string, error) {
 	types := slices.Clone(instanceTypes)
 	slices.Sort(types)
@@ -124,28 +136,54 @@ func (f *Fleet) Architectures(ctx context.Context, region string, instanceTypes 
 	ec2c := f.clients(region).EC2
 	for start := 0; start < len(types); start += instanceTypeBatch {
 		batch := types[start:min(start+instanceTypeBatch, len(types))]
-		in := &ec2.DescribeInstanceTypesInput{}
-		for _, t := range batch {
-			in.InstanceTypes = append(in.InstanceTypes, ec2types.InstanceType(t))
-		}
-		p := ec2.NewDescribeInstanceTypesPaginator(ec2c, in)
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
+		err := describeTypes(ctx, ec2c, batch, out)
+		if awserr.Code(err) != codeUnknownType {
 			if err != nil {
-				return nil, awserr.Classify("describe instance types", err, "instance type", fmt.Sprint(batch), "InvalidInstanceType")
+				return nil, err
 			}
-			for _, it := range page.InstanceTypes {
-				var archs []string
-				if it.ProcessorInfo != nil {
-					for _, a := range it.ProcessorInfo.SupportedArchitectures {
-						archs = append(archs, string(a))
-					}
-				}
-				out[string(it.InstanceType)] = archs
+			continue
+		}
+		for _, t := range batch {
+			if err := describeTypes(ctx, ec2c, []string{t}, out); err != nil && awserr.Code(err) != codeUnknownType {
+				return nil, err
 			}
 		}
 	}
 	return out, nil
+}
+
+// codeUnknownType is EC2's answer for a request naming an instance type it
+// does not offer in the region.
+const codeUnknownType = "InvalidInstanceType"
+
+// describeTypes adds the architectures of types to out. EC2's
+// InvalidInstanceType is returned unclassified, for Architectures to
+// recognise; other errors are classified.
+func describeTypes(ctx context.Context, ec2c EC2API, types []string, out map[string][]string) error {
+	in := &ec2.DescribeInstanceTypesInput{}
+	for _, t := range types {
+		in.InstanceTypes = append(in.InstanceTypes, ec2types.InstanceType(t))
+	}
+	p := ec2.NewDescribeInstanceTypesPaginator(ec2c, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if awserr.Code(err) == codeUnknownType {
+			return err
+		}
+		if err != nil {
+			return awserr.Classify("describe instance types "+strings.Join(types, ","), err, "instance type", strings.Join(types, ","))
+		}
+		for _, it := range page.InstanceTypes {
+			var archs []string
+			if it.ProcessorInfo != nil {
+				for _, a := range it.ProcessorInfo.SupportedArchitectures {
+					archs = append(archs, string(a))
+				}
+			}
+			out[string(it.InstanceType)] = archs
+		}
+	}
+	return nil
 }
 
 // DryRunLaunch asks EC2 whether one instance could be launched from the

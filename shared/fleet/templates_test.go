@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -69,11 +70,16 @@ func TestImage(t *testing.T) {
 		_, err := w.fleet.Image(w.ctx, w.key.Region, "ami-0123456789abcdef0")
 		wantNotFound(t, err, "image")
 	})
-	t.Run("a deregistered image is a NotFoundError", func(t *testing.T) {
+	t.Run("a deregistered image reads with its state while EC2 lists it, then is a NotFoundError", func(t *testing.T) {
 		if _, err := w.env.EC2.DeregisterImage(w.ctx, &ec2.DeregisterImageInput{ImageId: aws.String(arm)}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := w.fleet.Image(w.ctx, w.key.Region, arm)
+		img, err := w.fleet.Image(w.ctx, w.key.Region, arm)
+		if err != nil || img.ID != arm || img.State != "deregistered" || img.Architecture != "arm64" {
+			t.Fatalf("just deregistered: got %+v, %v; want the image with state deregistered", img, err)
+		}
+		w.env.Advance(2 * time.Hour)
+		_, err = w.fleet.Image(w.ctx, w.key.Region, arm)
 		wantNotFound(t, err, "image")
 	})
 }
@@ -96,9 +102,14 @@ func TestArchitectures(t *testing.T) {
 			t.Errorf("got %v, %v", got, err)
 		}
 	})
-	t.Run("an unknown instance type is a NotFoundError", func(t *testing.T) {
-		_, err := w.fleet.Architectures(w.ctx, w.key.Region, []string{"t3.micro", "z9.huge"})
-		wantNotFound(t, err, "instance type")
+	t.Run("a type the region does not offer is absent, and the others are described", func(t *testing.T) {
+		got, err := w.fleet.Architectures(w.ctx, w.key.Region, []string{"t3.micro", "z9.huge", "t4g.micro"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got["z9.huge"]; ok || len(got) != 2 || !slices.Equal(got["t3.micro"], []string{"x86_64"}) || !slices.Equal(got["t4g.micro"], []string{"arm64"}) {
+			t.Errorf("got %v; want t3.micro and t4g.micro, and no z9.huge", got)
+		}
 	})
 }
 

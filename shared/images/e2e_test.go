@@ -17,6 +17,8 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
+	"github.com/phoenix-rollouts/phoenix/shared/fleet"
 	"github.com/phoenix-rollouts/phoenix/shared/images"
 	"github.com/phoenix-rollouts/phoenix/shared/internal/testlog"
 	"github.com/phoenix-rollouts/phoenix/shared/ledger"
@@ -29,8 +31,8 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
 )
 
-// gateFunction is the image-published function's name on the local cloud.
-const gateFunction = "phoenix-image-published"
+// gateFunction is the campaign-gate function's name on the local cloud.
+const gateFunction = "phoenix-campaign-gate"
 
 // stubRollout stands in for the rollout state machine: it takes half an
 // hour, then ends as design.md's terminal states do, with the document's
@@ -95,12 +97,12 @@ func newStack(t *testing.T) *stack {
 	}
 	s.ledger = ledger.New(db, table).WithLogger(log)
 	s.svc = publish.Service{
-		Images: images.NewReader(env.Config), Ledger: s.ledger, Queue: images.NewQueue(db, table),
-		Campaigns: images.NewStarter(env.StepFunctions, s.campaignSM), Notifier: notifier,
+		Images: images.NewReader(env.Config, fleet.New(env.Config, log)), Ledger: s.ledger, Queue: s.ledger.Queue(),
+		Campaigns: executions.NewStarterFromClient(env.StepFunctions, s.campaignSM), Notifier: notifier,
 		Policy:      publish.Policy{Region: region, Account: account, RequiredTags: map[string]string{"phoenix:approved": "true"}},
 		MaxInFlight: 2, MaxWait: 6 * time.Hour, Logger: log, Metrics: s.metrics, Now: env.Now,
 	}
-	env.Cloud.Lambda.RegisterFunc(gateFunction, s.svc.Handle)
+	env.Cloud.Lambda.RegisterFunc(gateFunction, s.svc.Gate)
 	return s
 }
 

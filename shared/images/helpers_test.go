@@ -8,11 +8,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/phoenix-rollouts/phoenix/shared/ledger"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
@@ -41,6 +43,21 @@ func newCloud(t *testing.T, db bool) *cloudtest.Env {
 		requireDynamoDB(t)
 	}
 	return cloudtest.New(t, localcloud.Options{Seed: 1, DynamoDB: db})
+}
+
+// table is the ledger table, which holds the publishing queue too.
+const table = "phoenix-ledger"
+
+// createTable makes the ledger table.
+func createTable(t *testing.T, env *cloudtest.Env) *dynamodb.Client {
+	t.Helper()
+	db := dynamodb.NewFromConfig(env.Config)
+	in := ledger.TableSchema()
+	in.TableName = aws.String(table)
+	if _, err := db.CreateTable(context.Background(), in); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	return db
 }
 
 // ownImage makes an available image of the test account with tags.

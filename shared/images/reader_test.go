@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ibtypes "github.com/aws/aws-sdk-go-v2/service/imagebuilder/types"
 
+	"github.com/phoenix-rollouts/phoenix/shared/fleet"
 	"github.com/phoenix-rollouts/phoenix/shared/images"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/imagepipeline"
@@ -28,7 +29,7 @@ func wantNotFound(t *testing.T, err error) {
 func TestTheReaderFollowsAnImageBuilderBuildToItsAMI(t *testing.T) {
 	t.Parallel()
 	env := newCloud(t, false)
-	r := images.NewReader(env.Config)
+	r := images.NewReader(env.Config, fleet.New(env.Config, nil))
 	ctx := context.Background()
 	arn, err := env.Cloud.ImageBuilder.Publish(imagepipeline.BuildSpec{Region: region, Name: "web-al2023", Version: "1.4.0", AMITags: approved()})
 	if err != nil {
@@ -68,7 +69,7 @@ func TestTheReaderFollowsAnImageBuilderBuildToItsAMI(t *testing.T) {
 func TestTheReaderReadsImageParameters(t *testing.T) {
 	t.Parallel()
 	env := newCloud(t, false)
-	r := images.NewReader(env.Config)
+	r := images.NewReader(env.Config, fleet.New(env.Config, nil))
 	ctx := context.Background()
 	id := ownImage(t, env, "web-1", "x86_64", approved())
 	putImageParameter(t, env, "/phoenix/web/ami", id, false)
@@ -83,7 +84,7 @@ func TestTheReaderReadsImageParameters(t *testing.T) {
 func TestTheReaderDescribesImagesAsEC2ShowsThem(t *testing.T) {
 	t.Parallel()
 	env := newCloud(t, false)
-	r := images.NewReader(env.Config)
+	r := images.NewReader(env.Config, fleet.New(env.Config, nil))
 	ctx := context.Background()
 	own := ownImage(t, env, "web-arm", "arm64", map[string]string{"k": "v"})
 	theirs, err := env.Cloud.World.AddImage(region, sim.ImageSpec{Name: "marketplace-web", OwnerID: foreign, Available: true})
@@ -116,8 +117,8 @@ func TestTheReaderDescribesImagesAsEC2ShowsThem(t *testing.T) {
 			t.Fatal(err)
 		}
 		img, err := r.Image(ctx, region, gone)
-		if err == nil && img.State != "deregistered" {
-			t.Fatalf("a deregistered image reads as %+v", img)
+		if err != nil || img.State != "deregistered" {
+			t.Fatalf("a deregistered image EC2 still lists reads as %+v, %v; want it with its state", img, err)
 		}
 		env.Advance(2 * time.Hour)
 		_, err = r.Image(ctx, region, gone)
@@ -128,7 +129,7 @@ func TestTheReaderDescribesImagesAsEC2ShowsThem(t *testing.T) {
 func TestTheReaderListsEnabledGroupsWithTheirInstanceTypes(t *testing.T) {
 	t.Parallel()
 	env := newCloud(t, false)
-	r := images.NewReader(env.Config)
+	r := images.NewReader(env.Config, fleet.New(env.Config, nil))
 	ctx := context.Background()
 	img := ownImage(t, env, "base", "x86_64", nil)
 	createGroup(t, env, groupSpec{name: "web", tags: webTags("0"), image: img, types: []string{"t3.micro"}})

@@ -1,10 +1,13 @@
-// Package params reads SSM Parameter Store parameters that configure
-// Phoenix at run time (the recycle's global freeze, docs/recycle.md): a
-// value an operator can change in seconds, without a deploy.
+// Package params is Phoenix's one caller of SSM Parameter Store: it reads
+// the parameters that configure Phoenix at run time (the recycle's global
+// freeze, docs/recycle.md: a value an operator can change in seconds,
+// without a deploy) and, for the publishing path (shared/images), the
+// aws:ec2:image parameters that announce images.
 //
-// A missing parameter is not an error but an empty value, because "no
-// parameter" is how an operator says "nothing set". Throttling and server
-// faults arrive as *rollout.TransientError through shared/awserr.
+// For Value a missing parameter is not an error but an empty value,
+// because "no parameter" is how an operator says "nothing set"; Parameter
+// reports it as *rollout.NotFoundError. Throttling and server faults
+// arrive as *rollout.TransientError through shared/awserr.
 package params
 
 import (
@@ -15,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/phoenix-rollouts/phoenix/shared/awserr"
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
 // Client is the part of the SSM client the reader uses, with the SDK's
@@ -36,6 +40,16 @@ func New(client Client) *Reader { return &Reader{client: client} }
 // NewFromConfig returns a Reader with an SSM client made from cfg.
 func NewFromConfig(cfg aws.Config) *Reader { return New(ssm.NewFromConfig(cfg)) }
 
+// inRegion makes a call address region ("" keeps the client's), whatever
+// region the client was made for.
+func inRegion(region string) func(*ssm.Options) {
+	return func(o *ssm.Options) {
+		if region != "" {
+			o.Region = region
+		}
+	}
+}
+
 // Value returns the current value of the named parameter in region, and
 // "" with no error when the parameter does not exist. Values are read
 // without decryption: a SecureString comes back as its ciphertext, which
@@ -44,11 +58,7 @@ func NewFromConfig(cfg aws.Config) *Reader { return New(ssm.NewFromConfig(cfg)) 
 // network failures; any other failure (access denied, a malformed name)
 // wrapped with the parameter's name.
 func (r *Reader) Value(ctx context.Context, region, name string) (string, error) {
-	out, err := r.client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)}, func(o *ssm.Options) {
-		if region != "" {
-			o.Region = region
-		}
-	})
+	out, err := r.client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)}, inRegion(region))
 	switch {
 	case awserr.Code(err) == "ParameterNotFound":
 		return "", nil
@@ -58,4 +68,28 @@ func (r *Reader) Value(ctx context.Context, region, name string) (string, error)
 		return "", nil
 	}
 	return aws.ToString(out.Parameter.Value), nil
+}
+
+// Parameter is a parameter's current version as GetParameter returns it.
+type Parameter struct {
+	Name     string
+	Value    string
+	DataType string
+	Version  int64
+}
+
+// Parameter reads the named parameter's current version in region,
+// without decryption, as Value does. A parameter that does not exist is a
+// *rollout.NotFoundError: the publishing path rejects an event naming one
+// deleted since.
+func (r *Reader) Parameter(ctx context.Context, region, name string) (Parameter, error) {
+	out, err := r.client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)}, inRegion(region))
+	if err != nil {
+		return Parameter{}, awserr.Classify(fmt.Sprintf("get parameter %s in %s", name, region), err, "parameter", name, "ParameterNotFound", "ParameterVersionNotFound")
+	}
+	if out.Parameter == nil {
+		return Parameter{}, &rollout.NotFoundError{Kind: "parameter", ID: name}
+	}
+	p := out.Parameter
+	return Parameter{Name: aws.ToString(p.Name), Value: aws.ToString(p.Value), DataType: aws.ToString(p.DataType), Version: p.Version}, nil
 }

@@ -107,3 +107,53 @@ func TestValue(t *testing.T) {
 		}
 	})
 }
+
+func TestParameter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("a parameter's current version is read with its data type", func(t *testing.T) {
+		t.Parallel()
+		env := cloudtest.New(t)
+		put(t, env, name, "true", ssmtypes.ParameterTypeString)
+		put(t, env, name, "false", ssmtypes.ParameterTypeString)
+		got, err := params.NewFromConfig(env.Config).Parameter(ctx, "us-east-1", name)
+		want := params.Parameter{Name: name, Value: "false", DataType: "text", Version: 2}
+		if err != nil || got != want {
+			t.Fatalf("got %+v, %v; want %+v", got, err, want)
+		}
+	})
+	t.Run("a missing parameter is a NotFoundError, not an empty value", func(t *testing.T) {
+		t.Parallel()
+		env := cloudtest.New(t)
+		got, err := params.NewFromConfig(env.Config).Parameter(ctx, "us-east-1", name)
+		var nf *rollout.NotFoundError
+		if !errors.As(err, &nf) || nf.ID != name {
+			t.Fatalf("got %+v, %v (%T); want a NotFoundError naming %s", got, err, err, name)
+		}
+	})
+	t.Run("the parameter is read in the region asked for", func(t *testing.T) {
+		t.Parallel()
+		env := cloudtest.New(t)
+		put(t, env.InRegion("eu-west-1"), name, "on", ssmtypes.ParameterTypeString)
+		r := params.NewFromConfig(env.Config)
+		if got, err := r.Parameter(ctx, "eu-west-1", name); err != nil || got.Value != "on" {
+			t.Fatalf("eu-west-1: got %+v, %v", got, err)
+		}
+		var nf *rollout.NotFoundError
+		if _, err := r.Parameter(ctx, "us-east-1", name); !errors.As(err, &nf) {
+			t.Fatalf("us-east-1: got %v; parameters are regional", err)
+		}
+	})
+	t.Run("throttling is a TransientError", func(t *testing.T) {
+		t.Parallel()
+		env := cloudtest.New(t)
+		if _, err := env.Cloud.Faults.Add(faults.Rule{Kind: faults.Throttle, Service: "ssm", Operation: "GetParameter"}); err != nil {
+			t.Fatal(err)
+		}
+		cfg := env.Config.Copy()
+		cfg.RetryMaxAttempts = 1
+		if _, err := params.NewFromConfig(cfg).Parameter(ctx, "us-east-1", name); !rollout.IsTransient(err) {
+			t.Fatalf("error %v (%T), want a TransientError", err, err)
+		}
+	})
+}

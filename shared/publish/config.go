@@ -11,7 +11,8 @@ import (
 )
 
 // The environment of the image-published function beyond design.md's
-// common variables (docs/publish.md, "Configuration").
+// common variables (docs/publish.md, "Configuration"); the campaign-gate
+// function reads PHOENIX_PUBLISH_MAX_WAIT only.
 const (
 	EnvCampaignStateMachineARN = "PHOENIX_CAMPAIGN_STATE_MACHINE_ARN"
 	EnvAccountID               = "PHOENIX_ACCOUNT_ID"
@@ -47,7 +48,6 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		CampaignStateMachineARN: get(EnvCampaignStateMachineARN),
 		Policy:                  Policy{Account: get(EnvAccountID), Region: get(EnvRegion)},
 		MaxInFlight:             DefaultMaxInFlight,
-		MaxWait:                 DefaultMaxWait,
 	}
 	if !strings.HasPrefix(c.CampaignStateMachineARN, "arn:") || !strings.Contains(c.CampaignStateMachineARN, ":stateMachine:") {
 		fail(EnvCampaignStateMachineARN, "is %q, not a state machine ARN", c.CampaignStateMachineARN)
@@ -75,15 +75,43 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.MaxInFlight = n
 	}
-	if v := get(EnvMaxWait); v != "" {
-		d, err := rollout.ParseDuration(v)
-		if err != nil || d < minMaxWait || d > MaxMaxWait {
-			fail(EnvMaxWait, "is %q, not a duration from %s to %s (seconds, or like 6h)", v, minMaxWait, MaxMaxWait)
-		}
-		c.MaxWait = d
-	}
+	c.MaxWait = readMaxWait(get, fail)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// GateConfig is the campaign-gate function's own configuration.
+type GateConfig struct {
+	// MaxWait is how long an image the gate queues stays queued: the same
+	// bound the image-published function queues with.
+	MaxWait time.Duration
+}
+
+// LoadGateConfig reads the campaign-gate function's configuration through
+// getenv: PHOENIX_PUBLISH_MAX_WAIT, read as LoadConfig reads it.
+func LoadGateConfig(getenv func(string) string) (GateConfig, error) {
+	var errs []error
+	fail := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s %s", name, fmt.Sprintf(format, args...)))
+	}
+	c := GateConfig{MaxWait: readMaxWait(func(name string) string { return strings.TrimSpace(getenv(name)) }, fail)}
+	if err := errors.Join(errs...); err != nil {
+		return GateConfig{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// readMaxWait reads PHOENIX_PUBLISH_MAX_WAIT, DefaultMaxWait when unset.
+func readMaxWait(get func(string) string, fail func(name, format string, args ...any)) time.Duration {
+	v := get(EnvMaxWait)
+	if v == "" {
+		return DefaultMaxWait
+	}
+	d, err := rollout.ParseDuration(v)
+	if err != nil || d < minMaxWait || d > MaxMaxWait {
+		fail(EnvMaxWait, "is %q, not a duration from %s to %s (seconds, or like 6h)", v, minMaxWait, MaxMaxWait)
+	}
+	return d
 }

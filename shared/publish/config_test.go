@@ -59,3 +59,20 @@ func TestConfigNamesEveryBadVariableAtOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestTheGateReadsOnlyTheMaxWait(t *testing.T) {
+	t.Parallel()
+	none := func(string) string { return "" }
+	c, err := LoadGateConfig(none)
+	if err != nil || c.MaxWait != DefaultMaxWait {
+		t.Fatalf("without the variable: %+v, %v; want the default %s", c, err, DefaultMaxWait)
+	}
+	c, err = LoadGateConfig(func(k string) string { return map[string]string{EnvMaxWait: " 7200 "}[k] })
+	if err != nil || c.MaxWait != 2*time.Hour {
+		t.Fatalf("%s=7200: %+v, %v", EnvMaxWait, c, err)
+	}
+	_, err = LoadGateConfig(func(k string) string { return map[string]string{EnvMaxWait: "25h"}[k] })
+	if err == nil || !strings.Contains(err.Error(), EnvMaxWait) {
+		t.Fatalf("a wait above %s: %v, want an error naming %s", MaxMaxWait, err, EnvMaxWait)
+	}
+}

@@ -56,7 +56,7 @@ func checkParsed(t *testing.T, kind Kind, ev Event, err error) {
 			t.Fatalf("accepted parameter %q, operation %q", ev.Ref, ev.Operation)
 		}
 	}
-	if name := RolloutName(ev.ID, rollout.GroupKey{Region: ev.Region, Name: ev.Ref}); !ValidExecutionName(name) {
+	if name := RolloutName(ev.ID, rollout.GroupKey{Region: ev.Region, Name: ev.Ref}); !rollout.ValidExecutionName(name) {
 		t.Fatalf("accepted event %q names an invalid execution %q", ev.ID, name)
 	}
 }
@@ -137,7 +137,7 @@ func FuzzExecutionNames(f *testing.F) {
 	f.Add("x", "r", "名前 with spaces/and#hashes")
 	f.Fuzz(func(t *testing.T, eventID, region, group string) {
 		for _, n := range []string{RolloutName(eventID, rollout.GroupKey{Region: region, Name: group}), CampaignName(region, eventID)} {
-			if !ValidExecutionName(n) {
+			if !rollout.ValidExecutionName(n) {
 				t.Fatalf("invalid execution name %q from (%q, %q, %q)", n, eventID, region, group)
 			}
 		}

@@ -4,10 +4,6 @@ import (
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
-// MaxNameLength is Step Functions' limit on execution names
-// (rollout.MaxNameLength).
-const MaxNameLength = rollout.MaxNameLength
-
 // Name prefixes: a campaign and a rollout it starts.
 const (
 	prefixCampaign = "cmp"
@@ -30,7 +26,3 @@ func CampaignName(region, imageID string) string {
 func RolloutName(eventID string, group rollout.GroupKey) string {
 	return rollout.ExecutionName(prefixRollout, group.Name, "rollout", eventID, group.Region, group.Name)
 }
-
-// ValidExecutionName reports whether name is a name Phoenix would give an
-// execution (rollout.ValidExecutionName).
-func ValidExecutionName(name string) bool { return rollout.ValidExecutionName(name) }

@@ -8,10 +8,11 @@ import (
 )
 
 // The ports of the image-published handler. shared/images implements
-// Images, Queue and Starter over the AWS SDK; rollout.Ledger (shared/ledger)
-// satisfies Ledger. Every method returns *rollout.TransientError for
-// throttling, server faults and network failures, so the handler returns
-// it and Lambda retries the event.
+// Images, shared/ledger Queue (Ledger.Queue) and shared/executions
+// Starter, over the AWS SDK; rollout.Ledger (shared/ledger) satisfies
+// Ledger. Every method returns
+// *rollout.TransientError for throttling, server faults and network
+// failures, so the handler returns it and Lambda retries the event.
 
 // Images reads what the publishing events point at, and the groups that
 // might take an image.
@@ -22,10 +23,14 @@ type Images interface {
 	// Parameter reads a parameter's current version (SSM GetParameter);
 	// *rollout.NotFoundError when it does not exist.
 	Parameter(ctx context.Context, region, name string) (Parameter, error)
-	// Image describes an AMI (EC2 DescribeImages);
-	// *rollout.NotFoundError when EC2 shows no such image to this account.
+	// Image describes an AMI (EC2 DescribeImages) by shared/fleet's rule:
+	// *rollout.NotFoundError when EC2 shows no such image to this
+	// account; an image EC2 still lists comes back whatever its state
+	// (deregistered included), so that Policy.Check can say why it is
+	// rejected; an unreadable creation date is a zero CreatedAt.
 	Image(ctx context.Context, region, imageID string) (rollout.Image, error)
-	// Candidates lists the region's groups tagged phoenix:enabled.
+	// Candidates lists the region's groups tagged phoenix:enabled, each
+	// projected by CandidateOf.
 	Candidates(ctx context.Context, region string) ([]Candidate, error)
 	// Architectures returns the architectures each instance type
 	// supports; a type the region does not offer is absent.
@@ -65,7 +70,7 @@ type Queue interface {
 	Remove(ctx context.Context, key rollout.GroupKey, imageID string) error
 }
 
-// Starter starts campaign executions.
+// Starter starts campaign executions (shared/executions.Starter.Start).
 type Starter interface {
 	// Start starts the named execution with input. started is false when
 	// an execution of that name exists already: Step Functions keeps names

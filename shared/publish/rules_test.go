@@ -280,7 +280,7 @@ func TestExecutionNameRules(t *testing.T) {
 		odd := []rollout.GroupKey{web, key(strings.Repeat("g", 255)), key("web blue#1/ünïcode"), {}}
 		for _, g := range odd {
 			for _, n := range []string{RolloutName(strings.Repeat("e", 256), g), RolloutName("", g), CampaignName(g.Region, g.Name)} {
-				if !ValidExecutionName(n) {
+				if !rollout.ValidExecutionName(n) {
 					t.Errorf("invalid name %q (%d characters)", n, len(n))
 				}
 			}
@@ -311,7 +311,7 @@ func TestExecutionNameRules(t *testing.T) {
 	t.Run("names outside the allowed characters are invalid", func(t *testing.T) {
 		t.Parallel()
 		for _, n := range []string{"", "a b", "a:b", strings.Repeat("a", 81), "ä"} {
-			if ValidExecutionName(n) {
+			if rollout.ValidExecutionName(n) {
 				t.Errorf("%q passed as valid", n)
 			}
 		}

@@ -32,8 +32,11 @@ const (
 	MetricNoRoll    = "ImagesNotRolled"
 )
 
-// Service is the image-published function: the handler of the three
-// publishing events and the gate step of the campaign branch.
+// Service holds the two handlers of the publishing path, each the entry
+// point of its own function with its own role: ImagePublished, the
+// image-published function (the three publishing events), and Gate, the
+// campaign-gate function (the campaign's Gate state), which uses only
+// Images.Image, Ledger, Queue, MaxWait and the logging fields.
 type Service struct {
 	Images    Images
 	Ledger    Ledger
@@ -96,23 +99,6 @@ type GroupOutcome struct {
 	Wave   int              `json:"wave"`
 	Action Action           `json:"action"`
 	Reason string           `json:"reason"`
-}
-
-// Handle is the function's entry point: a payload with a "gate" member is
-// the campaign's gate step (GateCall), anything else an EventBridge event.
-func (s Service) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	var probe struct {
-		Gate json.RawMessage `json:"gate"`
-	}
-	if json.Unmarshal(raw, &probe) == nil && len(probe.Gate) > 0 {
-		var call GateCall
-		if err := json.Unmarshal(raw, &call); err != nil {
-			log := s.baseLogger(ctx)
-			return nil, rollout.Boundary(log, "image-published", &rollout.BadInputError{Reason: "gate payload: " + err.Error()})
-		}
-		return s.Gate(ctx, call)
-	}
-	return s.ImagePublished(ctx, raw)
 }
 
 // ImagePublished handles one publishing event: parse, read the image,
@@ -385,13 +371,14 @@ func (s Service) known(ctx context.Context, region, imageID string) (KnownImage,
 // dropped (the group has something newer, or this rollout exists), or
 // stops the campaign (it waited too long). The ledger may have changed
 // since the event: another campaign may have rolled a newer image, or a
-// revert may have begun.
+// revert may have begun. A payload without its time or ids is
+// *rollout.BadInputError.
 func (s Service) Gate(ctx context.Context, in GateCall) (GateDecision, error) {
 	g := in.Gate
 	log := s.baseLogger(ctx).With("handler", "gate", "rolloutId", g.RolloutID, "group", g.Group.Name, "region", g.Group.Region,
 		"imageId", g.Image.ImageID, "eventId", g.EventID)
 	d, err := s.gate(ctx, log, in)
-	return d, rollout.Boundary(log, "image-published", err)
+	return d, rollout.Boundary(log, "campaign-gate", err)
 }
 
 func (s Service) gate(ctx context.Context, log *slog.Logger, in GateCall) (GateDecision, error) {

@@ -528,23 +528,19 @@ func TestTheGateRollsWaitsOrDropsAtTheGroupsTurn(t *testing.T) {
 			t.Fatalf("got %T %v", err, err)
 		}
 	})
-	t.Run("Handle sends a gate payload to the gate and an event to the handler", func(t *testing.T) {
+	t.Run("a gate payload sent to the event handler is a malformed event, never a gate", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
 		raw, err := json.Marshal(in("canary"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := w.svc.Handle(ctx, raw)
-		if d, ok := out.(GateDecision); err != nil || !ok || d.Action != GateRoll {
-			t.Fatalf("gate through Handle: %#v, %v", out, err)
+		res, err := w.svc.ImagePublished(ctx, raw)
+		if err != nil || res.Outcome != OutcomeRejected || len(res.Rejections) != 1 || res.Rejections[0].Code != CodeMalformed {
+			t.Fatalf("got %+v, %v; want a rejected malformed event", res, err)
 		}
-		out, err = w.svc.Handle(ctx, amiEvent(t, nil))
-		if r, ok := out.(Result); err != nil || !ok || r.Outcome != OutcomeStarted {
-			t.Fatalf("event through Handle: %#v, %v", out, err)
-		}
-		if _, err := w.svc.Handle(ctx, json.RawMessage(`{"gate": 5}`)); !isBadInput(err) {
-			t.Fatalf("a broken gate payload: %T %v", err, err)
+		if _, queued, err := w.queue.Get(ctx, key("canary"), now); err != nil || queued || len(w.starter.started) != 0 {
+			t.Fatalf("the payload queued (%v, %v) or started %v", queued, err, w.starter.started)
 		}
 	})
 }

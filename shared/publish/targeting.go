@@ -2,6 +2,7 @@ package publish
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -10,7 +11,8 @@ import (
 )
 
 // Candidate is an Auto Scaling group that might take a published image:
-// one tagged phoenix:enabled, as the adapter lists them.
+// one tagged phoenix:enabled, projected by CandidateOf from the
+// rollout.Group the fleet lists.
 type Candidate struct {
 	Key  rollout.GroupKey
 	Tags map[string]string
@@ -22,6 +24,34 @@ type Candidate struct {
 	// LaunchConfiguration marks a group on a launch configuration, which
 	// Phoenix never rolls (FIELD-NOTES section 2: no rollback).
 	LaunchConfiguration bool
+}
+
+// CandidateOf projects a group as targeting reads it. templateType is the
+// instance type of the launch template version the group names, which
+// the adapter reads only when the group has no instance type overrides;
+// "" when the template names none or no longer exists. A group whose
+// overrides select by attributes launches types Phoenix cannot tell, so
+// it gets none and targeting skips it with a reason.
+func CandidateOf(g rollout.Group, templateType string) Candidate {
+	c := Candidate{Key: g.Key, Tags: maps.Clone(g.Tags), LaunchConfiguration: g.LaunchConfigurationName != ""}
+	if c.Tags == nil {
+		c.Tags = map[string]string{}
+	}
+	switch {
+	case g.AttributeBased:
+	case len(g.InstanceTypes) > 0:
+		c.InstanceTypes = slices.Compact(slices.Sorted(slices.Values(g.InstanceTypes)))
+	case templateType != "":
+		c.InstanceTypes = []string{templateType}
+	}
+	return c
+}
+
+// NeedsTemplateType reports whether CandidateOf reads the group's launch
+// template version's instance type: a launch template group without
+// overrides, whose template alone decides what it launches.
+func NeedsTemplateType(g rollout.Group) bool {
+	return g.LaunchTemplateID != "" && g.LaunchConfigurationName == "" && !g.AttributeBased && len(g.InstanceTypes) == 0
 }
 
 // Target is a group that takes the image, and its wave.

@@ -7,7 +7,7 @@ import (
 )
 
 // The ports of the recycle-scheduler. shared/fleet, shared/ledger,
-// shared/params and shared/images implement them over the AWS SDK. Every
+// shared/params and shared/executions implement them over the AWS SDK. Every
 // method returns *rollout.TransientError for throttling, server faults and
 // network failures; the handler returns it, and the invocation is retried
 // whole, which is safe because every start is keyed by its name.
@@ -40,9 +40,12 @@ type Params interface {
 	Value(ctx context.Context, region, name string) (string, error)
 }
 
-// Starter starts rollout executions, exactly once per name.
+// Starter starts rollouts, exactly once per rollout id
+// (shared/executions.Starter.StartRollout).
 type Starter interface {
-	// Start starts the named execution with input; started is false when
-	// an execution of that name exists already, and arn is then its ARN.
-	Start(ctx context.Context, name string, input []byte) (arn string, started bool, err error)
+	// StartRollout validates req, wraps it in the rollout state machine's
+	// input and starts it under the name req.RolloutID; started is false
+	// when an execution of that name exists already, and arn is then its
+	// ARN. A request that is not valid is a *rollout.BadInputError.
+	StartRollout(ctx context.Context, req rollout.Request) (arn string, started bool, err error)
 }

@@ -274,16 +274,7 @@ func (s Service) start(ctx context.Context, ev Event, d Decision) (Started, erro
 		Trigger:   rollout.Trigger{Kind: TriggerKind, Source: ev.Rule, EventID: ev.ID},
 		StartAt:   d.StartAt,
 	}
-	if err := req.Validate(); err != nil {
-		return Started{}, &rollout.BadInputError{Reason: fmt.Sprintf("recycle request for %s: %v", d.Group, err)}
-	}
-	input, err := json.Marshal(struct {
-		Request rollout.Request `json:"request"`
-	}{req})
-	if err != nil {
-		return Started{}, fmt.Errorf("encode recycle request %s: %w", d.RolloutID, err)
-	}
-	arn, started, err := s.Starter.Start(ctx, d.RolloutID, input)
+	arn, started, err := s.Starter.StartRollout(ctx, req)
 	if err != nil {
 		return Started{}, fmt.Errorf("start recycle %s of %s: %w", d.RolloutID, d.Group, err)
 	}

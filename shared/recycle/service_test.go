@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -102,23 +103,34 @@ func (p *fakeParams) Value(context.Context, string, string) (string, error) {
 	return p.value, p.err
 }
 
-// fakeStarter is Step Functions' exactly-once by name: a second start of
-// a name returns the existing execution, and a different input for it is
-// the caller's bug (Step Functions refuses it).
+// fakeStarter is Step Functions' exactly-once by name, behind the checks
+// of executions.Starter.StartRollout: a request that is not valid, or
+// whose id cannot name an execution, starts nothing; a second start of a
+// name returns the existing execution, and a different request for it is
+// the caller's bug (Step Functions refuses another input).
 type fakeStarter struct {
-	mu      sync.Mutex
-	inputs  map[string][]byte
-	order   []string
-	err     error
-	refused []string
+	mu       sync.Mutex
+	requests map[string]rollout.Request
+	inputs   map[string][]byte
+	order    []string
+	err      error
+	refused  []string
 }
 
-func (s *fakeStarter) Start(_ context.Context, name string, input []byte) (string, bool, error) {
+func (s *fakeStarter) StartRollout(_ context.Context, req rollout.Request) (string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return "", false, s.err
 	}
+	if err := req.Validate(); err != nil || !rollout.ValidExecutionName(req.RolloutID) {
+		return "", false, &rollout.BadInputError{Reason: fmt.Sprintf("rollout request %+v: %v", req, err)}
+	}
+	input, err := json.Marshal(req)
+	if err != nil {
+		return "", false, err
+	}
+	name := req.RolloutID
 	arn := "arn:aws:states:us-east-1:123456789012:execution:phoenix-rollout:" + name
 	if old, ok := s.inputs[name]; ok {
 		if !bytes.Equal(old, input) {
@@ -128,6 +140,7 @@ func (s *fakeStarter) Start(_ context.Context, name string, input []byte) (strin
 		return arn, false, nil
 	}
 	s.inputs[name] = input
+	s.requests[name] = req
 	s.order = append(s.order, name)
 	return arn, true, nil
 }
@@ -148,7 +161,7 @@ func newWorld(groups ...rollout.Group) *world {
 		fleet:   &fakeFleet{groups: slices.Clone(groups), versions: map[string]rollout.TemplateVersion{}},
 		ledger:  newFakeLedger(),
 		params:  &fakeParams{},
-		starter: &fakeStarter{inputs: map[string][]byte{}},
+		starter: &fakeStarter{requests: map[string]rollout.Request{}, inputs: map[string][]byte{}},
 		metrics: &bytes.Buffer{},
 		logs:    &bytes.Buffer{},
 	}
@@ -182,22 +195,10 @@ func (w *world) handle(t *testing.T, raw json.RawMessage) Summary {
 	return sum
 }
 
-// requests decodes the inputs the starter received, by name.
+// requests are the requests the starter started, by name.
 func (w *world) requests(t *testing.T) map[string]rollout.Request {
 	t.Helper()
-	out := map[string]rollout.Request{}
-	for name, in := range w.starter.inputs {
-		var doc struct {
-			Request rollout.Request `json:"request"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(in))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&doc); err != nil {
-			t.Fatalf("input of %s: %v: %s", name, err, in)
-		}
-		out[name] = doc.Request
-	}
-	return out
+	return maps.Clone(w.starter.requests)
 }
 
 func names(ds []Started) []string {

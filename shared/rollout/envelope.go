@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -40,6 +41,13 @@ type Envelope struct {
 // *BadInputError whose reason starts with what: an event that cannot be
 // acted on never becomes one by retrying.
 func ParseEnvelope(raw []byte, what, source, detailType string) (Envelope, time.Time, error) {
+	return parseEnvelope(raw, what, source, strconv.Quote(detailType), func(dt string) bool { return dt == detailType })
+}
+
+// parseEnvelope is ParseEnvelope for a source that sends a family of
+// detail-types (Auto Scaling's instance refresh events): isDetailType says
+// which it accepts and want names them in the refusal.
+func parseEnvelope(raw []byte, what, source, want string, isDetailType func(string) bool) (Envelope, time.Time, error) {
 	bad := func(format string, args ...any) (Envelope, time.Time, error) {
 		return Envelope{}, time.Time{}, &BadInputError{Reason: what + ": " + fmt.Sprintf(format, args...)}
 	}
@@ -54,8 +62,8 @@ func ParseEnvelope(raw []byte, what, source, detailType string) (Envelope, time.
 	switch {
 	case env.Source != source:
 		return bad("source %q is not %s", env.Source, source)
-	case env.DetailType != detailType:
-		return bad("detail-type %q is not %q", env.DetailType, detailType)
+	case !isDetailType(env.DetailType):
+		return bad("detail-type %q is not %s", env.DetailType, want)
 	case env.Version != "0":
 		return bad("version %q is not the EventBridge envelope version \"0\"", env.Version)
 	}

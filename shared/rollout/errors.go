@@ -9,8 +9,8 @@ import (
 // The errors of the rollout steps. At the Lambda boundary each function
 // returns one of these types unwrapped, because aws-lambda-go reports the
 // outermost error's type name as errorType and the state machine's Retry
-// and Catch match on it (FIELD-NOTES section 5). The contract test in infra/
-// keeps these names and the ASL in step.
+// and Catch match on it (FIELD-NOTES section 5). The contract tests in
+// test/contract (statemachine_test.go) keep these names and the ASL in step.
 
 // TransientError is a failure worth retrying: throttling, 5xx, timeouts.
 type TransientError struct {

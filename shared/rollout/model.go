@@ -196,6 +196,10 @@ type Signal struct {
 	At         time.Time `json:"at"`
 	// Seq orders signals of one rollout; the ledger assigns it.
 	Seq int64 `json:"seq"`
+	// Polled marks a signal the fallback poll read from
+	// DescribeInstanceRefreshes: its At is when the poll ran, not when the
+	// refresh got there (an event's time).
+	Polled bool `json:"polled,omitempty"`
 }
 
 // Signal kinds.

@@ -126,8 +126,13 @@ type Fleet interface {
 	// ResolveVersion turns a version as written ("$Latest", "$Default" or
 	// a number) into the numbered version it means today.
 	ResolveVersion(ctx context.Context, region, launchTemplateID, version string) (TemplateVersion, error)
+	// Image describes an AMI: *NotFoundError when EC2 shows no such image
+	// to this account; an image EC2 still lists comes back whatever its
+	// state (a deregistered one with State "deregistered"), for preflight
+	// to refuse with the state; an unreadable creation date is zero.
 	Image(ctx context.Context, region, imageID string) (Image, error)
-	// Architectures returns the supported architectures of instance types.
+	// Architectures returns the supported architectures of instance
+	// types; a type the region does not offer is absent, not an error.
 	Architectures(ctx context.Context, region string, instanceTypes []string) (map[string][]string, error)
 	// DryRunLaunch asks EC2 whether a launch from the version would
 	// succeed (RunInstances with DryRun); nil means it would.

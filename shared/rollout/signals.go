@@ -3,6 +3,7 @@ package rollout
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -57,51 +58,56 @@ type RefreshEvent struct {
 	Checkpoint int
 }
 
-type refreshEnvelope struct {
-	ID         string          `json:"id"`
-	DetailType string          `json:"detail-type"`
-	Source     string          `json:"source"`
-	Time       string          `json:"time"`
-	Region     string          `json:"region"`
-	Detail     json.RawMessage `json:"detail"`
-}
-
 type refreshDetail struct {
 	InstanceRefreshID    string      `json:"InstanceRefreshId"`
 	AutoScalingGroupName string      `json:"AutoScalingGroupName"`
 	CheckpointPercentage json.Number `json:"CheckpointPercentage"`
 }
 
-// ParseRefreshEvent reads an instance refresh event. Anything that cannot
-// be one (another source, no group or refresh id, a bad time or
-// percentage) is *BadInputError: retrying it would never help.
+// groupARNPattern is
+// arn:PARTITION:autoscaling:REGION:ACCOUNT:autoScalingGroup:ID:autoScalingGroupName/NAME,
+// the one resource of an instance refresh event.
+var groupARNPattern = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):autoscaling:([a-z0-9-]+):([0-9]{12}):autoScalingGroup:[^:]+:autoScalingGroupName/(.+)$`)
+
+// ParseRefreshEvent reads an instance refresh event through ParseEnvelope's
+// checks (version "0", id, account, region, RFC 3339 time, source
+// aws.autoscaling, an "EC2 Auto Scaling Instance Refresh ..." detail-type),
+// then its detail: a group and refresh id, a percentage if any, and exactly
+// one resource, the group's ARN in the event's region and account. A
+// detail-type of the family that Phoenix does not know parses; Signal says
+// it is not acted on. Anything else is *BadInputError: retrying it would
+// never help.
 func ParseRefreshEvent(raw []byte) (RefreshEvent, error) {
+	const what = "instance refresh event"
 	bad := func(format string, args ...any) (RefreshEvent, error) {
-		return RefreshEvent{}, &BadInputError{Reason: "instance refresh event: " + fmt.Sprintf(format, args...)}
+		return RefreshEvent{}, &BadInputError{Reason: what + ": " + fmt.Sprintf(format, args...)}
 	}
-	var env refreshEnvelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return bad("not a JSON event: %v", err)
-	}
-	if env.Source != RefreshEventSource {
-		return bad("source %q is not %s", env.Source, RefreshEventSource)
-	}
-	if !strings.HasPrefix(env.DetailType, refreshDetailPrefix) {
-		return bad("detail-type %q is not an instance refresh event", env.DetailType)
-	}
-	at, err := time.Parse(time.RFC3339, env.Time)
+	env, at, err := parseEnvelope(raw, what, RefreshEventSource, strconv.Quote(refreshDetailPrefix+"..."),
+		func(dt string) bool { return strings.HasPrefix(dt, refreshDetailPrefix) })
 	if err != nil {
-		return bad("time %q is not RFC 3339", env.Time)
+		return RefreshEvent{}, err
 	}
 	var d refreshDetail
 	if err := json.Unmarshal(env.Detail, &d); err != nil {
 		return bad("detail: %v", err)
 	}
-	if env.Region == "" || d.AutoScalingGroupName == "" || d.InstanceRefreshID == "" {
-		return bad("region, AutoScalingGroupName and InstanceRefreshId are required")
+	if d.AutoScalingGroupName == "" || d.InstanceRefreshID == "" {
+		return bad("detail.AutoScalingGroupName and detail.InstanceRefreshId are required")
+	}
+	if len(env.Resources) != 1 {
+		return bad("%d resources; an instance refresh event names exactly its group", len(env.Resources))
+	}
+	m := groupARNPattern.FindStringSubmatch(env.Resources[0])
+	switch {
+	case m == nil:
+		return bad("resource %q is not an Auto Scaling group ARN", env.Resources[0])
+	case m[2] != env.Region || m[3] != env.Account:
+		return bad("group %s is not in the event's region %s and account %s", env.Resources[0], env.Region, env.Account)
+	case m[4] != d.AutoScalingGroupName:
+		return bad("group ARN %s does not name group %q", env.Resources[0], d.AutoScalingGroupName)
 	}
 	ev := RefreshEvent{
-		ID: env.ID, DetailType: env.DetailType, Time: at.UTC(),
+		ID: env.ID, DetailType: env.DetailType, Time: at,
 		Group:     GroupKey{Region: env.Region, Name: d.AutoScalingGroupName},
 		RefreshID: d.InstanceRefreshID,
 	}

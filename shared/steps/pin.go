@@ -93,22 +93,3 @@ func (d Deps) pin(ctx context.Context, log *slog.Logger, in Input) (State, error
 	log.Warn("pinned, not validated", "reasons", st.Reasons)
 	return st, nil
 }
-
-// restoreDefault moves the launch template's default off a condemned
-// version back to target, if the default is the condemned version, and
-// says whether it did; any other default (moved by someone else since) is
-// left alone.
-func (d Deps) restoreDefault(ctx context.Context, log *slog.Logger, region string, condemned, target rollout.Version) (bool, error) {
-	def, err := d.Fleet.ResolveVersion(ctx, region, condemned.LaunchTemplateID, "$Default")
-	if err != nil {
-		return false, fmt.Errorf("read default version of %s: %w", condemned.LaunchTemplateID, err)
-	}
-	if def.Number != condemned.Number {
-		return false, nil
-	}
-	if err := d.Fleet.SetDefaultVersion(ctx, region, target.LaunchTemplateID, target.Number); err != nil {
-		return false, fmt.Errorf("restore default version of %s to %d: %w", target.LaunchTemplateID, target.Number, err)
-	}
-	log.Info("restored launch template default version", "launchTemplateId", target.LaunchTemplateID, "version", target.Number, "was", def.Number)
-	return true, nil
-}

@@ -2,12 +2,10 @@ package steps
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
@@ -17,8 +15,9 @@ import (
 // (which replaces no instance), creates the new version (ModeImage: the
 // current one with only ImageId changed, client token from the rollout id)
 // and records the rollout. A held lease is *rollout.LeaseHeldError (the
-// state machine retries it); a refusal releases the lease, records the
-// rollout as refused, notifies and returns *rollout.PreflightError.
+// state machine retries it, then Busy records the refusal); a refusal
+// releases the lease, records the rollout as refused, notifies and returns
+// *rollout.PreflightError.
 func (d Deps) Prepare(ctx context.Context, in Input) (State, error) {
 	log := d.logger(ctx, "prepare", in.State, in.Execution)
 	st, err := d.prepare(ctx, log, in)
@@ -32,12 +31,6 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 	}
 	if err := req.Validate(); err != nil {
 		return st, &rollout.BadInputError{Reason: err.Error()}
-	}
-	if st.Error != nil && st.Error.Error == leaseHeld {
-		// The state machine's Busy state: Prepare's retries waited for the
-		// group's lease as long as they do, and it is still held. Nothing
-		// was changed; the rollout ends refused, recorded and told.
-		return st, d.refuseBusy(ctx, log, in)
 	}
 	lease := rollout.Lease{Group: req.Group, Owner: req.RolloutID, Execution: in.Execution, ExpiresAt: now.Add(d.LeaseTTL)}
 	if err := d.Ledger.AcquireLease(ctx, lease, now); err != nil {
@@ -138,48 +131,6 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 	return st, nil
 }
 
-// leaseHeld is the error name of *rollout.LeaseHeldError in the document.
-const leaseHeld = "LeaseHeldError"
-
-// refuseBusy ends a rollout whose group stayed leased by another rollout
-// for as long as Prepare waits. A retried call finds the refusal recorded
-// and refuses again without telling twice.
-func (d Deps) refuseBusy(ctx context.Context, log *slog.Logger, in Input) error {
-	req, now := in.State.Request, in.Now
-	reason := "the group stayed busy with another rollout for as long as Phoenix waits for it"
-	if cause := errorMessage(in.State.Error.Cause); cause != "" {
-		reason += " (" + cause + ")"
-	}
-	base := rollout.Rollout{
-		ID: req.RolloutID, Group: req.Group, Mode: req.Mode, Trigger: req.Trigger,
-		Status: rollout.StatusPreparing, ExecutionARN: in.Execution, StartedAt: now,
-	}
-	existing, err := d.Ledger.GetRollout(ctx, req.RolloutID)
-	switch {
-	case err == nil && existing.Status == rollout.StatusRefused:
-		return &rollout.PreflightError{Group: req.Group, Reason: existing.Reason}
-	case err == nil && existing.Status.Terminal():
-		return &rollout.BadInputError{Reason: fmt.Sprintf("rollout %s has already ended %s", req.RolloutID, existing.Status)}
-	case err == nil:
-		base = existing
-	case !isNotFound(err):
-		return fmt.Errorf("read rollout %s: %w", req.RolloutID, err)
-	}
-	return d.refuse(ctx, log, base, reason, now)
-}
-
-// errorMessage is the errorMessage of a Lambda error's Cause as Step
-// Functions records it (a JSON document), or the Cause itself.
-func errorMessage(cause string) string {
-	var doc struct {
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal([]byte(cause), &doc) == nil && doc.ErrorMessage != "" {
-		return doc.ErrorMessage
-	}
-	return strings.TrimSpace(cause)
-}
-
 // preflightInput gathers what preflight needs from the fleet. A reason is
 // returned instead of an error for a missing launch template or version,
 // which refuses the rollout.
@@ -262,28 +213,4 @@ func (d Deps) toVersion(ctx context.Context, log *slog.Logger, req rollout.Reque
 		log.Info("created launch template version", "launchTemplateId", tv.LaunchTemplateID, "version", tv.Number, "sourceVersion", rec.From.Number, "imageId", req.ImageID)
 	}
 	return rollout.Version{LaunchTemplateID: tv.LaunchTemplateID, Number: tv.Number, ImageID: tv.ImageID}, nil
-}
-
-// refuse ends a rollout that changed nothing on the fleet: it is recorded
-// as refused with the reason, people are told, and the lease is released.
-func (d Deps) refuse(ctx context.Context, log *slog.Logger, r rollout.Rollout, reason string, now time.Time) error {
-	r.Status, r.Reason, r.EndedAt = rollout.StatusRefused, reason, now
-	r.Steps = []rollout.Step{{Key: keyRefused, At: now, Detail: reason}}
-	rec, err := d.Ledger.PutRollout(ctx, r)
-	if err != nil {
-		return fmt.Errorf("record refused rollout %s: %w", r.ID, err)
-	}
-	if rec.Status != rollout.StatusRefused {
-		if rec, err = d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusRefused, Reason: reason, EndedAt: now}, keyRefused, now, reason); err != nil {
-			return err
-		}
-	}
-	log.Warn("rollout refused", "reason", reason)
-	if err := d.notify(ctx, DetailRefused, "warning", rec, "Phoenix refused the rollout and changed nothing on the fleet: "+reason); err != nil {
-		return err
-	}
-	if err := d.release(ctx, log, rec); err != nil {
-		return err
-	}
-	return &rollout.PreflightError{Group: r.Group, Reason: reason}
 }

@@ -1,5 +1,7 @@
 // Package steps holds one handler per step of the rollout state machine
-// (docs/design.md). Each handler reads the execution document, orchestrates
+// (docs/design.md), each a Deps method in a file named after it (Busy in
+// busy.go, StartRefresh in start_refresh.go); what several steps share is
+// in this file. Each handler reads the execution document, orchestrates
 // the domain (shared/rollout) and the ports, and returns the document for
 // the next state. Handlers take "now" from their input, never the wall
 // clock, are safe to run again after any failure, and return the domain's
@@ -31,7 +33,11 @@ type Deps struct {
 	Policy rollout.Policy
 	// LeaseTTL bounds how long a rollout holds its group without renewing.
 	LeaseTTL time.Duration
-	Logger   *slog.Logger
+	// AwaitTimeout is the slow fallback poll (template.yaml's
+	// AwaitTimeoutSeconds): the longest a parked Await waits for an event
+	// while the refresh may be moving. Zero means DefaultAwaitTimeout.
+	AwaitTimeout time.Duration
+	Logger       *slog.Logger
 	// ContextAttrs, when set, adds invocation attributes (request id,
 	// trace id) to every log line.
 	ContextAttrs func(context.Context) []any
@@ -66,9 +72,14 @@ type State struct {
 	Rechecks int      `json:"rechecks"`
 	// Checkpoint is the highest checkpoint validated, so the fallback poll
 	// knows which checkpoint comes next.
-	Checkpoint int         `json:"checkpoint,omitempty"`
-	Revert     RevertState `json:"revert,omitzero"`
-	Error      *ErrorInfo  `json:"error,omitempty"`
+	Checkpoint int `json:"checkpoint,omitempty"`
+	// AwaitTimeoutSeconds is how long the next Await stays parked before
+	// the fallback poll: the Await state's TimeoutSecondsPath. StartRefresh,
+	// Validate and Poll write it (awaitTimeout), always a positive whole
+	// number: anything else fails the execution with States.Runtime.
+	AwaitTimeoutSeconds int64       `json:"awaitTimeoutSeconds,omitempty"`
+	Revert              RevertState `json:"revert,omitzero"`
+	Error               *ErrorInfo  `json:"error,omitempty"`
 }
 
 // RevertState is where a revert stands.
@@ -98,13 +109,7 @@ type PolicyDoc struct {
 	BakeSeconds            int64    `json:"bakeSeconds"`
 	Alarms                 []string `json:"alarms,omitempty"`
 	GuardWindowSeconds     int64    `json:"guardWindowSeconds"`
-	// AwaitTimeoutSeconds bounds a parked Await before the fallback poll:
-	// 900 s plus the checkpoint delay.
-	AwaitTimeoutSeconds int64 `json:"awaitTimeoutSeconds"`
 }
-
-// fallbackPoll is the slow poll's base interval (design.md, state machine).
-const fallbackPoll = 900 * time.Second
 
 // DocOf writes a policy for the execution document.
 func DocOf(p rollout.Policy) PolicyDoc {
@@ -112,7 +117,6 @@ func DocOf(p rollout.Policy) PolicyDoc {
 		Enabled: p.Enabled, Checkpoints: p.Checkpoints, MinHealthy: p.MinHealthy, MaxHealthy: p.MaxHealthy,
 		WarmupSeconds: secs(p.Warmup), CheckpointDelaySeconds: secs(p.CheckpointDelay), BakeSeconds: secs(p.Bake),
 		Alarms: p.Alarms, GuardWindowSeconds: secs(p.GuardWindow),
-		AwaitTimeoutSeconds: secs(fallbackPoll + p.CheckpointDelay),
 	}
 }
 
@@ -299,4 +303,77 @@ func reasonOf(st State) string {
 		return "validation stayed inconclusive: " + strings.Join(st.Reasons, " ")
 	}
 	return "revert requested"
+}
+
+// refuse ends a rollout that changed nothing on the fleet: it is recorded
+// as refused with the reason, people are told, and the lease is released.
+func (d Deps) refuse(ctx context.Context, log *slog.Logger, r rollout.Rollout, reason string, now time.Time) error {
+	r.Status, r.Reason, r.EndedAt = rollout.StatusRefused, reason, now
+	r.Steps = []rollout.Step{{Key: keyRefused, At: now, Detail: reason}}
+	rec, err := d.Ledger.PutRollout(ctx, r)
+	if err != nil {
+		return fmt.Errorf("record refused rollout %s: %w", r.ID, err)
+	}
+	if rec.Status != rollout.StatusRefused {
+		if rec, err = d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusRefused, Reason: reason, EndedAt: now}, keyRefused, now, reason); err != nil {
+			return err
+		}
+	}
+	log.Warn("rollout refused", "reason", reason)
+	if err := d.notify(ctx, DetailRefused, "warning", rec, "Phoenix refused the rollout and changed nothing on the fleet: "+reason); err != nil {
+		return err
+	}
+	if err := d.release(ctx, log, rec); err != nil {
+		return err
+	}
+	return &rollout.PreflightError{Group: r.Group, Reason: reason}
+}
+
+// adoptable finds a refresh Phoenix started for the rollout but whose id it
+// never recorded: its desired configuration is the rollout's to-version and
+// it did not start before the rollout (which tells a recycle's refresh from
+// an older one to the same version).
+func adoptable(refreshes []rollout.Refresh, r rollout.Rollout) (rollout.Refresh, bool) {
+	for _, rf := range refreshes {
+		if rf.Targets(r.To) && (rf.StartTime.IsZero() || !rf.StartTime.Before(r.StartedAt)) {
+			return rf, true
+		}
+	}
+	return rollout.Refresh{}, false
+}
+
+// pinGroup makes the group reference the numbered version (a successful
+// refresh has done so already; this covers one that was told by a poll
+// before AWS wrote it, and is a no-op otherwise).
+func (d Deps) pinGroup(ctx context.Context, log *slog.Logger, key rollout.GroupKey, to rollout.Version) error {
+	g, err := d.Fleet.Group(ctx, key)
+	if err != nil {
+		return fmt.Errorf("load group %s: %w", key, err)
+	}
+	if g.LaunchTemplateID != to.LaunchTemplateID || g.LaunchTemplateVersion != versionString(to.Number) {
+		if err := d.Fleet.PinVersion(ctx, key, to.LaunchTemplateID, to.Number); err != nil {
+			return fmt.Errorf("point %s at version %d: %w", key, to.Number, err)
+		}
+		log.Info("pointed group at the new version", "launchTemplateId", to.LaunchTemplateID, "version", to.Number, "was", g.LaunchTemplateVersion)
+	}
+	return nil
+}
+
+// restoreDefault moves the launch template's default off a condemned
+// version back to target, if the default is the condemned version, and
+// says whether it did; any other default (moved by someone else since) is
+// left alone.
+func (d Deps) restoreDefault(ctx context.Context, log *slog.Logger, region string, condemned, target rollout.Version) (bool, error) {
+	def, err := d.Fleet.ResolveVersion(ctx, region, condemned.LaunchTemplateID, "$Default")
+	if err != nil {
+		return false, fmt.Errorf("read default version of %s: %w", condemned.LaunchTemplateID, err)
+	}
+	if def.Number != condemned.Number {
+		return false, nil
+	}
+	if err := d.Fleet.SetDefaultVersion(ctx, region, target.LaunchTemplateID, target.Number); err != nil {
+		return false, fmt.Errorf("restore default version of %s to %d: %w", target.LaunchTemplateID, target.Number, err)
+	}
+	log.Info("restored launch template default version", "launchTemplateId", target.LaunchTemplateID, "version", target.Number, "was", def.Number)
+	return true, nil
 }

@@ -110,7 +110,7 @@ func errorAs[E error](t *testing.T, err error, target *E) {
 	}
 }
 
-// prepared runs Prepare and StartRefresh of an image rollout.
+// started runs Prepare and StartRefresh of an image rollout.
 func (w *world) started(t *testing.T) State {
 	t.Helper()
 	ctx := context.Background()
@@ -326,7 +326,9 @@ func refreshEvent(kind, refreshID string, percent int, when time.Time) json.RawM
 	if percent > 0 {
 		detail += fmt.Sprintf(`,"CheckpointPercentage":"%d"`, percent)
 	}
-	return json.RawMessage(fmt.Sprintf(`{"id":"ev-%s","source":"aws.autoscaling","detail-type":"EC2 Auto Scaling Instance Refresh %s","time":%q,"region":"eu-west-1","detail":%s}}`,
+	return json.RawMessage(fmt.Sprintf(`{"version":"0","id":"ev-%s","source":"aws.autoscaling","detail-type":"EC2 Auto Scaling Instance Refresh %s",`+
+		`"account":"123456789012","time":%q,"region":"eu-west-1",`+
+		`"resources":["arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:5f1c9e4a:autoScalingGroupName/web"],"detail":%s}}`,
 		strings.ReplaceAll(kind, " ", ""), kind, when.Format(time.RFC3339), detail))
 }
 
@@ -387,6 +389,10 @@ func TestSignals(t *testing.T) {
 		"a Started event is ignored":                                  refreshEvent("Started", "refresh-1", 0, t0),
 		"an event for a refresh that is not the rollout's is ignored": refreshEvent("Failed", "rf-other", 0, t0),
 		"a malformed event is dropped without a retry":                json.RawMessage(`{"source":"aws.autoscaling"}`),
+		"an event of another envelope version is dropped without a retry": json.RawMessage(strings.Replace(
+			string(refreshEvent("Failed", "refresh-1", 0, t0)), `"version":"0"`, `"version":"1"`, 1)),
+		"an event whose group is in another account is dropped without a retry": json.RawMessage(strings.Replace(
+			string(refreshEvent("Failed", "refresh-1", 0, t0)), `"account":"123456789012"`, `"account":"210987654321"`, 1)),
 	}
 	for name, ev := range ignored {
 		t.Run(name, func(t *testing.T) {
@@ -419,6 +425,7 @@ func TestSignals(t *testing.T) {
 		}
 		eq(t, st.Signal.Kind, rollout.SignalCheckpoint)
 		eq(t, st.Signal.Percentage, 25)
+		eq(t, st.Signal.Polled, true)
 		st.Checkpoint = 25
 		st = must(t)(w.deps.Poll(ctx, at(st, t0.Add(32*time.Minute))))
 		eq(t, st.Signal.Kind, rollout.SignalInProgress)
@@ -660,18 +667,26 @@ func TestImageRolloutEndToEnd(t *testing.T) {
 
 func TestStateDocument(t *testing.T) {
 	t.Run("the document carries durations in seconds and the signal even before the first wake-up", func(t *testing.T) {
-		st := State{Request: imageRequest().Request, Policy: DocOf(rollout.DefaultPolicy())}
+		st := State{Request: imageRequest().Request, Policy: DocOf(rollout.DefaultPolicy()), AwaitTimeoutSeconds: 570}
 		b, err := json.Marshal(st)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{`"checkpointDelaySeconds":600`, `"bakeSeconds":900`, `"awaitTimeoutSeconds":1500`, `"signal":{`, `"verdict":""`} {
+		for _, want := range []string{`"checkpointDelaySeconds":600`, `"bakeSeconds":900`, `"signal":{`, `"verdict":""`} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("document %s lacks %s", b, want)
 			}
 		}
 		if strings.Contains(string(b), `"revert"`) {
 			t.Errorf("document has a revert before any: %s", b)
+		}
+		// Await's TimeoutSecondsPath reads $.awaitTimeoutSeconds.
+		var top map[string]any
+		if err := json.Unmarshal(b, &top); err != nil {
+			t.Fatal(err)
+		}
+		if top["awaitTimeoutSeconds"] != 570.0 {
+			t.Errorf("$.awaitTimeoutSeconds = %v in %s, want 570", top["awaitTimeoutSeconds"], b)
 		}
 		var back State
 		if err := json.Unmarshal(b, &back); err != nil {
@@ -690,7 +705,7 @@ func eq[T comparable](t *testing.T, got, want T) {
 
 func TestSampleEvents(t *testing.T) {
 	t.Run("the sample Prepare payload decodes into the input", func(t *testing.T) {
-		b, err := os.ReadFile("../../functions/prepare/events/image-rollout.json")
+		b, err := os.ReadFile("../../events/prepare-image-rollout.json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -706,7 +721,7 @@ func TestSampleEvents(t *testing.T) {
 		}
 	})
 	t.Run("the sample refresh event parses into a checkpoint signal", func(t *testing.T) {
-		b, err := os.ReadFile("../../functions/refresh-events/events/checkpoint-reached.json")
+		b, err := os.ReadFile("../../events/instance-refresh-checkpoint-reached.json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -715,7 +730,7 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, ok := ev.Signal()
-		if !ok || s.Kind != rollout.SignalCheckpoint || s.Percentage != 50 {
+		if !ok || s.Kind != rollout.SignalCheckpoint || s.Percentage != 25 {
 			t.Errorf("signal = %+v, %v", s, ok)
 		}
 	})
@@ -889,11 +904,11 @@ func TestARolloutThatWaitedTooLongForTheLeaseIsRecordedRefusedAndTold(t *testing
 	}
 	_, err := w.deps.Prepare(ctx, at(imageRequest(), t0))
 	errorAs[*rollout.LeaseHeldError](t, err, nil)
-	// Busy: Prepare again with the error the retries ended on.
+	// Busy, with the error Prepare's retries ended on.
 	st := imageRequest()
 	st.Error = &ErrorInfo{Error: "LeaseHeldError", Cause: `{"errorMessage":"group eu-west-1/web is leased by rollout r0 until 2026-03-01T18:00:00Z","errorType":"LeaseHeldError"}`}
 	in := at(st, t0.Add(49*time.Minute))
-	_, err = w.deps.Prepare(ctx, in)
+	_, err = w.deps.Busy(ctx, in)
 	var pe *rollout.PreflightError
 	errorAs(t, err, &pe)
 	if !strings.Contains(pe.Reason, "busy with another rollout") || !strings.Contains(pe.Reason, "leased by rollout r0") {
@@ -904,7 +919,7 @@ func TestARolloutThatWaitedTooLongForTheLeaseIsRecordedRefusedAndTold(t *testing
 		t.Fatalf("record %+v (found %v), want refused with its execution and reason", r, ok)
 	}
 	// A retried Busy refuses again without telling twice, and the holder keeps its lease.
-	_, err = w.deps.Prepare(ctx, in)
+	_, err = w.deps.Busy(ctx, in)
 	errorAs(t, err, &pe)
 	if got := w.notes.DetailTypes(); !slices.Equal(got, []string{DetailRefused}) {
 		t.Errorf("notifications %v, want one refusal", got)
@@ -913,6 +928,35 @@ func TestARolloutThatWaitedTooLongForTheLeaseIsRecordedRefusedAndTold(t *testing
 		t.Errorf("lease %+v, want r0's untouched", l)
 	}
 	eq(t, len(w.fleet.Specs()), 0)
+}
+
+func TestPrepareIgnoresALeaseHeldErrorLeftInTheDocument(t *testing.T) {
+	// Busy is its own handler: a LeaseHeldError left in $.error must not
+	// turn Prepare into a refusal.
+	w := newWorld(t)
+	st := imageRequest()
+	st.Error = &ErrorInfo{Error: "LeaseHeldError", Cause: "group eu-west-1/web is leased by rollout r0"}
+	st = must(t)(w.deps.Prepare(context.Background(), at(st, t0)))
+	eq(t, st.Rollout.To.Number, int64(4))
+	eq(t, w.status(t), rollout.StatusPreparing)
+	if got := w.notes.DetailTypes(); slices.Contains(got, DetailRefused) {
+		t.Errorf("notifications %v: Prepare refused", got)
+	}
+}
+
+func TestBusyNeedsTheTimeAndAValidRequest(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	_, err := w.deps.Busy(ctx, Input{State: imageRequest(), Execution: exec})
+	errorAs[*rollout.BadInputError](t, err, nil)
+	bad := imageRequest()
+	bad.Request.Group.Name = ""
+	_, err = w.deps.Busy(ctx, at(bad, t0))
+	errorAs[*rollout.BadInputError](t, err, nil)
+	if _, ok := w.ledger.Rollout("r1"); ok {
+		t.Error("a bad Busy input recorded the rollout")
+	}
+	eq(t, len(w.notes.Sent()), 0)
 }
 
 func TestDirtyRecordsARolloutPrepareNeverRecordedWithItsExecution(t *testing.T) {

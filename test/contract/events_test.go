@@ -136,6 +136,15 @@ func TestTheRefreshRuleMatchesTheEventsPhoenixConsumesAndNothingElse(t *testing.
 			if got != consumed {
 				t.Errorf("match = %v", got)
 			}
+			// Every sample passes the parser's envelope and detail checks,
+			// and what the rule delivers becomes the signal named above.
+			ev, err := rollout.ParseRefreshEvent(b)
+			if err != nil {
+				t.Fatalf("refresh-events would drop the sample: %v", err)
+			}
+			if s, ok := ev.Signal(); consumed && (!ok || s.Kind != refreshSignals[dt]) {
+				t.Errorf("signal %+v, %v; want %s", s, ok, refreshSignals[dt])
+			}
 		})
 	}
 	checkpoint := string(evs["EC2 Auto Scaling Instance Refresh Checkpoint Reached"])

@@ -69,16 +69,29 @@ func newFlow(t *testing.T) *flow {
 			c.State["rollout"] = doc{"rolloutId": "r-1", "status": "preparing"}
 			return c.State, nil
 		},
+		"BusyFunction": func(c call, _ int) (doc, error) {
+			// Busy is reached only with the LeaseHeldError Prepare's
+			// retries ended on; it records the refusal and refuses.
+			if getPath(c.State, "error", "Error") != "LeaseHeldError" {
+				return nil, &stepErr{Type: "ScriptError", Message: fmt.Sprintf("Busy without a LeaseHeldError in $.error: %v", c.State["error"])}
+			}
+			return nil, &stepErr{Type: "PreflightError", Message: "the group stayed busy with another rollout"}
+		},
+		// StartRefresh, Validate and Poll write the next Await's timeout,
+		// as the steps do (docs/design.md, "The Await timeout").
 		"StartRefreshFunction": func(c call, _ int) (doc, error) {
 			c.State["rollout"].(doc)["refreshId"] = "ir-1"
+			c.State["awaitTimeoutSeconds"] = scriptedAwaitTimeout
 			return c.State, nil
 		},
 		"ValidateFunction": func(c call, _ int) (doc, error) {
 			c.State["verdict"], c.State["rechecks"] = "pass", 0
+			c.State["awaitTimeoutSeconds"] = scriptedAwaitTimeout
 			return c.State, nil
 		},
 		"PollFunction": func(c call, _ int) (doc, error) {
 			c.State["signal"] = doc{"kind": "in-progress"}
+			c.State["awaitTimeoutSeconds"] = scriptedAwaitTimeout
 			return c.State, nil
 		},
 		"FinalizeFunction": func(c call, _ int) (doc, error) {
@@ -240,6 +253,11 @@ func (f *flow) run(definition string) outcome {
 		}
 	}
 }
+
+// scriptedAwaitTimeout is the Await timeout the scripted steps write: the
+// stack's default slow fallback poll, longer than every scripted gap
+// between two signals.
+const scriptedAwaitTimeout = 1500
 
 // happyResumes are the events of a refresh with checkpoints 25, 50, 100 and
 // a bake: AWS reports every checkpoint but 100.
@@ -405,6 +423,45 @@ func TestRolloutPaths(t *testing.T) {
 				want := []string{"Await", "Poll", "Route", "Validate", "Verdict", "Finalize", "Finalized"}
 				if !slices.Equal(o.path[len(o.path)-len(want):], want) {
 					t.Errorf("path %v does not end %v", o.path, want)
+				}
+			},
+		},
+		{
+			name: "Await parks for the timeout the document gives, then polls",
+			script: func(f *flow) {
+				start := f.steps["StartRefreshFunction"]
+				f.on("StartRefreshFunction", func(c call, n int) (doc, error) {
+					st, err := start(c, n)
+					st["awaitTimeoutSeconds"] = 570
+					return st, err
+				}).on("PollFunction", func(c call, _ int) (doc, error) {
+					c.State["signal"] = doc{"kind": "succeeded"}
+					return c.State, nil
+				})
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Poll", "Route", "Validate", "Verdict", "Finalize", "Finalized"},
+			check: func(t *testing.T, o outcome) {
+				if got := o.entered["Poll"].Sub(o.entered["Await"]); got != 570*time.Second {
+					t.Errorf("polled %s after Await was entered, want the document's 570 s", got)
+				}
+			},
+		},
+		{
+			name: "a document without the Await timeout fails the execution, past every Catch",
+			script: func(f *flow) {
+				start := f.steps["StartRefreshFunction"]
+				f.on("StartRefreshFunction", func(c call, n int) (doc, error) {
+					st, err := start(c, n)
+					delete(st, "awaitTimeoutSeconds")
+					return st, err
+				})
+			},
+			status: sfntypes.ExecutionStatusFailed,
+			path:   []string{"Start", "Prepare", "StartRefresh", "Await"},
+			check: func(t *testing.T, o outcome) {
+				if o.error != "States.Runtime" {
+					t.Errorf("error %q (%s), want States.Runtime: the steps must always write the timeout", o.error, o.cause)
 				}
 			},
 		},

@@ -39,7 +39,7 @@ func TestEveryPlaceholderHasASubstitutionAndEverySubstitutionIsUsed(t *testing.T
 	if !slices.Equal(used, declared) {
 		t.Errorf("the definition uses ${%s}\nthe template substitutes %s", strings.Join(used, "}, ${"), joined(declared))
 	}
-	design := []string{"PrepareFunctionArn", "StartRefreshFunctionArn", "AwaitFunctionArn", "PollFunctionArn", "ValidateFunctionArn",
+	design := []string{"PrepareFunctionArn", "BusyFunctionArn", "StartRefreshFunctionArn", "AwaitFunctionArn", "PollFunctionArn", "ValidateFunctionArn",
 		"FinalizeFunctionArn", "PinFunctionArn", "RevertFunctionArn", "DirtyFunctionArn", "ValidationRechecks", "RecheckSeconds", "AwaitTimeoutSeconds"}
 	if !equalSets(declared, design) {
 		t.Errorf("substitutions %s, docs/design.md names %s", joined(declared), joined(design))
@@ -106,9 +106,9 @@ func TestEveryInvokedFunctionIsATemplateFunctionThroughItsArnSubstitution(t *tes
 		invoked[folder] = true
 	}
 	// refresh-events, image-published, recycle-scheduler and alarm-events
-	// are invoked by events (image-published also by the campaign
-	// machine), not by the rollout state machine.
-	want := without(designFunctions(t, r.root), "refresh-events", "image-published", "recycle-scheduler", "alarm-events")
+	// are invoked by events, and campaign-gate by the campaign machine,
+	// not by the rollout state machine.
+	want := without(designFunctions(t, r.root), "refresh-events", "image-published", "campaign-gate", "recycle-scheduler", "alarm-events")
 	if got := keys(invoked); !equalSets(got, want) {
 		t.Errorf("the state machine invokes %s, want %s", joined(got), joined(want))
 	}
@@ -230,8 +230,18 @@ func TestTasksFollowThePayloadConventions(t *testing.T) {
 				if s["ResultPath"] != "$.signal" || s["OutputPath"] != nil {
 					t.Errorf("a parked task is resumed with a signal: ResultPath %v OutputPath %v, want $.signal and none", s["ResultPath"], s["OutputPath"])
 				}
-				if raw["TimeoutSeconds"] != "${AwaitTimeoutSeconds}" {
-					t.Errorf("TimeoutSeconds %v, want ${AwaitTimeoutSeconds}", raw["TimeoutSeconds"])
+				// Await's timeout follows the group's policy through the
+				// document (TestDesignsAwaitTimeoutIsTheDefinitions);
+				// AwaitRevert's is the stack's slow fallback poll.
+				switch name {
+				case "Await":
+					if raw["TimeoutSecondsPath"] != "$.awaitTimeoutSeconds" || raw["TimeoutSeconds"] != nil {
+						t.Errorf("TimeoutSecondsPath %v TimeoutSeconds %v, want $.awaitTimeoutSeconds and none", raw["TimeoutSecondsPath"], raw["TimeoutSeconds"])
+					}
+				default:
+					if raw["TimeoutSeconds"] != "${AwaitTimeoutSeconds}" {
+						t.Errorf("TimeoutSeconds %v, want ${AwaitTimeoutSeconds}", raw["TimeoutSeconds"])
+					}
 				}
 			default:
 				if s["OutputPath"] != "$.Payload" || s["ResultPath"] != nil || s["ResultSelector"] != nil {

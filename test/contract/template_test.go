@@ -74,7 +74,8 @@ func TestEveryFunctionGetsTheDesignsEnvironment(t *testing.T) {
 	r := loadRepo(t)
 	vars, _ := getPath(r.tpl.Globals["Function"], "Environment", "Variables").(map[string]any)
 	want := []string{"PHOENIX_TABLE", "PHOENIX_TOPIC_ARN", "PHOENIX_EVENT_BUS", "PHOENIX_DEFAULT_CHECKPOINTS", "PHOENIX_DEFAULT_MIN_HEALTHY",
-		"PHOENIX_DEFAULT_MAX_HEALTHY", "PHOENIX_DEFAULT_CHECKPOINT_DELAY", "PHOENIX_DEFAULT_BAKE", "PHOENIX_DEFAULT_GUARD_WINDOW", "PHOENIX_LEASE_TTL"}
+		"PHOENIX_DEFAULT_MAX_HEALTHY", "PHOENIX_DEFAULT_CHECKPOINT_DELAY", "PHOENIX_DEFAULT_BAKE", "PHOENIX_DEFAULT_GUARD_WINDOW", "PHOENIX_LEASE_TTL",
+		"PHOENIX_AWAIT_TIMEOUT"}
 	if got := keys(vars); !equalSets(got, want) {
 		t.Errorf("Globals environment %s, want %s", joined(got), joined(want))
 	}

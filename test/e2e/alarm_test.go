@@ -35,7 +35,8 @@ const alarmHandled = "Phoenix Alarm Handled"
 
 // maxReaction bounds the simulated time from an alarm to the revert it
 // causes: an event delivery and a Lambda invocation or two, far below the
-// fallback poll (900 s) and the checkpoint delay of the scenarios (300 s).
+// fallback poll (270 s while a checkpoint lies ahead, else 1500 s) and the
+// checkpoint delay of the scenarios (300 s).
 const maxReaction = time.Minute
 
 // alarmRig is a rig with the alarm-events function at hand.

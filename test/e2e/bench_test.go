@@ -436,7 +436,7 @@ func (f alarmFigures) report(b *testing.B) {
 	if f.polls != 0 {
 		b.Errorf("%d fallback polls between the alarm and %s, want none", f.polls, f.call)
 	}
-	// The fallback poll (900 s) or a checkpoint pause in the path would
+	// A fallback poll or a checkpoint pause in the path would
 	// show here: the reaction is an event delivery and a few invocations.
 	if f.toCall >= maxReaction {
 		b.Errorf("%s came %s after the alarm, want within %s", f.call, f.toCall, maxReaction)

@@ -17,20 +17,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/phoenix-rollouts/phoenix/shared/awserr"
 	phxconfig "github.com/phoenix-rollouts/phoenix/shared/config"
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/fleet"
 	"github.com/phoenix-rollouts/phoenix/shared/images"
 	"github.com/phoenix-rollouts/phoenix/shared/ledger"
-	"github.com/phoenix-rollouts/phoenix/shared/notify"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
@@ -52,12 +50,11 @@ type session struct {
 
 	ledger  *ledger.Ledger
 	fleet   *fleet.Fleet
-	sfn     *sfn.Client
-	asg     *autoscaling.Client
+	execs   *executions.Reader
 	lambda  *lambda.Client
 	sts     *sts.Client
 	images  *images.Reader
-	resumer *notify.Resumer
+	resumer *executions.Resumer
 
 	who *identity
 }
@@ -94,15 +91,14 @@ func (a *app) session(ctx context.Context) (*session, error) {
 	}
 	s := &session{
 		cfg: cfg, region: cfg.Region, stack: a.g.stack, endpoint: endpoint, log: log,
-		sfn:    sfn.NewFromConfig(cfg),
-		asg:    autoscaling.NewFromConfig(cfg),
+		execs:  executions.NewReader(cfg),
 		lambda: lambda.NewFromConfig(cfg),
 		sts:    sts.NewFromConfig(cfg),
-		images: images.NewReader(cfg),
 	}
 	s.ledger = ledger.New(dynamodb.NewFromConfig(cfg), s.stack+"-ledger").WithLogger(log)
 	s.fleet = fleet.New(cfg, log)
-	s.resumer = notify.NewResumerFromClient(s.sfn, log)
+	s.images = images.NewReader(cfg, s.fleet)
+	s.resumer = executions.NewResumer(cfg, log)
 	a.sess = s
 	return s, nil
 }
@@ -429,12 +425,12 @@ func (s *session) functionEnv(ctx context.Context, suffix string, pick func(mach
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.sfn.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+	asl, err := s.execs.Definition(ctx, arn)
 	if err != nil {
 		return nil, s.awsError("describe state machine "+s.stack+"-"+suffix, err)
 	}
 	var def machineDefinition
-	if err := json.Unmarshal([]byte(aws.ToString(out.Definition)), &def); err != nil {
+	if err := json.Unmarshal([]byte(asl), &def); err != nil {
 		return nil, fmt.Errorf("read the definition of %s-%s: %w", s.stack, suffix, err)
 	}
 	for _, fn := range pick(def) {

@@ -3,9 +3,6 @@ package cli
 import (
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/spf13/cobra"
 
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
@@ -13,8 +10,9 @@ import (
 
 // completeGroups completes a group name with the Phoenix groups of the
 // region (tagged phoenix:enabled): one DescribeAutoScalingGroups listing,
-// filtered by Auto Scaling. Any failure (no credentials, no region)
-// completes nothing rather than printing an error into the shell.
+// filtered by Auto Scaling, through the fleet's shallow listing, which
+// asks EC2 nothing. Any failure (no credentials, no region) completes
+// nothing rather than printing an error into the shell.
 func (a *app) completeGroups(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
 	if cmd.Name() != "status" && len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
@@ -24,20 +22,14 @@ func (a *app) completeGroups(cmd *cobra.Command, args []string, prefix string) (
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(s.asg, &autoscaling.DescribeAutoScalingGroupsInput{
-		Filters:    []astypes.Filter{{Name: aws.String("tag-key"), Values: []string{rollout.TagEnabled}}},
-		MaxRecords: aws.Int32(100),
-	})
+	groups, err := s.fleet.GroupsTaggedShallow(ctx, s.region, rollout.TagEnabled)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	var names []string
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		for _, g := range page.AutoScalingGroups {
-			if name := aws.ToString(g.AutoScalingGroupName); strings.HasPrefix(name, prefix) {
-				names = append(names, name)
-			}
+	for _, g := range groups {
+		if strings.HasPrefix(g.Key.Name, prefix) {
+			names = append(names, g.Key.Name)
 		}
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp

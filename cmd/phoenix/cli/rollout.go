@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
-	"github.com/phoenix-rollouts/phoenix/shared/images"
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -130,21 +129,19 @@ func (s *session) refuseIfHalted(ctx context.Context, key rollout.GroupKey) erro
 	return fail(ExitHalted, "%s; nothing started (%s clears it)", h.String(), clear)
 }
 
-// start starts the rollout execution for req, exactly once by name, and
-// with wait follows it to its end.
+// start starts the rollout execution for req, exactly once by name
+// (executions.Starter.StartRollout, as alarms and recycle start theirs),
+// and with wait follows it to its end.
 func (a *app) start(ctx context.Context, s *session, req rollout.Request, wait bool) error {
-	if err := req.Validate(); err != nil {
-		return usage("%v", err)
-	}
 	machine, err := s.machineARN(ctx, "rollout")
 	if err != nil {
 		return err
 	}
-	input, err := json.Marshal(map[string]rollout.Request{"request": req})
-	if err != nil {
-		return fail(ExitFailed, "encode the rollout request: %v", err)
+	arn, started, err := executions.NewStarter(s.cfg, machine).StartRollout(ctx, req)
+	var bad *rollout.BadInputError
+	if errors.As(err, &bad) {
+		return usage("%s", bad.Reason)
 	}
-	arn, started, err := images.NewStarter(s.sfn, machine).Start(ctx, req.RolloutID, input)
 	var nf *rollout.NotFoundError
 	if errors.As(err, &nf) {
 		return fail(ExitNotFound, "Phoenix stack %q not found in %s: no state machine %s-rollout (is --stack right?)", s.stack, s.region, s.stack)

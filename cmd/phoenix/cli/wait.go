@@ -8,10 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -74,11 +71,11 @@ func (a *app) follow(ctx context.Context, s *session, id, arn string, group roll
 		out = a.env.Stderr
 	}
 	p := &progress{w: out, terminal: a.env.Terminal && a.g.output != outputJSON}
-	var desc *sfn.DescribeExecutionOutput
+	var desc executions.Execution
 	for {
 		var err error
-		desc, err = s.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		var missing *sfntypes.ExecutionDoesNotExist
+		desc, err = s.execs.Execution(ctx, arn)
+		var missing *rollout.NotFoundError
 		if errors.As(err, &missing) {
 			return waitResult{}, fail(ExitNotFound, "execution %s not found", arn)
 		}
@@ -90,7 +87,7 @@ func (a *app) follow(ctx context.Context, s *session, id, arn string, group roll
 			return waitResult{}, err
 		}
 		p.show(a.env.Now(), snap)
-		if desc.Status != sfntypes.ExecutionStatusRunning {
+		if !desc.Running() {
 			break
 		}
 		if err := a.env.Sleep(ctx, waitInterval); err != nil {
@@ -99,7 +96,7 @@ func (a *app) follow(ctx context.Context, s *session, id, arn string, group roll
 		}
 	}
 	p.end()
-	res := waitResult{Expected: string(want), ExecutionStatus: string(desc.Status)}
+	res := waitResult{Expected: string(want), ExecutionStatus: desc.Status}
 	r, err := s.ledger.GetRollout(ctx, id)
 	var nf *rollout.NotFoundError
 	switch {
@@ -110,7 +107,7 @@ func (a *app) follow(ctx context.Context, s *session, id, arn string, group roll
 		res.Rollout = &r
 	}
 	if res.Rollout == nil || !r.Status.Terminal() {
-		res.Outcome, res.ExitCode = strings.ToLower(string(desc.Status)), ExitFailed
+		res.Outcome, res.ExitCode = strings.ToLower(desc.Status), ExitFailed
 		return res, nil
 	}
 	res.Outcome = string(r.Status)

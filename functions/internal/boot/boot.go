@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/phoenix-rollouts/phoenix/shared/config"
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/fleet"
 	"github.com/phoenix-rollouts/phoenix/shared/ledger"
 	"github.com/phoenix-rollouts/phoenix/shared/notify"
@@ -75,9 +76,10 @@ func Deps(function string, needs config.Needs) steps.Deps {
 		Fleet:        fleet.New(b.AWS, b.Log),
 		Ledger:       b.Ledger(),
 		Notifier:     b.Notifier(),
-		Resumer:      notify.NewResumer(b.AWS, b.Log),
+		Resumer:      executions.NewResumer(b.AWS, b.Log),
 		Policy:       b.Config.Policy,
 		LeaseTTL:     b.Config.LeaseTTL,
+		AwaitTimeout: b.Config.AwaitTimeout,
 		Logger:       b.Log,
 		ContextAttrs: tracing.InvocationAttrs,
 		Metrics:      os.Stdout,

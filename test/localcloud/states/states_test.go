@@ -238,6 +238,42 @@ func TestTaskTimeouts(t *testing.T) {
 			t.Fatalf("history %v has no TaskTimedOut", types)
 		}
 	})
+	// Step Functions requires the path to select a positive integer; any
+	// other answer is a runtime error, which fails the execution past
+	// every Retry and Catch (States.ALL does not match it).
+	for name, input := range map[string]string{
+		"a missing field":   `{}`,
+		"null":              `{"limit":null}`,
+		"zero":              `{"limit":0}`,
+		"a negative number": `{"limit":-5}`,
+		"a fraction":        `{"limit":2.5}`,
+		"a string":          `{"limit":"45"}`,
+	} {
+		t.Run("TimeoutSecondsPath selecting "+name+" fails the execution with States.Runtime", func(t *testing.T) {
+			fake := newFakeLambda().on("Park", reply{output: "sent"})
+			h := newHarness(t, InProcess, Integrations{Lambda: fake})
+			def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSecondsPath":"$.limit",
+				"Parameters":{"FunctionName":"Park","Payload":{"token.$":"$$.Task.Token"}},
+				"Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":3}],
+				"Catch":[{"ErrorEquals":["States.ALL"],"Next":"Caught"}],"End":true},"Caught":{"Type":"Succeed"}}}`
+			_, out := h.runDef(def, input)
+			if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != ErrRuntime {
+				t.Fatalf("status %s error %q (%s), want FAILED with %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause), ErrRuntime)
+			}
+			if !strings.Contains(aws.ToString(out.Cause), "$.limit") {
+				t.Errorf("cause %q does not name the path", aws.ToString(out.Cause))
+			}
+		})
+	}
+	t.Run("HeartbeatSecondsPath selecting no positive integer fails the execution with States.Runtime", func(t *testing.T) {
+		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Park", reply{output: "sent"})})
+		def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","HeartbeatSecondsPath":"$.beat",
+			"TimeoutSeconds":60,"Parameters":{"FunctionName":"Park","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`
+		_, out := h.runDef(def, `{"beat":0}`)
+		if aws.ToString(out.Error) != ErrRuntime {
+			t.Fatalf("error %q, want %s", aws.ToString(out.Error), ErrRuntime)
+		}
+	})
 	t.Run("States.TaskFailed in a Catch does not catch States.Timeout", func(t *testing.T) {
 		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Park", reply{output: "sent"})})
 		def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSeconds":5,

@@ -1,4 +1,4 @@
-package notify
+package executions
 
 import (
 	"context"
@@ -15,12 +15,6 @@ import (
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
-// StepFunctionsAPI is the part of the Step Functions client the Resumer
-// uses.
-type StepFunctionsAPI interface {
-	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, optFns ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
-}
-
 // staleCodes are Step Functions' answers for a token that no longer waits:
 // the task was already answered or its execution ended (TaskDoesNotExist),
 // it timed out (TaskTimedOut), or the token is not one it knows
@@ -29,7 +23,7 @@ var staleCodes = map[string]bool{"TaskDoesNotExist": true, "TaskTimedOut": true,
 
 // Resumer is rollout.Resumer over Step Functions SendTaskSuccess.
 type Resumer struct {
-	sfn StepFunctionsAPI
+	sfn ResumeAPI
 	log *slog.Logger
 }
 
@@ -42,7 +36,7 @@ func NewResumer(cfg aws.Config, log *slog.Logger) *Resumer {
 }
 
 // NewResumerFromClient returns a Resumer using client.
-func NewResumerFromClient(client StepFunctionsAPI, log *slog.Logger) *Resumer {
+func NewResumerFromClient(client ResumeAPI, log *slog.Logger) *Resumer {
 	if log == nil {
 		log = slog.Default()
 	}

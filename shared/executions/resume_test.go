@@ -1,4 +1,4 @@
-package notify_test
+package executions_test
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/internal/testlog"
-	"github.com/phoenix-rollouts/phoenix/shared/notify"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
@@ -104,7 +104,7 @@ func TestResume(t *testing.T) {
 		t.Parallel()
 		p := park(t, 900)
 		logs := &testlog.Buffer{}
-		r := notify.NewResumer(p.env.Config, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		r := executions.NewResumer(p.env.Config, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		if err := r.Resume(context.Background(), p.token, signal); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestResume(t *testing.T) {
 			t.Errorf("output %s, want the input with the signal %+v at $.signal", aws.ToString(out.Output), signal)
 		}
 		wantStale(t, r.Resume(context.Background(), p.token, signal), "TaskDoesNotExist")
-		if strings.Contains(logs.String(), p.token) || !strings.Contains(logs.String(), notify.TokenHash(p.token)) {
+		if strings.Contains(logs.String(), p.token) || !strings.Contains(logs.String(), executions.TokenHash(p.token)) {
 			t.Errorf("the log must name the token by its hash only:\n%s", logs)
 		}
 	})
@@ -132,17 +132,17 @@ func TestResume(t *testing.T) {
 		t.Parallel()
 		p := park(t, 60)
 		p.env.RunUntil(t, time.Hour, "the task to time out", func() bool { return p.describe(t).Status != sfntypes.ExecutionStatusRunning })
-		wantStale(t, notify.NewResumer(p.env.Config, nil).Resume(context.Background(), p.token, signal), "TaskTimedOut")
+		wantStale(t, executions.NewResumer(p.env.Config, nil).Resume(context.Background(), p.token, signal), "TaskTimedOut")
 	})
 	t.Run("a token Step Functions never issued is stale", func(t *testing.T) {
 		t.Parallel()
 		p := park(t, 900)
-		wantStale(t, notify.NewResumer(p.env.Config, nil).Resume(context.Background(), "AQB"+p.token[3:]+"x", signal), "InvalidToken")
+		wantStale(t, executions.NewResumer(p.env.Config, nil).Resume(context.Background(), "AQB"+p.token[3:]+"x", signal), "InvalidToken")
 	})
 	t.Run("an empty token is bad input", func(t *testing.T) {
 		t.Parallel()
 		var bad *rollout.BadInputError
-		if err := notify.NewResumer(aws.Config{}, nil).Resume(context.Background(), "", signal); !errors.As(err, &bad) {
+		if err := executions.NewResumer(aws.Config{}, nil).Resume(context.Background(), "", signal); !errors.As(err, &bad) {
 			t.Fatalf("error %v, want BadInputError", err)
 		}
 	})
@@ -154,7 +154,7 @@ func TestResume(t *testing.T) {
 		}
 		cfg := p.env.Config.Copy()
 		cfg.RetryMaxAttempts = 1
-		if err := notify.NewResumer(cfg, nil).Resume(context.Background(), p.token, signal); !rollout.IsTransient(err) {
+		if err := executions.NewResumer(cfg, nil).Resume(context.Background(), p.token, signal); !rollout.IsTransient(err) {
 			t.Fatalf("error %v, want a TransientError", err)
 		}
 		if s := p.describe(t).Status; s != sfntypes.ExecutionStatusRunning {
