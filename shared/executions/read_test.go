@@ -17,7 +17,7 @@ func TestTheReaderFollowsAnExecutionToItsEnd(t *testing.T) {
 	t.Parallel()
 	env := cloudtest.New(t)
 	ctx := context.Background()
-	machine := createMachine(t, env, "phoenix-rollout", holdDef)
+	machine := env.CreateStateMachine(t, "phoenix-rollout", holdDef)
 	arn, _, err := executions.NewStarterFromClient(env.StepFunctions, machine).Start(ctx, "r-1", []byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestTheReaderReturnsAStateMachinesDefinition(t *testing.T) {
 	t.Parallel()
 	env := cloudtest.New(t)
 	ctx := context.Background()
-	machine := createMachine(t, env, "phoenix-rollout", holdDef)
+	machine := env.CreateStateMachine(t, "phoenix-rollout", holdDef)
 	r := executions.NewReader(env.Config)
 	def, err := r.Definition(ctx, machine)
 	if err != nil {

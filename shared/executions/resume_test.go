@@ -44,7 +44,7 @@ func park(t *testing.T, timeoutSeconds int) *parked {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var tokens []string
-	inProcessFunction(t, env, "await", func(_ context.Context, in struct {
+	env.InProcessFunction(t, "await", func(_ context.Context, in struct {
 		Token string `json:"token"`
 	}) (string, error) {
 		mu.Lock()

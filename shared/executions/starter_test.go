@@ -22,7 +22,7 @@ func TestTheStarterStartsANameOnce(t *testing.T) {
 	t.Parallel()
 	env := cloudtest.New(t)
 	ctx := context.Background()
-	s := executions.NewStarterFromClient(env.StepFunctions, createMachine(t, env, "phoenix-campaign", holdDef))
+	s := executions.NewStarterFromClient(env.StepFunctions, env.CreateStateMachine(t, "phoenix-campaign", holdDef))
 	arn, started, err := s.Start(ctx, "cmp-1", []byte(`{"a":1}`))
 	if err != nil || !started || arn == "" {
 		t.Fatalf("first start: %s %v %v", arn, started, err)
@@ -51,7 +51,7 @@ func TestAMissingStateMachineIsNotFoundAndThrottlingIsTransient(t *testing.T) {
 	if _, _, err := missing.Start(ctx, "cmp-1", []byte(`{}`)); !errors.As(err, &nf) || nf.Kind != "state machine" {
 		t.Fatalf("error %v (%T), want a NotFoundError naming the state machine", err, err)
 	}
-	machine := createMachine(t, env, "phoenix-rollout", holdDef)
+	machine := env.CreateStateMachine(t, "phoenix-rollout", holdDef)
 	if _, err := env.Cloud.Faults.Add(faults.Rule{Kind: faults.Throttle, Service: "states", Operation: "StartExecution"}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestStartRolloutStartsTheRequestUnderItsIdOnce(t *testing.T) {
 	t.Parallel()
 	env := cloudtest.New(t)
 	ctx := context.Background()
-	machine := createMachine(t, env, "phoenix-rollout", holdDef)
+	machine := env.CreateStateMachine(t, "phoenix-rollout", holdDef)
 	s := executions.NewStarterFromClient(env.StepFunctions, machine)
 	web := rollout.GroupKey{Region: "us-east-1", Name: "web"}
 	at := time.Date(2026, 3, 2, 3, 17, 0, 0, time.UTC)
@@ -131,7 +131,7 @@ func TestStartRolloutStartsTheRequestUnderItsIdOnce(t *testing.T) {
 func TestStartRolloutRefusesABadRequestWithoutCallingStepFunctions(t *testing.T) {
 	t.Parallel()
 	env := cloudtest.New(t)
-	machine := createMachine(t, env, "phoenix-rollout", holdDef)
+	machine := env.CreateStateMachine(t, "phoenix-rollout", holdDef)
 	s := executions.NewStarterFromClient(env.StepFunctions, machine)
 	good := rollout.Request{RolloutID: "r-1", Group: rollout.GroupKey{Region: "us-east-1", Name: "web"}, Mode: rollout.ModeRevert, Version: 3,
 		Trigger: rollout.Trigger{Kind: rollout.TriggerManual, Source: "arn:aws:iam::123456789012:user/ops"}}

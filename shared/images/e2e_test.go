@@ -74,7 +74,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	s := &stack{env: env, topic: aws.ToString(topic.TopicArn), logs: &testlog.Buffer{}, metrics: &testlog.Buffer{}}
-	s.rolloutSM = createMachine(t, env, "phoenix-rollout", stubRollout)
+	s.rolloutSM = env.CreateStateMachine(t, "phoenix-rollout", stubRollout)
 	lc := lambda.NewFromConfig(env.Config)
 	fn, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(gateFunction), Role: aws.String("arn:aws:iam::123456789012:role/phoenix"),
@@ -89,7 +89,7 @@ func newStack(t *testing.T) *stack {
 		"${GateFunctionArn}", aws.ToString(fn.FunctionArn), "${RolloutStateMachineArn}", s.rolloutSM,
 		"${NotificationTopicArn}", s.topic, "${GateWaitSeconds}", "600",
 	).Replace(repoFile(t, "infra", "campaign.asl.json"))
-	s.campaignSM = createMachine(t, env, "phoenix-campaign", def)
+	s.campaignSM = env.CreateStateMachine(t, "phoenix-campaign", def)
 	log := slog.New(slog.NewJSONHandler(s.logs, nil))
 	notifier, err := notify.New(env.Config, notify.Options{TopicARN: s.topic, Logger: log})
 	if err != nil {
@@ -104,17 +104,6 @@ func newStack(t *testing.T) *stack {
 	}
 	env.Cloud.Lambda.RegisterFunc(gateFunction, s.svc.Gate)
 	return s
-}
-
-func createMachine(t *testing.T, env *cloudtest.Env, name, definition string) string {
-	t.Helper()
-	out, err := env.StepFunctions.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
-		Name: aws.String(name), Definition: aws.String(definition), RoleArn: aws.String("arn:aws:iam::123456789012:role/phoenix"),
-	})
-	if err != nil {
-		t.Fatalf("create state machine %s: %v", name, err)
-	}
-	return aws.ToString(out.StateMachineArn)
 }
 
 // deliver hands an emitted event to the handler as EventBridge would.

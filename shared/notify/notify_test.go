@@ -12,8 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/phoenix-rollouts/phoenix/shared/internal/testlog"
@@ -21,28 +19,10 @@ import (
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/faults"
-	"github.com/phoenix-rollouts/phoenix/test/localcloud/functions"
 )
 
 // slogJSON returns a JSON logger writing to w.
 func slogJSON(w *testlog.Buffer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
-
-// inProcessFunction creates a Lambda function on the local cloud whose code
-// is fn, run in this process, and returns its ARN.
-func inProcessFunction(t *testing.T, env *cloudtest.Env, name string, fn any) string {
-	t.Helper()
-	env.Cloud.Lambda.RegisterFunc(name, fn)
-	out, err := env.Cloud.Lambda.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name), Role: aws.String("arn:aws:iam::123456789012:role/phoenix"),
-		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
-		Code: &lambdatypes.FunctionCode{S3Bucket: aws.String(functions.LocalCodeBucket), S3Key: aws.String(functions.InProcessKey)},
-	})
-	if err != nil {
-		t.Fatalf("create function %s: %v", name, err)
-	}
-	env.Settle() // the function leaves Pending
-	return aws.ToString(out.FunctionArn)
-}
 
 // event is an EventBridge event as a target receives it.
 type event struct {
@@ -75,7 +55,7 @@ func newBench(t *testing.T) *bench {
 		t.Fatal(err)
 	}
 	b.topic = aws.ToString(topic.TopicArn)
-	arn := inProcessFunction(t, env, "recorder", func(_ context.Context, ev event) error {
+	arn := env.InProcessFunction(t, "recorder", func(_ context.Context, ev event) error {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		b.events = append(b.events, ev)
