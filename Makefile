@@ -1,21 +1,29 @@
 # Phoenix build, test and local-cloud entry points.
 # `make test` and `make demo` are self-contained on a fresh machine: they
 # install the pinned Go tools (tools/go.mod) and npm packages they need.
+#
+# go.work joins two modules: the product (.) and the local cloud
+# (test/localcloud, its own module so that its dependencies are its own).
+# A module pattern like ./... stops at a nested module, so PKGS names both.
 
 SHELL        := bash
 .SHELLFLAGS  := -euo pipefail -c
 GO           ?= go
-GOTOOL       := $(GO) tool -modfile=tools/go.mod
+# The pinned tools are built from tools/go.mod outside the workspace
+# (`go tool -modfile` refuses workspace mode) and run from bin/tools, so
+# that the go commands they start see the workspace.
+TOOLS_BIN    := bin/tools
+TOOLS        := github.com/golangci/golangci-lint/v2/cmd/golangci-lint gotest.tools/gotestsum
 NPM_DIR      := test/node
 NODE_MODULES := $(NPM_DIR)/node_modules/.installed
 LOCAL_ADDR   ?= 127.0.0.1:4566
 LOCAL_SPEED  ?= 60
-PKGS         := ./...
+PKGS         := ./... ./test/localcloud/...
 
 FUNCTIONS    := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 FN_BIN       := bin/functions
 
-.PHONY: help build functions invoke test unit lint vet fmt-check local demo bench soak clean npm
+.PHONY: help build functions invoke test unit lint vet fmt-check local demo bench soak clean npm tools
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -47,6 +55,12 @@ build-%Function:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build sets it" >&2; exit 2; }
 	GOOS=linux GOARCH=$(LAMBDA_ARCH) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
 
+$(TOOLS_BIN)/.built: tools/go.mod tools/go.sum
+	GOWORK=off $(GO) build -modfile=tools/go.mod -o $(TOOLS_BIN)/ $(TOOLS)
+	touch $@
+
+tools: $(TOOLS_BIN)/.built ## Build the pinned Go tools (tools/go.mod) into bin/tools.
+
 $(NODE_MODULES): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
@@ -59,8 +73,8 @@ vet: ## go vet.
 fmt-check: ## Fail on files gofmt would change.
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-lint: fmt-check vet $(NODE_MODULES) ## gofmt, go vet, golangci-lint, asl-validator on the state machines, cfn-lint and the SAM transform (bin/template.transformed.json) on the template.
-	$(GOTOOL) golangci-lint run $(PKGS)
+lint: fmt-check vet $(NODE_MODULES) $(TOOLS_BIN)/.built ## gofmt, go vet, golangci-lint, asl-validator on the state machines, cfn-lint and the SAM transform (bin/template.transformed.json) on the template.
+	$(TOOLS_BIN)/golangci-lint run $(PKGS)
 	@# The definition has numeric placeholders, so it is JSON only once
 	@# rendered with the template's defaults.
 	@mkdir -p bin
@@ -73,9 +87,9 @@ lint: fmt-check vet $(NODE_MODULES) ## gofmt, go vet, golangci-lint, asl-validat
 	@# (settings and allow-list in .cfnlintrc.yaml); fails if they are missing.
 	python3 test/lint/aws_lint.py template.yaml bin/template.transformed.json
 
-unit: $(NODE_MODULES) ## Run the Go tests (race detector on).
+unit: $(NODE_MODULES) $(TOOLS_BIN)/.built ## Run the Go tests (race detector on).
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
-		$(GOTOOL) gotestsum --format pkgname-and-test-fails -- -race -count=1 $(PKGS)
+		$(TOOLS_BIN)/gotestsum --format pkgname-and-test-fails -- -race -count=1 $(PKGS)
 
 test: lint unit ## Everything CI runs: lint, unit, conformance and end-to-end tests.
 	bash test/smoke/awscli.sh
@@ -93,7 +107,7 @@ demo: functions $(NODE_MODULES) ## Phoenix's three stories on the local cloud: a
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) CGO_ENABLED=0 $(GO) run -trimpath ./test/demo -functions $(FN_BIN) -report $(or $(DEMO_REPORT),bin/demo/report.html) $(DEMO_FLAGS)
 
 bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then a whole rollout of a 100-instance group and the reactions to an alarm during and after one, on the local cloud.
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./test/... | grep -v /test/e2e)
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./test/... ./test/localcloud/... | grep -v /test/e2e)
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
 		$(GO) test -run '^$$' -bench 'Rollout|Alarm' -benchtime=1x -count=1 ./test/e2e
 

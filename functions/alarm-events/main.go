@@ -8,8 +8,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/phoenix-rollouts/phoenix/functions/internal/boot"
@@ -21,11 +19,7 @@ import (
 )
 
 func main() {
-	b := boot.Start("alarm-events", config.Needs{StateMachine: true})
-	account := alarms.AccountOf(b.Config.StateMachineARN)
-	if account == "" {
-		b.Fail("bad configuration", fmt.Errorf("%s %q names no account", config.EnvStateMachineARN, b.Config.StateMachineARN))
-	}
+	b := boot.Start("alarm-events", config.Needs{StateMachine: true, Account: true})
 	svc := alarms.Service{
 		Fleet:        fleet.New(b.AWS, b.Log),
 		Ledger:       b.Ledger(),
@@ -33,7 +27,7 @@ func main() {
 		Notifier:     b.Notifier(),
 		Starter:      executions.NewStarter(b.AWS, b.Config.StateMachineARN),
 		Defaults:     b.Config.Policy,
-		Account:      account,
+		Account:      b.Config.Account,
 		Logger:       b.Log,
 		ContextAttrs: tracing.InvocationAttrs,
 	}

@@ -8,8 +8,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/phoenix-rollouts/phoenix/functions/internal/boot"
@@ -21,16 +19,12 @@ import (
 )
 
 func main() {
-	b := boot.Start("campaign-gate", config.Needs{})
-	cfg, err := publish.LoadGateConfig(os.Getenv)
-	if err != nil {
-		b.Fail("bad configuration", err)
-	}
+	b := boot.Start("campaign-gate", config.Needs{Gate: true})
 	svc := publish.Service{
 		Images:       images.NewReader(b.AWS, fleet.New(b.AWS, b.Log)),
 		Ledger:       b.Ledger(),
 		Queue:        b.Ledger().Queue(),
-		MaxWait:      cfg.MaxWait,
+		MaxWait:      b.Config.Publish.MaxWait,
 		Logger:       b.Log,
 		ContextAttrs: tracing.InvocationAttrs,
 	}

@@ -23,11 +23,8 @@ import (
 )
 
 func main() {
-	b := boot.Start("image-published", config.Needs{})
-	cfg, err := publish.LoadConfig(os.Getenv)
-	if err != nil {
-		b.Fail("bad configuration", err)
-	}
+	b := boot.Start("image-published", config.Needs{Publish: true})
+	cfg := b.Config.Publish
 	svc := publish.Service{
 		Images:       images.NewReader(b.AWS, fleet.New(b.AWS, b.Log)),
 		Ledger:       b.Ledger(),

@@ -21,17 +21,13 @@ import (
 )
 
 func main() {
-	b := boot.Start("recycle-scheduler", config.Needs{StateMachine: true})
-	cfg, err := recycle.LoadConfig(os.LookupEnv)
-	if err != nil {
-		b.Fail("bad configuration", err)
-	}
+	b := boot.Start("recycle-scheduler", config.Needs{Recycle: true})
 	svc := recycle.Service{
 		Fleet:        fleet.New(b.AWS, b.Log),
 		Ledger:       b.Ledger(),
 		Params:       params.NewFromConfig(b.AWS),
-		Starter:      executions.NewStarter(b.AWS, cfg.StateMachineARN),
-		Config:       cfg,
+		Starter:      executions.NewStarter(b.AWS, b.Config.StateMachineARN),
+		Config:       b.Config.Recycle,
 		Logger:       b.Log,
 		Metrics:      os.Stdout,
 		ContextAttrs: tracing.InvocationAttrs,

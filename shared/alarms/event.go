@@ -156,17 +156,6 @@ func (e Event) Explain() string {
 	return s
 }
 
-// AccountOf returns the account of an ARN (its fifth field), "" if arn is
-// not one: the function learns its own account from the state machine it
-// starts, whose ARN the template builds from AWS::AccountId.
-func AccountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" || !rollout.ValidAccount(parts[4]) {
-		return ""
-	}
-	return parts[4]
-}
-
 func validState(v string) bool {
 	return v == StateOK || v == StateAlarm || v == StateInsufficientData
 }

@@ -185,18 +185,3 @@ func TestALongReasonIsCutOnARuneBoundary(t *testing.T) {
 		t.Errorf("reason of %d bytes: %q...", len(ev.Reason), ev.Reason[:10])
 	}
 }
-
-func TestAccountOf(t *testing.T) {
-	t.Parallel()
-	for arn, want := range map[string]string{
-		"arn:aws:states:us-east-1:123456789012:stateMachine:phoenix-rollout": "123456789012",
-		"arn:aws-cn:states:cn-north-1:210987654321:stateMachine:x":           "210987654321",
-		"arn:aws:states:us-east-1:1234:stateMachine:x":                       "",
-		"phoenix-rollout": "",
-		"":                "",
-	} {
-		if got := AccountOf(arn); got != want {
-			t.Errorf("AccountOf(%q) = %q, want %q", arn, got, want)
-		}
-	}
-}

@@ -182,7 +182,7 @@ func (r *fakeResumer) Resume(_ context.Context, token string, s rollout.Signal) 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stale {
-		return &rollout.StaleTokenError{Err: errors.New("TaskTimedOut")}
+		return &rollout.StaleTokenError{Err: errors.New("TaskTimedOut: Task Timed Out: 'Provided task does not exist anymore'")}
 	}
 	r.resumed = append(r.resumed, s)
 	return nil

@@ -1,6 +1,9 @@
 // Package config reads every Phoenix function's environment in one place and
 // checks it, so that a missing or bad value fails the cold start with a
-// message naming the variable instead of failing a rollout half-way.
+// message naming the variable instead of failing a rollout half-way. Load
+// reads the variables every function shares and the sections a function
+// asks for (Needs): the image-published function's, the campaign gate's,
+// the recycle scheduler's. The account and the region come from here only.
 package config
 
 import (
@@ -10,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenix-rollouts/phoenix/shared/publish"
+	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -27,7 +32,25 @@ const (
 	EnvDefaultGuardWindow     = "PHOENIX_DEFAULT_GUARD_WINDOW"
 	EnvLeaseTTL               = "PHOENIX_LEASE_TTL"
 	EnvAwaitTimeout           = "PHOENIX_AWAIT_TIMEOUT"
+	// EnvAccountID is the account the stack is deployed in (the template
+	// sets it to AWS::AccountId for every function).
+	EnvAccountID = "PHOENIX_ACCOUNT_ID"
+	// EnvRegion is set by Lambda itself in every function.
+	EnvRegion = "AWS_REGION"
 )
+
+// Env reads one environment variable and says whether it is set:
+// os.LookupEnv in a main, Map in a test. Set-and-empty and unset differ for
+// one variable only, PHOENIX_FREEZE_PARAMETER.
+type Env func(name string) (string, bool)
+
+// Map is an Env over a map: a key present with "" is set and empty.
+func Map(m map[string]string) Env {
+	return func(name string) (string, bool) {
+		v, ok := m[name]
+		return v, ok
+	}
+}
 
 // DefaultEventBus is the bus used when PHOENIX_EVENT_BUS is unset.
 const DefaultEventBus = "default"
@@ -41,6 +64,9 @@ type Config struct {
 	TopicARN        string
 	EventBus        string
 	StateMachineARN string
+	// Account and Region are the stack's own (Needs.Account).
+	Account string
+	Region  string
 	// Policy holds the template's policy defaults; group tags overlay it.
 	Policy   rollout.Policy
 	LeaseTTL time.Duration
@@ -49,6 +75,11 @@ type Config struct {
 	// unset, as on stacks deployed before it, which the steps read as
 	// their default.
 	AwaitTimeout time.Duration
+	// Publish is the image-published function's section (Needs.Publish),
+	// or only its MaxWait for the campaign gate (Needs.Gate).
+	Publish publish.Config
+	// Recycle is the recycle-scheduler function's section (Needs.Recycle).
+	Recycle recycle.Config
 }
 
 // Needs says which optional variables a function cannot do without.
@@ -56,30 +87,51 @@ type Needs struct {
 	// StateMachine requires PHOENIX_STATE_MACHINE_ARN (functions that
 	// start executions).
 	StateMachine bool
+	// Account requires PHOENIX_ACCOUNT_ID and AWS_REGION (functions that
+	// check an event's account or an image's owner).
+	Account bool
+	// Publish reads the image-published function's section; it needs the
+	// account.
+	Publish bool
+	// Gate reads the campaign gate's section: the publishing queue's
+	// PHOENIX_PUBLISH_MAX_WAIT, read as Publish reads it.
+	Gate bool
+	// Recycle reads the recycle-scheduler function's section; it needs the
+	// state machine.
+	Recycle bool
 }
 
-// Load reads the configuration through getenv (os.Getenv in a main) and
+// Load reads the configuration through env (os.LookupEnv in a main) and
 // reports every problem at once, each naming its variable.
-func Load(getenv func(string) string, needs Needs) (Config, error) {
-	r := reader{getenv: getenv}
+func Load(env Env, needs Needs) (Config, error) {
+	r := reader{env: env}
 	c := Config{
 		Table:    r.required(EnvTable),
 		TopicARN: r.required(EnvTopicARN),
-		EventBus: getenv(EnvEventBus),
+		EventBus: r.get(EnvEventBus),
 	}
 	if c.EventBus == "" {
 		c.EventBus = DefaultEventBus
 	}
-	if needs.StateMachine {
+	if needs.StateMachine || needs.Recycle {
 		c.StateMachineARN = r.required(EnvStateMachineARN)
-		if c.StateMachineARN != "" && !strings.HasPrefix(c.StateMachineARN, "arn:") {
-			r.fail(EnvStateMachineARN, "is not an ARN")
+		if c.StateMachineARN != "" && !isStateMachineARN(c.StateMachineARN) {
+			r.fail(EnvStateMachineARN, fmt.Sprintf("is %q, not a state machine ARN", c.StateMachineARN))
 		}
 	} else {
-		c.StateMachineARN = getenv(EnvStateMachineARN)
+		c.StateMachineARN = r.get(EnvStateMachineARN)
 	}
 	if c.TopicARN != "" && !strings.HasPrefix(c.TopicARN, "arn:") {
 		r.fail(EnvTopicARN, "is not an ARN")
+	}
+	c.Account, c.Region = r.get(EnvAccountID), r.get(EnvRegion)
+	if needs.Account || needs.Publish {
+		if !rollout.ValidAccount(c.Account) {
+			r.fail(EnvAccountID, fmt.Sprintf("is %q, not a 12-digit account id", c.Account))
+		}
+		if !rollout.ValidRegion(c.Region) {
+			r.fail(EnvRegion, fmt.Sprintf("is %q, not a region name", c.Region))
+		}
 	}
 	p := rollout.DefaultPolicy()
 	if v := r.required(EnvDefaultCheckpoints); v != "" {
@@ -98,19 +150,41 @@ func Load(getenv func(string) string, needs Needs) (Config, error) {
 	p.Bake = r.duration(EnvDefaultBake, 0, maxDelay, p.Bake)
 	p.GuardWindow = r.duration(EnvDefaultGuardWindow, 0, 7*24*time.Hour, p.GuardWindow)
 	c.LeaseTTL = r.duration(EnvLeaseTTL, time.Minute, 7*24*time.Hour, 0)
-	if strings.TrimSpace(getenv(EnvAwaitTimeout)) != "" {
+	if r.get(EnvAwaitTimeout) != "" {
 		c.AwaitTimeout = r.duration(EnvAwaitTimeout, time.Minute, 7*24*time.Hour, 0)
 	}
 	c.Policy = p
+	switch {
+	case needs.Publish:
+		c.Publish = r.publish(c.Account, c.Region)
+	case needs.Gate:
+		c.Publish.MaxWait = r.maxWait()
+	}
+	if needs.Recycle {
+		c.Recycle = r.recycle()
+	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
 }
 
+// isStateMachineARN is a cheap shape check: a typo'd variable should fail
+// the cold start, not the first StartExecution.
+func isStateMachineARN(arn string) bool {
+	return strings.HasPrefix(arn, "arn:") && strings.Contains(arn, ":stateMachine:")
+}
+
+// reader reads variables through one Env and collects every problem.
 type reader struct {
-	getenv func(string) string
-	errs   []error
+	env  Env
+	errs []error
+}
+
+// get returns a variable's value without surrounding spaces, "" if unset.
+func (r *reader) get(name string) string {
+	v, _ := r.env(name)
+	return strings.TrimSpace(v)
 }
 
 func (r *reader) fail(name, why string) {
@@ -118,7 +192,7 @@ func (r *reader) fail(name, why string) {
 }
 
 func (r *reader) required(name string) string {
-	v := strings.TrimSpace(r.getenv(name))
+	v := r.get(name)
 	if v == "" {
 		r.fail(name, "is required")
 	}

@@ -1,9 +1,13 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phoenix-rollouts/phoenix/shared/publish"
+	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 )
 
 func full() map[string]string {
@@ -15,10 +19,8 @@ func full() map[string]string {
 	}
 }
 
-func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
 func TestLoad(t *testing.T) {
-	c, err := Load(getenv(full()), Needs{})
+	c, err := Load(Map(full()), Needs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func TestLoad(t *testing.T) {
 func TestLoadWithoutTheAwaitTimeoutLeavesItToTheSteps(t *testing.T) {
 	env := full()
 	delete(env, EnvAwaitTimeout)
-	c, err := Load(getenv(env), Needs{})
+	c, err := Load(Map(env), Needs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +65,11 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		{"a lease of seconds fails naming PHOENIX_LEASE_TTL", map[string]string{EnvLeaseTTL: "5"}, Needs{}, []string{EnvLeaseTTL}},
 		{"an Await timeout under a minute fails naming PHOENIX_AWAIT_TIMEOUT", map[string]string{EnvAwaitTimeout: "30"}, Needs{}, []string{EnvAwaitTimeout}},
 		{"a function that starts executions needs the state machine", map[string]string{}, Needs{StateMachine: true}, []string{EnvStateMachineARN + " is required"}},
+		{"a state machine that is not a state machine ARN fails", map[string]string{EnvStateMachineARN: "arn:aws:sns:us-east-1:123456789012:phoenix"}, Needs{StateMachine: true}, []string{EnvStateMachineARN}},
+		{"the recycle scheduler needs the state machine", map[string]string{}, Needs{Recycle: true}, []string{EnvStateMachineARN + " is required"}},
+		{"a function that checks accounts needs the account and the region", map[string]string{}, Needs{Account: true}, []string{EnvAccountID, EnvRegion}},
+		{"an account that is not 12 digits fails", map[string]string{EnvAccountID: "me", EnvRegion: "us-east-1"}, Needs{Account: true}, []string{EnvAccountID}},
+		{"image-published needs the account", map[string]string{EnvCampaignStateMachineARN: campaign}, Needs{Publish: true}, []string{EnvAccountID, EnvRegion}},
 		{"every problem is reported at once", map[string]string{EnvTable: "", EnvLeaseTTL: "soon"}, Needs{}, []string{EnvTable, EnvLeaseTTL}},
 	}
 	for _, tc := range cases {
@@ -71,7 +78,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 			for k, v := range tc.set {
 				env[k] = v
 			}
-			_, err := Load(getenv(env), tc.needs)
+			_, err := Load(Map(env), tc.needs)
 			if err == nil {
 				t.Fatal("loaded a bad configuration")
 			}
@@ -82,4 +89,180 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 			}
 		})
 	}
+}
+
+const (
+	account  = "123456789012"
+	foreign  = "210987654321"
+	region   = "us-east-1"
+	machine  = "arn:aws:states:us-east-1:123456789012:stateMachine:phoenix-rollout"
+	campaign = "arn:aws:states:us-east-1:123456789012:stateMachine:phoenix-campaign"
+)
+
+// with returns the common variables with set's applied.
+func with(set map[string]string) map[string]string {
+	env := full()
+	for k, v := range set {
+		env[k] = v
+	}
+	return env
+}
+
+func TestTheAccountAndRegionComeFromTheEnvironmentOnly(t *testing.T) {
+	t.Parallel()
+	c, err := Load(Map(with(map[string]string{EnvAccountID: " " + account + " ", EnvRegion: region})), Needs{Account: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Account != account || c.Region != region {
+		t.Fatalf("account %q region %q", c.Account, c.Region)
+	}
+	// A function that does not need them loads without them.
+	if _, err := Load(Map(full()), Needs{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestThePublishSection(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{EnvCampaignStateMachineARN: campaign, EnvAccountID: account, EnvRegion: region}
+	t.Run("defaults trust the deploying account only", func(t *testing.T) {
+		t.Parallel()
+		c, err := Load(Map(with(base)), Needs{Publish: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := c.Publish
+		if p.CampaignStateMachineARN != campaign || !slices.Equal(p.Policy.Owners(), []string{account}) || len(p.Policy.RequiredTags) != 0 ||
+			p.MaxInFlight != publish.DefaultMaxInFlight || p.MaxWait != publish.DefaultMaxWait || p.Policy.Region != region || p.Policy.Account != account {
+			t.Fatalf("publish %+v", p)
+		}
+	})
+	t.Run("every knob is read", func(t *testing.T) {
+		t.Parallel()
+		env := with(base)
+		for k, v := range map[string]string{EnvAllowedOwners: "210987654321, 123456789012", EnvRequiredTags: "phoenix:approved=true,scan=*", EnvMaxInFlight: "12", EnvMaxWait: "2h"} {
+			env[k] = v
+		}
+		c, err := Load(Map(env), Needs{Publish: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := c.Publish
+		if !slices.Equal(p.Policy.Owners(), []string{foreign, account}) || p.Policy.RequiredTags["scan"] != publish.AnyValue || p.MaxInFlight != 12 || p.MaxWait != 2*time.Hour {
+			t.Fatalf("publish %+v", p)
+		}
+	})
+	t.Run("every bad variable is named at once", func(t *testing.T) {
+		t.Parallel()
+		_, err := Load(Map(with(map[string]string{
+			EnvCampaignStateMachineARN: "phoenix-campaign", EnvAccountID: "me", EnvRegion: "",
+			EnvAllowedOwners: "12345", EnvRequiredTags: "approved", EnvMaxInFlight: "41", EnvMaxWait: "1m",
+		})), Needs{Publish: true})
+		if err == nil {
+			t.Fatal("a broken environment was accepted")
+		}
+		for _, name := range []string{EnvCampaignStateMachineARN, EnvAccountID, EnvRegion, EnvAllowedOwners, EnvRequiredTags, EnvMaxInFlight, EnvMaxWait} {
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("the error does not name %s: %v", name, err)
+			}
+		}
+	})
+	t.Run("the gate reads only the max wait", func(t *testing.T) {
+		t.Parallel()
+		c, err := Load(Map(full()), Needs{Gate: true})
+		if err != nil || c.Publish.MaxWait != publish.DefaultMaxWait || c.Publish.CampaignStateMachineARN != "" {
+			t.Fatalf("without the variable: %+v, %v; want the default %s", c.Publish, err, publish.DefaultMaxWait)
+		}
+		c, err = Load(Map(with(map[string]string{EnvMaxWait: " 7200 "})), Needs{Gate: true})
+		if err != nil || c.Publish.MaxWait != 2*time.Hour {
+			t.Fatalf("%s=7200: %+v, %v", EnvMaxWait, c.Publish, err)
+		}
+		_, err = Load(Map(with(map[string]string{EnvMaxWait: "25h"})), Needs{Gate: true})
+		if err == nil || !strings.Contains(err.Error(), EnvMaxWait) {
+			t.Fatalf("a wait above %s: %v, want an error naming %s", publish.MaxMaxWait, err, EnvMaxWait)
+		}
+	})
+}
+
+func TestTheRecycleSection(t *testing.T) {
+	t.Parallel()
+	load := func(set map[string]string) (Config, error) {
+		env := with(map[string]string{EnvStateMachineARN: machine})
+		for k, v := range set {
+			env[k] = v
+		}
+		return Load(Map(env), Needs{Recycle: true})
+	}
+	t.Run("unset variables take the defaults", func(t *testing.T) {
+		t.Parallel()
+		c, err := load(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := recycle.Config{MaxAge: 7 * 24 * time.Hour, MaxPerNight: 5, Jitter: 30 * time.Minute, FreezeParameter: "/phoenix/freeze"}
+		if c.Recycle != want || c.StateMachineARN != machine {
+			t.Fatalf("got %+v (%s), want %+v", c.Recycle, c.StateMachineARN, want)
+		}
+	})
+	t.Run("the template's values are read, seconds or Go durations", func(t *testing.T) {
+		t.Parallel()
+		c, err := load(map[string]string{EnvMaxAge: "86400", EnvMaxPerNight: "2", EnvJitter: "0", EnvFreezeParameter: "/ops/freeze-recycling"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := c.Recycle; r.MaxAge != 24*time.Hour || r.MaxPerNight != 2 || r.Jitter != 0 || r.FreezeParameter != "/ops/freeze-recycling" {
+			t.Fatalf("got %+v", r)
+		}
+		if c, err = load(map[string]string{EnvMaxAge: "36h", EnvJitter: "10m"}); err != nil || c.Recycle.MaxAge != 36*time.Hour || c.Recycle.Jitter != 10*time.Minute {
+			t.Fatalf("got %+v, %v", c.Recycle, err)
+		}
+	})
+	t.Run("a freeze parameter set empty means no global freeze", func(t *testing.T) {
+		t.Parallel()
+		c, err := load(map[string]string{EnvFreezeParameter: ""})
+		if err != nil || c.Recycle.FreezeParameter != "" {
+			t.Fatalf("got %+v, %v", c.Recycle, err)
+		}
+	})
+	t.Run("a max per night of 0 reports drift and starts nothing", func(t *testing.T) {
+		t.Parallel()
+		c, err := load(map[string]string{EnvMaxPerNight: "0"})
+		if err != nil || c.Recycle.MaxPerNight != 0 {
+			t.Fatalf("got %+v, %v", c.Recycle, err)
+		}
+	})
+	bad := []struct {
+		name, variable, value string
+	}{
+		{"a missing state machine fails", EnvStateMachineARN, ""},
+		{"a state machine that is not an ARN fails", EnvStateMachineARN, "phoenix-rollout"},
+		{"a max age under an hour fails", EnvMaxAge, "600"},
+		{"a max age that is no duration fails", EnvMaxAge, "a week"},
+		{"a max age over a year fails", EnvMaxAge, "40000000"},
+		{"a negative max per night fails", EnvMaxPerNight, "-1"},
+		{"a max per night over the bound fails", EnvMaxPerNight, "101"},
+		{"a fractional max per night fails", EnvMaxPerNight, "2.5"},
+		{"a negative jitter fails", EnvJitter, "-5"},
+		{"a jitter over 12 hours fails", EnvJitter, "13h"},
+		{"a freeze parameter that is no parameter name fails", EnvFreezeParameter, "/phoenix/freeze now"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := load(map[string]string{tc.variable: tc.value})
+			if err == nil || !strings.Contains(err.Error(), tc.variable) {
+				t.Fatalf("got %v, want an error naming %s", err, tc.variable)
+			}
+		})
+	}
+	t.Run("every problem is reported at once", func(t *testing.T) {
+		t.Parallel()
+		_, err := load(map[string]string{EnvStateMachineARN: "", EnvMaxAge: "x", EnvJitter: "y"})
+		for _, v := range []string{EnvStateMachineARN, EnvMaxAge, EnvJitter} {
+			if err == nil || !strings.Contains(err.Error(), v) {
+				t.Errorf("error %v does not name %s", err, v)
+			}
+		}
+	})
 }

@@ -15,11 +15,28 @@ import (
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
-// staleCodes are Step Functions' answers for a token that no longer waits:
-// the task was already answered or its execution ended (TaskDoesNotExist),
-// it timed out (TaskTimedOut), or the token is not one it knows
-// (InvalidToken).
-var staleCodes = map[string]bool{"TaskDoesNotExist": true, "TaskTimedOut": true, "InvalidToken": true}
+// staleCodes are Step Functions' answers for a token that no longer waits.
+//
+// TaskTimedOut is its answer for a task that has ended in any way: already
+// answered (a duplicate or late resume), failed, timed out, or aborted with
+// its execution. The message is "Task Timed Out: 'Provided task does not
+// exist anymore'" whichever way the task ended (users report it from AWS for
+// late and for repeated callbacks, aws-samples/amazon-mwaa-examples#61); the
+// API reference gives it as "The task token has either expired or the task
+// associated with the token has already been closed".
+//
+// InvalidToken is its answer for a token it never issued ("The provided
+// token is not valid"); AWS answers it, "Invalid Token: 'Invalid token'", for
+// a made-up token.
+//
+// TaskDoesNotExist is stale too. The API reference gives it as "The
+// activity does not exist", an error of activity tasks, which Phoenix does
+// not use, and AWS answers the two above for callback tokens; but other
+// emulators (LocalStack) answer it for a task that ended without timing
+// out, and whatever it means, no task of that token waits: treating it as
+// an error would page a human, and retry a resume that can never land, for
+// a task that is gone either way.
+var staleCodes = map[string]bool{"TaskTimedOut": true, "InvalidToken": true, "TaskDoesNotExist": true}
 
 // Resumer is rollout.Resumer over Step Functions SendTaskSuccess.
 type Resumer struct {

@@ -85,16 +85,31 @@ func (p *parked) describe(t *testing.T) *sfn.DescribeExecutionOutput {
 	return out
 }
 
-// wantStale fails unless err is a *rollout.StaleTokenError caused by code.
-func wantStale(t *testing.T, err error, code string) {
+// What Step Functions answers SendTaskSuccess for a task that has ended,
+// whichever way it ended, and for a token it never issued.
+const (
+	taskEnded = "TaskTimedOut: Task Timed Out: 'Provided task does not exist anymore'"
+	badToken  = "InvalidToken: Invalid Token: 'Invalid token'"
+)
+
+// wantStale fails unless err is a *rollout.StaleTokenError caused by the
+// Step Functions error answer ("Code: message").
+func wantStale(t *testing.T, err error, answer string) {
 	t.Helper()
 	var stale *rollout.StaleTokenError
 	if !errors.As(err, &stale) {
 		t.Fatalf("error %v (%T), want a StaleTokenError", err, err)
 	}
-	if !strings.Contains(stale.Error(), code) {
-		t.Errorf("stale token error %q does not name %s", stale, code)
+	if !strings.Contains(stale.Error(), answer) {
+		t.Errorf("stale token error %q does not carry %s", stale, answer)
 	}
+}
+
+// answering is a ResumeAPI whose SendTaskSuccess fails with err.
+type answering struct{ err error }
+
+func (a answering) SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error) {
+	return nil, a.err
 }
 
 func TestResume(t *testing.T) {
@@ -123,7 +138,7 @@ func TestResume(t *testing.T) {
 		if doc.Signal != signal || doc.Rollout["rolloutId"] != "r-1" {
 			t.Errorf("output %s, want the input with the signal %+v at $.signal", aws.ToString(out.Output), signal)
 		}
-		wantStale(t, r.Resume(context.Background(), p.token, signal), "TaskDoesNotExist")
+		wantStale(t, r.Resume(context.Background(), p.token, signal), taskEnded)
 		if strings.Contains(logs.String(), p.token) || !strings.Contains(logs.String(), executions.TokenHash(p.token)) {
 			t.Errorf("the log must name the token by its hash only:\n%s", logs)
 		}
@@ -132,12 +147,39 @@ func TestResume(t *testing.T) {
 		t.Parallel()
 		p := park(t, 60)
 		p.env.RunUntil(t, time.Hour, "the task to time out", func() bool { return p.describe(t).Status != sfntypes.ExecutionStatusRunning })
-		wantStale(t, executions.NewResumer(p.env.Config, nil).Resume(context.Background(), p.token, signal), "TaskTimedOut")
+		wantStale(t, executions.NewResumer(p.env.Config, nil).Resume(context.Background(), p.token, signal), taskEnded)
+	})
+	t.Run("a token whose execution was stopped is stale", func(t *testing.T) {
+		t.Parallel()
+		p := park(t, 900)
+		if _, err := p.env.StepFunctions.StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: aws.String(p.exec)}); err != nil {
+			t.Fatal(err)
+		}
+		wantStale(t, executions.NewResumer(p.env.Config, nil).Resume(context.Background(), p.token, signal), taskEnded)
+		if s := p.describe(t).Status; s != sfntypes.ExecutionStatusAborted {
+			t.Errorf("execution %s, want it left aborted", s)
+		}
 	})
 	t.Run("a token Step Functions never issued is stale", func(t *testing.T) {
 		t.Parallel()
 		p := park(t, 900)
-		wantStale(t, executions.NewResumer(p.env.Config, nil).Resume(context.Background(), "AQB"+p.token[3:]+"x", signal), "InvalidToken")
+		wantStale(t, executions.NewResumer(p.env.Config, nil).Resume(context.Background(), "AQB"+p.token[3:]+"x", signal), badToken)
+	})
+	// AWS answers TaskTimedOut or InvalidToken for callback tokens; an
+	// endpoint that answers TaskDoesNotExist (LocalStack, for a task that
+	// ended) still has no task waiting, so the resume is moot, not an
+	// error to retry (see staleCodes).
+	t.Run("TaskDoesNotExist from another endpoint is stale too", func(t *testing.T) {
+		t.Parallel()
+		r := executions.NewResumerFromClient(answering{err: &sfntypes.TaskDoesNotExist{Message: aws.String("Task Does Not Exist")}}, nil)
+		err := r.Resume(context.Background(), "AQBtoken", signal)
+		var stale *rollout.StaleTokenError
+		if !errors.As(err, &stale) || rollout.IsTransient(err) {
+			t.Fatalf("error %v (%T), want a StaleTokenError", err, err)
+		}
+		if strings.Contains(err.Error(), "AQBtoken") {
+			t.Errorf("error %q must name the token by its hash only", err)
+		}
 	})
 	t.Run("an empty token is bad input", func(t *testing.T) {
 		t.Parallel()

@@ -14,7 +14,8 @@ import (
 
 // Halt items live in one partition, so that `phoenix status` lists every
 // halt with one query and a step reads its group's and the global halt with
-// one BatchGetItem: pk HALT, sk GLOBAL or GROUP#<region>#<group>.
+// two GetItems (its own, then the global): pk HALT, sk GLOBAL or
+// GROUP#<region>#<group>.
 const (
 	pkHalt       = "HALT"
 	skHaltGlobal = "GLOBAL"

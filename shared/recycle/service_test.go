@@ -172,7 +172,7 @@ func newWorld(groups ...rollout.Group) *world {
 	}
 	w.svc = Service{
 		Fleet: w.fleet, Ledger: w.ledger, Params: w.params, Starter: w.starter,
-		Config: Config{StateMachineARN: machine, MaxAge: DefaultMaxAge, MaxPerNight: 2, Jitter: 30 * time.Minute, FreezeParameter: "/phoenix/freeze"},
+		Config: Config{MaxAge: DefaultMaxAge, MaxPerNight: 2, Jitter: 30 * time.Minute, FreezeParameter: "/phoenix/freeze"},
 		Logger: slog.New(slog.NewJSONHandler(w.logs, nil)), Metrics: w.metrics,
 	}
 	return w

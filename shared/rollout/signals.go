@@ -21,8 +21,11 @@ const RefreshEventSource = "aws.autoscaling"
 const refreshDetailPrefix = "EC2 Auto Scaling Instance Refresh "
 
 // refreshKinds maps the suffix of each instance refresh detail-type to a
-// signal kind; "" means the event is ignored (Started: Phoenix knows, it
-// started the refresh).
+// signal kind; "" means the event is ignored, and the refresh-events rule
+// does not deliver it: Started (Phoenix knows, it started the refresh) and
+// Rollback Started (a rollback AWS began ends in Rollback Succeeded or
+// Rollback Failed, which are what the rollout acts on; a poll that finds
+// the rollback in progress still reads it as SignalRollbackStarted).
 var refreshKinds = map[string]string{
 	"Started":            "",
 	"Checkpoint Reached": SignalCheckpoint,
@@ -30,7 +33,7 @@ var refreshKinds = map[string]string{
 	"Succeeded":          SignalSucceeded,
 	"Failed":             SignalFailed,
 	"Cancelled":          SignalCancelled,
-	"Rollback Started":   SignalRollbackStarted,
+	"Rollback Started":   "",
 	"Rollback Succeeded": SignalRollbackSucceeded,
 	"Rollback Failed":    SignalRollbackFailed,
 }

@@ -22,7 +22,7 @@ func TestSignalKind(t *testing.T) {
 		{"EC2 Auto Scaling Instance Refresh Succeeded", SignalSucceeded, true},
 		{"EC2 Auto Scaling Instance Refresh Failed", SignalFailed, true},
 		{"EC2 Auto Scaling Instance Refresh Cancelled", SignalCancelled, true},
-		{"EC2 Auto Scaling Instance Refresh Rollback Started", SignalRollbackStarted, true},
+		{"EC2 Auto Scaling Instance Refresh Rollback Started", "", false},
 		{"EC2 Auto Scaling Instance Refresh Rollback Succeeded", SignalRollbackSucceeded, true},
 		{"EC2 Auto Scaling Instance Refresh Rollback Failed", SignalRollbackFailed, true},
 		{"EC2 Instance Launch Successful", "", false},

@@ -373,7 +373,7 @@ func TestSignals(t *testing.T) {
 		st := w.started(t)
 		for _, ev := range []json.RawMessage{
 			refreshEvent("Checkpoint Reached", "refresh-1", 25, t0.Add(5*time.Minute)),
-			refreshEvent("Rollback Started", "refresh-1", 0, t0.Add(6*time.Minute)),
+			refreshEvent("Rollback Failed", "refresh-1", 0, t0.Add(6*time.Minute)),
 		} {
 			if _, err := w.deps.RefreshEvent(ctx, ev); err != nil {
 				t.Fatal(err)
@@ -383,12 +383,13 @@ func TestSignals(t *testing.T) {
 		in.Token = "token-1"
 		must(t)(w.deps.Await(ctx, in))
 		got, _ := w.resume.Resumed("token-1")
-		eq(t, got.Kind, rollout.SignalRollbackStarted)
+		eq(t, got.Kind, rollout.SignalRollbackFailed)
 	})
 	ignored := map[string]json.RawMessage{
-		"a Started event is ignored":                                  refreshEvent("Started", "refresh-1", 0, t0),
-		"an event for a refresh that is not the rollout's is ignored": refreshEvent("Failed", "rf-other", 0, t0),
-		"a malformed event is dropped without a retry":                json.RawMessage(`{"source":"aws.autoscaling"}`),
+		"a Started event is ignored":                                   refreshEvent("Started", "refresh-1", 0, t0),
+		"a Rollback Started event is ignored (its end is what counts)": refreshEvent("Rollback Started", "refresh-1", 0, t0),
+		"an event for a refresh that is not the rollout's is ignored":  refreshEvent("Failed", "rf-other", 0, t0),
+		"a malformed event is dropped without a retry":                 json.RawMessage(`{"source":"aws.autoscaling"}`),
 		"an event of another envelope version is dropped without a retry": json.RawMessage(strings.Replace(
 			string(refreshEvent("Failed", "refresh-1", 0, t0)), `"version":"0"`, `"version":"1"`, 1)),
 		"an event whose group is in another account is dropped without a retry": json.RawMessage(strings.Replace(

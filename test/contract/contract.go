@@ -150,7 +150,12 @@ func (r exampleResolver) Ref(name string) (any, error) {
 		}
 		return p.Default, nil
 	}
-	if _, ok := r.tpl.Resources[name]; ok {
+	if res, ok := r.tpl.Resources[name]; ok {
+		// What Ref returns depends on the type: a topic's ARN, most other
+		// resources' physical name (here their logical id).
+		if res.Type == "AWS::SNS::Topic" {
+			return fmt.Sprintf("arn:aws:sns:%s:%s:%s", ExampleRegion, ExampleAccount, name), nil
+		}
 		return name, nil
 	}
 	return nil, fmt.Errorf("Ref %s: no such parameter or resource", name)

@@ -142,8 +142,14 @@ func TestTheRefreshRuleMatchesTheEventsPhoenixConsumesAndNothingElse(t *testing.
 			if err != nil {
 				t.Fatalf("refresh-events would drop the sample: %v", err)
 			}
-			if s, ok := ev.Signal(); consumed && (!ok || s.Kind != refreshSignals[dt]) {
+			s, ok := ev.Signal()
+			if consumed && (!ok || s.Kind != refreshSignals[dt]) {
 				t.Errorf("signal %+v, %v; want %s", s, ok, refreshSignals[dt])
+			}
+			// What the rule does not deliver, the parser does not act on
+			// either, should a user's wider rule deliver it.
+			if !consumed && ok {
+				t.Errorf("the rule does not deliver %q, yet it would become the signal %s", dt, s.Kind)
 			}
 		})
 	}

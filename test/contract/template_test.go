@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/phoenix-rollouts/phoenix/shared/config"
 	"github.com/phoenix-rollouts/phoenix/test/contract"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/cloudtest"
@@ -75,7 +77,7 @@ func TestEveryFunctionGetsTheDesignsEnvironment(t *testing.T) {
 	vars, _ := getPath(r.tpl.Globals["Function"], "Environment", "Variables").(map[string]any)
 	want := []string{"PHOENIX_TABLE", "PHOENIX_TOPIC_ARN", "PHOENIX_EVENT_BUS", "PHOENIX_DEFAULT_CHECKPOINTS", "PHOENIX_DEFAULT_MIN_HEALTHY",
 		"PHOENIX_DEFAULT_MAX_HEALTHY", "PHOENIX_DEFAULT_CHECKPOINT_DELAY", "PHOENIX_DEFAULT_BAKE", "PHOENIX_DEFAULT_GUARD_WINDOW", "PHOENIX_LEASE_TTL",
-		"PHOENIX_AWAIT_TIMEOUT"}
+		"PHOENIX_AWAIT_TIMEOUT", "PHOENIX_ACCOUNT_ID"}
 	if got := keys(vars); !equalSets(got, want) {
 		t.Errorf("Globals environment %s, want %s", joined(got), joined(want))
 	}
@@ -88,7 +90,7 @@ func TestEveryFunctionGetsTheDesignsEnvironment(t *testing.T) {
 		}
 		_, isParam := r.tpl.Parameters[target]
 		_, isRes := r.tpl.Resources[target]
-		if !isParam && !isRes {
+		if !isParam && !isRes && target != "AWS::AccountId" {
 			t.Errorf("%s refers to %s, which the template does not declare", name, target)
 		}
 	}
@@ -100,6 +102,59 @@ func TestEveryFunctionGetsTheDesignsEnvironment(t *testing.T) {
 	}
 	if d := r.tpl.Parameters["NotificationEmail"].Default; d != "" {
 		t.Errorf("NotificationEmail defaults to %v; it must be optional", d)
+	}
+}
+
+// Every function's environment, as the template sets it (Globals and its
+// own variables, resolved as a deployment with the parameters' defaults
+// would, plus Lambda's AWS_REGION), loads through config.Load with the
+// Needs its main asks for: a variable a function cannot do without is set
+// for it, and every value the template gives passes the checks the cold
+// start makes.
+func TestEveryFunctionsEnvironmentLoadsUnderItsNeeds(t *testing.T) {
+	r := loadRepo(t)
+	global, _ := getPath(r.tpl.Globals["Function"], "Environment", "Variables").(map[string]any)
+	needsCall := regexp.MustCompile(`config\.Needs\{([^}]*)\}`)
+	field := regexp.MustCompile(`^\s*([A-Za-z]+):\s*true\s*$`)
+	for folder, fn := range r.functions(t) {
+		t.Run(folder, func(t *testing.T) {
+			main, err := os.ReadFile(filepath.Join(r.root, "functions", folder, "main.go"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := needsCall.FindAllStringSubmatch(string(main), -1)
+			if len(m) != 1 {
+				t.Fatalf("main.go builds config.Needs %d times; want once", len(m))
+			}
+			var needs config.Needs
+			nv := reflect.ValueOf(&needs).Elem()
+			for _, part := range strings.Split(m[0][1], ",") {
+				if strings.TrimSpace(part) == "" {
+					continue
+				}
+				f := field.FindStringSubmatch(part)
+				if f == nil || !nv.FieldByName(f[1]).IsValid() {
+					t.Fatalf("cannot read %q of config.Needs{%s}", part, m[0][1])
+				}
+				nv.FieldByName(f[1]).SetBool(true)
+			}
+			vars := map[string]any{}
+			for k, v := range global {
+				vars[k] = v
+			}
+			own, _ := getPath(fn.Properties, "Environment", "Variables").(map[string]any)
+			for k, v := range own {
+				vars[k] = v
+			}
+			env, err := contract.ExampleValues(r.tpl, vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env[config.EnvRegion] = contract.ExampleRegion
+			if _, err := config.Load(config.Map(env), needs); err != nil {
+				t.Errorf("%s with %+v: %v", fn.Name, needs, err)
+			}
+		})
 	}
 }
 
@@ -411,6 +466,40 @@ func TestNoStateMachineLogsExecutionData(t *testing.T) {
 		}
 		if logging["IncludeExecutionData"] != false {
 			t.Errorf("%s logs execution data (IncludeExecutionData %v), which holds task tokens", sm.Name, logging["IncludeExecutionData"])
+		}
+	}
+}
+
+// No role is granted a DynamoDB action the ledger (the table's one owner)
+// never calls: least privilege, read from the code rather than a list.
+func TestRolesGrantOnlyTheDynamoDBActionsTheLedgerCalls(t *testing.T) {
+	r := loadRepo(t)
+	files, err := filepath.Glob(filepath.Join(r.root, "shared", "ledger", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := regexp.MustCompile(`\bl\.db\.([A-Z][A-Za-z]+)\(|dynamodb\.New([A-Z][A-Za-z]+)Paginator\(`)
+	used := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range call.FindAllStringSubmatch(string(src), -1) {
+			used["dynamodb:"+m[1]+m[2]] = true
+		}
+	}
+	if !used["dynamodb:PutItem"] || !used["dynamodb:Query"] {
+		t.Fatalf("read %v from shared/ledger; the pattern no longer finds the calls", keys(used))
+	}
+	for _, st := range statements(t, r) {
+		for _, a := range st.actions {
+			if strings.HasPrefix(a, "dynamodb:") && !used[a] {
+				t.Errorf("%s (%s) grants %s, which the ledger never calls (it calls %s)", st.owner, st.sid, a, joined(keys(used)))
+			}
 		}
 	}
 }

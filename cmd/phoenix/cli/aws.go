@@ -390,7 +390,7 @@ func (s *session) settings(ctx context.Context, withInFlight bool) stackSettings
 	})
 	if err == nil {
 		var c phxconfig.Config
-		c, err = phxconfig.Load(func(k string) string { return env[k] }, phxconfig.Needs{})
+		c, err = phxconfig.Load(phxconfig.Map(env), phxconfig.Needs{})
 		st.Policy = c.Policy
 	}
 	if err != nil {
@@ -403,10 +403,10 @@ func (s *session) settings(ctx context.Context, withInFlight bool) stackSettings
 	}
 	env, err = s.functionEnv(ctx, "campaign", func(def machineDefinition) []string { return def.allFunctionNames() })
 	if err == nil {
-		if v := env[publish.EnvMaxInFlight]; v != "" {
+		if v := env[phxconfig.EnvMaxInFlight]; v != "" {
 			n, perr := strconv.Atoi(v)
 			if perr != nil {
-				err = fmt.Errorf("%s is %q", publish.EnvMaxInFlight, v)
+				err = fmt.Errorf("%s is %q", phxconfig.EnvMaxInFlight, v)
 			}
 			st.MaxInFlight = publish.ClampInFlight(n)
 		}

@@ -55,7 +55,7 @@ func (b Base) Ledger() *ledger.Ledger {
 // ends the process saying why.
 func Start(function string, needs config.Needs) Base {
 	b := Base{Log: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", function)}
-	cfg, err := config.Load(os.Getenv, needs)
+	cfg, err := config.Load(os.LookupEnv, needs)
 	if err != nil {
 		b.Fail("bad configuration", err)
 	}

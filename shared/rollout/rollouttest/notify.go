@@ -57,7 +57,8 @@ func (n *Notifier) DetailTypes() []string {
 
 // Resumer is a fake Step Functions: each token can be resumed once; a
 // second resume gets *rollout.StaleTokenError, as SendTaskSuccess answers
-// TaskTimedOut or InvalidToken for a task that is no longer waiting.
+// TaskTimedOut for a task that has already ended (executions.Resumer also
+// takes InvalidToken, for a token Step Functions never issued, as stale).
 type Resumer struct {
 	mu      sync.Mutex
 	resumed map[string]rollout.Signal
@@ -100,4 +101,5 @@ type staticError string
 
 func (e staticError) Error() string { return string(e) }
 
-const errTaskTimedOut = staticError("TaskTimedOut: task already resumed")
+// errTaskTimedOut is Step Functions' answer to a second SendTaskSuccess.
+const errTaskTimedOut = staticError("TaskTimedOut: Task Timed Out: 'Provided task does not exist anymore'")

@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/aws/smithy-go"
 )
@@ -53,6 +54,32 @@ func RequestFrom(ctx context.Context) Request {
 // Region returns the region of the request carried by ctx.
 func Region(ctx context.Context) string { return RequestFrom(ctx).Region }
 
+// Begin is the opening every model operation shares, written once: it
+// returns the input to read, the request's region and a func that ends the
+// operation, for use as
+//
+//	in, region, done := api.Begin(ctx, &w.mu, in)
+//	defer done()
+//
+// The returned input is never nil. Go callers may pass nil to an SDK client
+// method, and commonly do for an operation whose input has no required
+// members (DescribeInstances(ctx, nil)); the SDK then sends an empty input.
+// Begin replaces a nil in with a pointer to the zero T so that the model,
+// called in process, answers such a call as the service would. The region
+// is the request's, as Region returns it. mu, the model's lock, is locked
+// before Begin returns and stays held until done is called, so the whole
+// operation runs under it. The few operations whose locking differs (a
+// second lock, the lock released before calling out or sending events, no
+// lock at all) write their opening by hand, under a "Not api.Begin"
+// comment saying why.
+func Begin[T any](ctx context.Context, mu sync.Locker, in *T) (req *T, region string, done func()) {
+	if in == nil {
+		in = new(T)
+	}
+	mu.Lock()
+	return in, Region(ctx), mu.Unlock
+}
+
 // Error is an AWS error as clients see it. It implements smithy.APIError, so
 // tests can assert on ErrorCode() whether they call a model in process or a
 // real SDK client over the wire.
@@ -76,8 +103,8 @@ type Error struct {
 	// by wire member name, with values made of strings, numbers, booleans,
 	// []any and map[string]any (DashboardInvalidInputError's
 	// dashboardValidationMessages). They travel in the error bodies of
-	// rpcv2Cbor and awsQuery, the protocols of the services that have such
-	// errors; the other protocols send the code and message only.
+	// every protocol that CloudWatch, the one service with such errors,
+	// speaks: rpcv2Cbor, awsJson1.0 and awsQuery.
 	Members map[string]any
 }
 

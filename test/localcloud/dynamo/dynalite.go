@@ -28,7 +28,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/nodetools"
 )
 
 // TargetPrefix starts the X-Amz-Target header of every DynamoDB request.

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/nodetools"
 )
 
 // Require is for tests that need dynalite: it skips t loudly (on stderr too,

@@ -273,9 +273,8 @@ func (b *EventBridge) busFor(ctx context.Context, name *string) (*bus, *api.Erro
 // PutRule creates or replaces a rule. As in EventBridge, omitted fields of
 // an existing rule are not kept; its targets are.
 func (b *EventBridge) PutRule(ctx context.Context, in *eventbridge.PutRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutRuleOutput, error) {
-	if in == nil {
-		in = &eventbridge.PutRuleInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if err := checkName("name", in.Name); err != nil {
 		return nil, err
 	}
@@ -310,8 +309,6 @@ func (b *EventBridge) PutRule(ctx context.Context, in *eventbridge.PutRuleInput,
 		schedule = s
 	}
 
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs, aerr := b.busFor(ctx, in.EventBusName)
 	if aerr != nil {
 		return nil, aerr
@@ -357,11 +354,8 @@ func (b *EventBridge) lookupRule(ctx context.Context, name *string, busName *str
 
 // DescribeRule returns a rule.
 func (b *EventBridge) DescribeRule(ctx context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
-	if in == nil {
-		in = &eventbridge.DescribeRuleInput{}
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	_, r, err := b.lookupRule(ctx, in.Name, in.EventBusName)
 	if err != nil {
 		return nil, err
@@ -427,9 +421,8 @@ func pageLimit(limit *int32) (int, *api.Error) {
 
 // ListRules lists rules by name, optionally by prefix, a page at a time.
 func (b *EventBridge) ListRules(ctx context.Context, in *eventbridge.ListRulesInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListRulesOutput, error) {
-	if in == nil {
-		in = &eventbridge.ListRulesInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	limit, aerr := pageLimit(in.Limit)
 	if aerr != nil {
 		return nil, aerr
@@ -438,8 +431,6 @@ func (b *EventBridge) ListRules(ctx context.Context, in *eventbridge.ListRulesIn
 	if aerr != nil {
 		return nil, aerr
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs, aerr := b.busFor(ctx, in.EventBusName)
 	if aerr != nil {
 		return nil, aerr
@@ -464,9 +455,8 @@ func (b *EventBridge) ListRules(ctx context.Context, in *eventbridge.ListRulesIn
 
 // EnableRule enables a rule; a scheduled rule starts firing again.
 func (b *EventBridge) EnableRule(ctx context.Context, in *eventbridge.EnableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.EnableRuleOutput, error) {
-	if in == nil {
-		in = &eventbridge.EnableRuleInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if err := b.setState(ctx, in.Name, in.EventBusName, types.RuleStateEnabled); err != nil {
 		return nil, err
 	}
@@ -475,18 +465,16 @@ func (b *EventBridge) EnableRule(ctx context.Context, in *eventbridge.EnableRule
 
 // DisableRule disables a rule: it matches no events and fires no schedule.
 func (b *EventBridge) DisableRule(ctx context.Context, in *eventbridge.DisableRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DisableRuleOutput, error) {
-	if in == nil {
-		in = &eventbridge.DisableRuleInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if err := b.setState(ctx, in.Name, in.EventBusName, types.RuleStateDisabled); err != nil {
 		return nil, err
 	}
 	return &eventbridge.DisableRuleOutput{}, nil
 }
 
+// setState enables or disables a rule; mu is held.
 func (b *EventBridge) setState(ctx context.Context, name, busName *string, state types.RuleState) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs, r, err := b.lookupRule(ctx, name, busName)
 	if err != nil {
 		return err
@@ -505,14 +493,11 @@ func (r *rule) enabled() bool { return r.state != types.RuleStateDisabled }
 // DeleteRule deletes a rule, refusing while it has targets. Deleting a rule
 // that does not exist succeeds, as it does in EventBridge.
 func (b *EventBridge) DeleteRule(ctx context.Context, in *eventbridge.DeleteRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DeleteRuleOutput, error) {
-	if in == nil {
-		in = &eventbridge.DeleteRuleInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if err := checkName("name", in.Name); err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs, aerr := b.busFor(ctx, in.EventBusName)
 	if aerr != nil {
 		return nil, aerr
@@ -554,9 +539,8 @@ func supportedTarget(arn string) bool {
 // whole, as in EventBridge; a target the local cloud cannot deliver to is
 // reported in FailedEntries with the code UnsupportedTarget.
 func (b *EventBridge) PutTargets(ctx context.Context, in *eventbridge.PutTargetsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutTargetsOutput, error) {
-	if in == nil {
-		in = &eventbridge.PutTargetsInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if err := checkName("rule", in.Rule); err != nil {
 		return nil, err
 	}
@@ -575,8 +559,6 @@ func (b *EventBridge) PutTargets(ctx context.Context, in *eventbridge.PutTargets
 		compiled[i] = rt
 	}
 
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs, err := b.busFor(ctx, in.EventBusName)
 	if err != nil {
 		return nil, err
@@ -691,9 +673,8 @@ func compileTarget(i int, t types.Target) (*ruleTarget, *api.Error) {
 // RemoveTargets removes targets from a rule; ids it does not have are
 // ignored.
 func (b *EventBridge) RemoveTargets(ctx context.Context, in *eventbridge.RemoveTargetsInput, _ ...func(*eventbridge.Options)) (*eventbridge.RemoveTargetsOutput, error) {
-	if in == nil {
-		in = &eventbridge.RemoveTargetsInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if err := checkName("rule", in.Rule); err != nil {
 		return nil, err
 	}
@@ -703,8 +684,6 @@ func (b *EventBridge) RemoveTargets(ctx context.Context, in *eventbridge.RemoveT
 	if n := len(in.Ids); n < 1 || n > 100 {
 		return nil, validationError("1 validation error detected: Value at 'ids' failed to satisfy constraint: Member must have length between 1 and 100")
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs, err := b.busFor(ctx, in.EventBusName)
 	if err != nil {
 		return nil, err
@@ -729,9 +708,8 @@ func (b *EventBridge) RemoveTargets(ctx context.Context, in *eventbridge.RemoveT
 
 // ListTargetsByRule lists a rule's targets in the order they were added.
 func (b *EventBridge) ListTargetsByRule(ctx context.Context, in *eventbridge.ListTargetsByRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error) {
-	if in == nil {
-		in = &eventbridge.ListTargetsByRuleInput{}
-	}
+	in, _, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if err := checkName("rule", in.Rule); err != nil {
 		return nil, err
 	}
@@ -743,8 +721,6 @@ func (b *EventBridge) ListTargetsByRule(ctx context.Context, in *eventbridge.Lis
 	if aerr != nil {
 		return nil, aerr
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	bs, aerr := b.busFor(ctx, in.EventBusName)
 	if aerr != nil {
 		return nil, aerr
@@ -777,6 +753,7 @@ var requiredEventFields = []string{"id", "account", "source", "time", "region", 
 
 // TestEventPattern reports whether an event matches a pattern.
 func (b *EventBridge) TestEventPattern(_ context.Context, in *eventbridge.TestEventPatternInput, _ ...func(*eventbridge.Options)) (*eventbridge.TestEventPatternOutput, error) {
+	// Not api.Begin: a pure function of its input; it takes no lock.
 	if in == nil {
 		in = &eventbridge.TestEventPatternInput{}
 	}
@@ -817,9 +794,8 @@ func entrySize(e types.PutEventsRequestEntry) int {
 // PutEvents accepts up to ten entries and answers each with an event id or
 // an error code. Accepted events are routed on the clock, never inline.
 func (b *EventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
-	if in == nil {
-		in = &eventbridge.PutEventsInput{}
-	}
+	in, region, done := api.Begin(ctx, &b.mu, in)
+	defer done()
 	if in.Entries == nil {
 		return nil, notNull("entries")
 	}
@@ -833,9 +809,6 @@ func (b *EventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsIn
 	if total > b.maxBytes {
 		return nil, validationError("Total size of the entries in the request is over the limit.")
 	}
-	region := api.Region(ctx)
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	out := &eventbridge.PutEventsOutput{Entries: make([]types.PutEventsResultEntry, len(in.Entries))}
 	for i, e := range in.Entries {
 		code, msg := b.checkEntry(ctx, e)

@@ -29,6 +29,7 @@ const lastModifiedLayout = "2006-01-02T15:04:05.000-0700"
 // (reserved environment variables, missing Runtime or Handler, bad code),
 // ResourceConflictException if the function exists.
 func (s *Service) CreateFunction(ctx context.Context, in *lambda.CreateFunctionInput, _ ...func(*lambda.Options)) (*lambda.CreateFunctionOutput, error) {
+	// Not api.Begin: unlocks by hand mid-way to load the code (file I/O) outside s.mu.
 	region := api.Region(ctx)
 	var v violations
 	if in.FunctionName == nil {
@@ -282,12 +283,12 @@ func copyFields(dst any, src any) {
 // GetFunction returns a function's configuration, code location and tags.
 // Errors: ResourceNotFoundException.
 func (s *Service) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
-	t, err := s.resolve(api.Region(ctx), in.FunctionName, in.Qualifier)
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	t, err := s.resolve(region, in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	fn := s.lookup(t.region, t.name)
 	if fn == nil {
 		return nil, notFound(s.functionARN(t.region, t.name))
@@ -306,12 +307,12 @@ func (s *Service) GetFunction(ctx context.Context, in *lambda.GetFunctionInput, 
 // GetFunctionConfiguration returns a function's configuration. Errors:
 // ResourceNotFoundException.
 func (s *Service) GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
-	t, err := s.resolve(api.Region(ctx), in.FunctionName, in.Qualifier)
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	t, err := s.resolve(region, in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	fn := s.lookup(t.region, t.name)
 	if fn == nil {
 		return nil, notFound(s.functionARN(t.region, t.name))
@@ -324,6 +325,8 @@ func (s *Service) GetFunctionConfiguration(ctx context.Context, in *lambda.GetFu
 // ListFunctions lists the region's functions by name, MaxItems (1-10000,
 // default 50) at a time; NextMarker continues the listing.
 func (s *Service) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, _ ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	var v violations
 	v.intRange(in.MaxItems, "maxItems", 1, 10000)
 	v.enum(string(in.FunctionVersion), "functionVersion", enumStrings(types.FunctionVersion("").Values()))
@@ -343,9 +346,7 @@ func (s *Service) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInp
 		}
 		start = n
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all := s.sortedFunctions(api.Region(ctx))
+	all := s.sortedFunctions(region)
 	out := &lambda.ListFunctionsOutput{Functions: []types.FunctionConfiguration{}}
 	for i := start; i < len(all) && i < start+limit; i++ {
 		out.Functions = append(out.Functions, all[i].configuration())
@@ -360,6 +361,7 @@ func (s *Service) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInp
 // queued asynchronous events are discarded. Errors:
 // ResourceNotFoundException, InvalidParameterValueException for $LATEST.
 func (s *Service) DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, _ ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error) {
+	// Not api.Begin: unlocks by hand before stopping the environments (processes) outside s.mu.
 	t, err := s.resolve(api.Region(ctx), in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
@@ -426,6 +428,7 @@ func (s *Service) applyUpdate(fn *function, cfg *config) []*environment {
 // in progress, PreconditionFailedException for a stale RevisionId,
 // InvalidParameterValueException for bad code.
 func (s *Service) UpdateFunctionCode(ctx context.Context, in *lambda.UpdateFunctionCodeInput, _ ...func(*lambda.Options)) (*lambda.UpdateFunctionCodeOutput, error) {
+	// Not api.Begin: unlocks by hand mid-way to load the code (file I/O) outside s.mu.
 	var v violations
 	checkArchitectures(&v, in.Architectures)
 	if err := v.err(); err != nil {
@@ -493,6 +496,7 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in *lambda.UpdateFunct
 // while an update is in progress and PreconditionFailedException for a
 // stale RevisionId.
 func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error) {
+	// Not api.Begin: unlocks by hand before stopping stale environments outside s.mu.
 	var v violations
 	if in.Role != nil {
 		v.pattern(*in.Role, "role", roleRE, rolePattern)
@@ -575,6 +579,8 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *lambda.Up
 // modelled and are refused. Errors: ValidationException,
 // ResourceNotFoundException, InvalidParameterValueException.
 func (s *Service) PutFunctionEventInvokeConfig(ctx context.Context, in *lambda.PutFunctionEventInvokeConfigInput, _ ...func(*lambda.Options)) (*lambda.PutFunctionEventInvokeConfigOutput, error) {
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	var v violations
 	v.intRange(in.MaximumRetryAttempts, "maximumRetryAttempts", 0, maxRetryAttempts)
 	v.intRange(in.MaximumEventAgeInSeconds, "maximumEventAgeInSeconds", minEventAge, maxEventAge)
@@ -584,12 +590,10 @@ func (s *Service) PutFunctionEventInvokeConfig(ctx context.Context, in *lambda.P
 	if d := in.DestinationConfig; d != nil && ((d.OnSuccess != nil && d.OnSuccess.Destination != nil) || (d.OnFailure != nil && d.OnFailure.Destination != nil)) {
 		return nil, invalidParameter("The local cloud does not support DestinationConfig.")
 	}
-	t, err := s.resolve(api.Region(ctx), in.FunctionName, in.Qualifier)
+	t, err := s.resolve(region, in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	fn := s.lookup(t.region, t.name)
 	if fn == nil {
 		return nil, notFound(s.functionARN(t.region, t.name))
@@ -617,12 +621,12 @@ func (s *Service) PutFunctionEventInvokeConfig(ctx context.Context, in *lambda.P
 // set with PutFunctionEventInvokeConfig. Errors: ResourceNotFoundException,
 // also when none were set.
 func (s *Service) GetFunctionEventInvokeConfig(ctx context.Context, in *lambda.GetFunctionEventInvokeConfigInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionEventInvokeConfigOutput, error) {
-	t, err := s.resolve(api.Region(ctx), in.FunctionName, in.Qualifier)
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	t, err := s.resolve(region, in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	fn := s.lookup(t.region, t.name)
 	if fn == nil {
 		return nil, notFound(s.functionARN(t.region, t.name))

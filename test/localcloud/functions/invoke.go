@@ -184,6 +184,7 @@ type run struct {
 // asynchronous), InvalidRequestContentException for a payload that is not
 // JSON.
 func (s *Service) Invoke(ctx context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	// Not api.Begin: unlocks by hand before running the function, which must not hold s.mu.
 	var v violations
 	v.enum(string(in.InvocationType), "invocationType", enumStrings(types.InvocationType("").Values()))
 	v.enum(string(in.LogType), "logType", enumStrings(types.LogType("").Values()))

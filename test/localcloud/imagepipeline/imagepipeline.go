@@ -384,17 +384,17 @@ var buildVersionARN = regexp.MustCompile(`^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0
 // InvalidParameterValueException for an ARN that is not an image build
 // version ARN and ResourceNotFoundException for an unknown one.
 func (b *ImageBuilder) GetImage(ctx context.Context, in *imagebuilder.GetImageInput, _ ...func(*imagebuilder.Options)) (*imagebuilder.GetImageOutput, error) {
-	if in == nil || aws.ToString(in.ImageBuildVersionArn) == "" {
+	in, region, done := api.Begin(ctx, &b.mu, in)
+	defer done()
+	if aws.ToString(in.ImageBuildVersionArn) == "" {
 		return nil, api.Errorf(http.StatusBadRequest, "InvalidRequestException", "The request is missing the imageBuildVersionArn parameter.")
 	}
 	arn := *in.ImageBuildVersionArn
 	if !buildVersionARN.MatchString(arn) {
 		return nil, api.Errorf(http.StatusBadRequest, "InvalidParameterValueException", "The value supplied for parameter 'imageBuildVersionArn' is not valid. Expected an image build version ARN such as arn:aws:imagebuilder:us-east-1:123456789012:image/name/1.0.0/1.")
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	img, ok := b.images[arn]
-	if !ok || img.region != api.Region(ctx) {
+	if !ok || img.region != region {
 		return nil, api.Errorf(http.StatusNotFound, "ResourceNotFoundException", "The image with ARN %s cannot be found.", arn)
 	}
 	out := &types.Image{

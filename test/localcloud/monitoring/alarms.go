@@ -151,6 +151,7 @@ var comparisonOperators = map[types.ComparisonOperator]bool{
 // are refused with InvalidParameterValue because the local cloud does not
 // model them.
 func (cw *CloudWatch) PutMetricAlarm(ctx context.Context, in *cloudwatch.PutMetricAlarmInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error) {
+	// Not api.Begin: takes two mutexes (opMu, then mu), and validates before either.
 	if in == nil {
 		in = &cloudwatch.PutMetricAlarmInput{}
 	}
@@ -402,9 +403,8 @@ func checkTags(tags []types.Tag) ([]types.Tag, error) {
 // default 50) per page. Composite alarms are not modelled, so
 // CompositeAlarms is always empty.
 func (cw *CloudWatch) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
-	if in == nil {
-		in = &cloudwatch.DescribeAlarmsInput{}
-	}
+	in, region, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
 	if len(in.AlarmNames) > maxAlarmNames {
 		return nil, invalidValue("The collection AlarmNames must not have a size greater than %d.", maxAlarmNames)
 	}
@@ -436,9 +436,7 @@ func (cw *CloudWatch) DescribeAlarms(ctx context.Context, in *cloudwatch.Describ
 	for _, n := range in.AlarmNames {
 		names[n] = true
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
-	r := cw.region(api.Region(ctx))
+	r := cw.region(region)
 	var matched []*alarm
 	for _, n := range sortedAlarmNames(r) {
 		a := r.alarms[n]
@@ -514,6 +512,7 @@ func page(maxRecords *int32, token *string, def, maxN int, prefix string) (limit
 // none is deleted and the call fails with ResourceNotFound, as CloudWatch
 // documents. The alarms' history is kept.
 func (cw *CloudWatch) DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error) {
+	// Not api.Begin: takes two mutexes (opMu, then mu).
 	if in == nil || len(in.AlarmNames) == 0 {
 		return nil, missingParameter("AlarmNames")
 	}
@@ -554,6 +553,7 @@ func (cw *CloudWatch) DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAla
 // characters); StateReasonData, if given, must be JSON of at most 4000
 // characters (InvalidFormat otherwise).
 func (cw *CloudWatch) SetAlarmState(ctx context.Context, in *cloudwatch.SetAlarmStateInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.SetAlarmStateOutput, error) {
+	// Not api.Begin: takes two mutexes (opMu, then mu) and releases mu before sending events.
 	if in == nil {
 		in = &cloudwatch.SetAlarmStateInput{}
 	}
@@ -612,7 +612,9 @@ func (cw *CloudWatch) alarmByARN(arn string) (*alarm, error) {
 
 // TagResource adds or overwrites tags on an alarm, keeping at most 50.
 func (cw *CloudWatch) TagResource(ctx context.Context, in *cloudwatch.TagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error) {
-	if in == nil || in.ResourceARN == nil {
+	in, _, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
+	if in.ResourceARN == nil {
 		return nil, missingParameter("ResourceARN")
 	}
 	if in.Tags == nil {
@@ -622,8 +624,6 @@ func (cw *CloudWatch) TagResource(ctx context.Context, in *cloudwatch.TagResourc
 	if err != nil {
 		return nil, err
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
 	a, err := cw.alarmByARN(*in.ResourceARN)
 	if err != nil {
 		return nil, err
@@ -649,14 +649,14 @@ func (cw *CloudWatch) TagResource(ctx context.Context, in *cloudwatch.TagResourc
 
 // UntagResource removes tags from an alarm; unknown keys are ignored.
 func (cw *CloudWatch) UntagResource(ctx context.Context, in *cloudwatch.UntagResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.UntagResourceOutput, error) {
-	if in == nil || in.ResourceARN == nil {
+	in, _, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
+	if in.ResourceARN == nil {
 		return nil, missingParameter("ResourceARN")
 	}
 	if in.TagKeys == nil {
 		return nil, missingParameter("TagKeys")
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
 	a, err := cw.alarmByARN(*in.ResourceARN)
 	if err != nil {
 		return nil, err
@@ -677,11 +677,11 @@ func (cw *CloudWatch) UntagResource(ctx context.Context, in *cloudwatch.UntagRes
 
 // ListTagsForResource returns an alarm's tags.
 func (cw *CloudWatch) ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error) {
-	if in == nil || in.ResourceARN == nil {
+	in, _, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
+	if in.ResourceARN == nil {
 		return nil, missingParameter("ResourceARN")
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
 	a, err := cw.alarmByARN(*in.ResourceARN)
 	if err != nil {
 		return nil, err

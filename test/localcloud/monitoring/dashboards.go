@@ -100,9 +100,8 @@ func checkDashboardName(name string) error {
 // of a successful call. Tags are refused: dashboards are not taggable in
 // the local cloud.
 func (cw *CloudWatch) PutDashboard(ctx context.Context, in *cloudwatch.PutDashboardInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutDashboardOutput, error) {
-	if in == nil {
-		in = &cloudwatch.PutDashboardInput{}
-	}
+	in, _, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
 	if in.DashboardName == nil {
 		return nil, missingParameter("DashboardName")
 	}
@@ -123,8 +122,6 @@ func (cw *CloudWatch) PutDashboard(ctx context.Context, in *cloudwatch.PutDashbo
 		}
 		return nil, err
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
 	if cw.dashboards == nil {
 		cw.dashboards = map[string]*dashboard{}
 	}
@@ -136,11 +133,11 @@ func (cw *CloudWatch) PutDashboard(ctx context.Context, in *cloudwatch.PutDashbo
 // name and ARN; an unknown name fails with ResourceNotFound (the
 // DashboardNotFoundError shape).
 func (cw *CloudWatch) GetDashboard(ctx context.Context, in *cloudwatch.GetDashboardInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetDashboardOutput, error) {
-	if in == nil || in.DashboardName == nil {
+	in, _, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
+	if in.DashboardName == nil {
 		return nil, missingParameter("DashboardName")
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
 	d, ok := cw.dashboards[*in.DashboardName]
 	if !ok {
 		return nil, dashboardNotFound(*in.DashboardName)
@@ -155,9 +152,8 @@ func (cw *CloudWatch) GetDashboard(ctx context.Context, in *cloudwatch.GetDashbo
 // last PutDashboard. The NextToken names the last dashboard returned, so a
 // dashboard deleted between pages does not shift the next page.
 func (cw *CloudWatch) ListDashboards(ctx context.Context, in *cloudwatch.ListDashboardsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListDashboardsOutput, error) {
-	if in == nil {
-		in = &cloudwatch.ListDashboardsInput{}
-	}
+	in, _, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
 	prefix := aws.ToString(in.DashboardNamePrefix)
 	if len(prefix) > maxDashboardNameLength || !dashboardPrefixPattern.MatchString(prefix) {
 		return nil, invalidValue("The value for field DashboardNamePrefix is invalid: it can have up to %d characters, which can only be alphanumerics, dot (.), dash (-) and underscore (_).", maxDashboardNameLength)
@@ -170,8 +166,6 @@ func (cw *CloudWatch) ListDashboards(ctx context.Context, in *cloudwatch.ListDas
 		}
 		after = name
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
 	names := make([]string, 0, len(cw.dashboards))
 	for n := range cw.dashboards {
 		if strings.HasPrefix(n, prefix) && n > after {
@@ -199,14 +193,14 @@ func (cw *CloudWatch) ListDashboards(ctx context.Context, in *cloudwatch.ListDas
 // with ResourceNotFound (the DashboardNotFoundError shape) naming the
 // missing ones.
 func (cw *CloudWatch) DeleteDashboards(ctx context.Context, in *cloudwatch.DeleteDashboardsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DeleteDashboardsOutput, error) {
-	if in == nil || len(in.DashboardNames) == 0 {
+	in, _, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
+	if len(in.DashboardNames) == 0 {
 		return nil, missingParameter("DashboardNames")
 	}
 	if len(in.DashboardNames) > maxDeleteDashboards {
 		return nil, invalidValue("The collection DashboardNames must not have a size greater than %d.", maxDeleteDashboards)
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
 	var missing []string
 	for _, n := range in.DashboardNames {
 		if _, ok := cw.dashboards[n]; !ok && !slices.Contains(missing, n) {

@@ -1,14 +1,11 @@
 package monitoring
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/phoenix-rollouts/phoenix/shared/emf"
 )
 
 // specExample is the valid document the specification gives.
@@ -91,27 +88,6 @@ func TestATargetIsARootMemberWhoseNameMayHoldADot(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].Dimensions["A.a"] != "x" || got[0].MetricName != "M.m" || got[0].Value != 2 {
-		t.Fatalf("got %+v", got)
-	}
-}
-
-func TestPhoenixsOwnEMFLinesAreValid(t *testing.T) {
-	var buf bytes.Buffer
-	err := emf.Write(&buf, emf.Line{
-		Namespace: "Phoenix", Time: specTime.Add(1500 * time.Millisecond),
-		Dimensions: map[string]string{"Outcome": "finalized"},
-		Metrics:    []emf.Metric{{Name: "RolloutOutcomes", Unit: emf.UnitCount, Value: 1}},
-		Properties: map[string]any{"rolloutId": "r-1"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ExtractEMF("us-east-1", strings.TrimSuffix(buf.String(), "\n"), specTime)
-	if err != nil {
-		t.Fatalf("%s: %v", buf.String(), err)
-	}
-	// The writer gives the set of every dimension and the rollup.
-	if len(got) != 2 || got[0].Value != 1 || got[0].Unit != "Count" || !got[0].Timestamp.Equal(specTime.Add(1500*time.Millisecond)) {
 		t.Fatalf("got %+v", got)
 	}
 }

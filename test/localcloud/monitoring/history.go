@@ -36,9 +36,8 @@ func (r *regionState) addHistory(h historyItem) {
 // TimestampAscending, MaxRecords (1 to 100, default 100) per page. The
 // history of deleted alarms is kept, as CloudWatch keeps it.
 func (cw *CloudWatch) DescribeAlarmHistory(ctx context.Context, in *cloudwatch.DescribeAlarmHistoryInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmHistoryOutput, error) {
-	if in == nil {
-		in = &cloudwatch.DescribeAlarmHistoryInput{}
-	}
+	in, region, done := api.Begin(ctx, &cw.mu, in)
+	defer done()
 	switch in.HistoryItemType {
 	case "", types.HistoryItemTypeConfigurationUpdate, types.HistoryItemTypeStateUpdate, types.HistoryItemTypeAction:
 	default:
@@ -70,9 +69,7 @@ func (cw *CloudWatch) DescribeAlarmHistory(ctx context.Context, in *cloudwatch.D
 	if !wantMetric {
 		return out, nil
 	}
-	cw.mu.Lock()
-	defer cw.mu.Unlock()
-	r := cw.region(api.Region(ctx))
+	r := cw.region(region)
 	var matched []historyItem
 	for _, h := range r.history {
 		if in.AlarmName != nil && h.alarmName != *in.AlarmName {

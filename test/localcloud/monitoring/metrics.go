@@ -181,6 +181,7 @@ func checkValue(v float64, field string) error {
 // 150 entries and Counts matches it, timestamps may be at most two weeks old
 // and two hours ahead, and NaN or infinite values are refused.
 func (cw *CloudWatch) PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
+	// Not api.Begin: validation reads the clock (its own lock) before mu is taken.
 	if in == nil {
 		in = &cloudwatch.PutMetricDataInput{}
 	}
@@ -557,6 +558,7 @@ type queryPlan struct {
 // ScanBy is TimestampAscending. Metric math expressions are refused with
 // InvalidParameterValue: the local cloud does not evaluate them.
 func (cw *CloudWatch) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	// Not api.Begin: unlocks by hand mid-way and builds the output outside mu.
 	if in == nil {
 		in = &cloudwatch.GetMetricDataInput{}
 	}
@@ -739,6 +741,7 @@ func planQueries(qs []types.MetricDataQuery) ([]queryPlan, error) {
 // RecentlyActive PT3H keeps only metrics that received data in the past
 // three hours.
 func (cw *CloudWatch) ListMetrics(ctx context.Context, in *cloudwatch.ListMetricsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error) {
+	// Not api.Begin: unlocks by hand instead of deferring.
 	if in == nil {
 		in = &cloudwatch.ListMetricsInput{}
 	}

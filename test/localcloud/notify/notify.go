@@ -262,7 +262,9 @@ var topicAttributes = map[string]bool{
 // 1 to 256 letters, digits, hyphens and underscores; FIFO topic names end
 // in ".fifo" and need FifoTopic=true.
 func (s *SNS) CreateTopic(ctx context.Context, in *sns.CreateTopicInput, _ ...func(*sns.Options)) (*sns.CreateTopicOutput, error) {
-	if in == nil || in.Name == nil {
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	if in.Name == nil {
 		return nil, invalidParameter("Invalid parameter: Name")
 	}
 	name := *in.Name
@@ -292,10 +294,7 @@ func (s *SNS) CreateTopic(ctx context.Context, in *sns.CreateTopicInput, _ ...fu
 	if in.Attributes["ContentBasedDeduplication"] == "true" && !fifo {
 		return nil, invalidParameter("Invalid parameter: Attributes Reason: ContentBasedDeduplication can only be set for FIFO topics")
 	}
-	region := api.Region(ctx)
 	arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, s.account, name)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if t, ok := s.topics[arn]; ok {
 		for k, v := range in.Attributes {
 			if t.attrs[k] != v {
@@ -339,16 +338,13 @@ func offset(tok *string) (int, error) {
 
 // ListTopics lists the region's topics, 100 per page.
 func (s *SNS) ListTopics(ctx context.Context, in *sns.ListTopicsInput, _ ...func(*sns.Options)) (*sns.ListTopicsOutput, error) {
-	if in == nil {
-		in = &sns.ListTopicsInput{}
-	}
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	off, err := offset(in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all := s.regionTopics(api.Region(ctx))
+	all := s.regionTopics(region)
 	out := &sns.ListTopicsOutput{Topics: []types.Topic{}}
 	for i := min(off, len(all)); i < len(all); i++ {
 		if len(out.Topics) == pageSize {
@@ -381,11 +377,8 @@ func (s *SNS) defaultPolicy(arn string) string {
 // GetTopicAttributes returns a topic's attributes, including the computed
 // ones (TopicArn, Owner, Policy, subscription counts).
 func (s *SNS) GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributesInput, _ ...func(*sns.Options)) (*sns.GetTopicAttributesOutput, error) {
-	if in == nil {
-		in = &sns.GetTopicAttributesInput{}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	in, _, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	t, err := s.topic(in.TopicArn)
 	if err != nil {
 		return nil, err
@@ -417,11 +410,11 @@ func (s *SNS) GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributes
 // DeleteTopic deletes a topic and its subscriptions. Deleting a topic that
 // does not exist succeeds, as SNS documents.
 func (s *SNS) DeleteTopic(ctx context.Context, in *sns.DeleteTopicInput, _ ...func(*sns.Options)) (*sns.DeleteTopicOutput, error) {
-	if in == nil || aws.ToString(in.TopicArn) == "" {
+	in, _, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	if aws.ToString(in.TopicArn) == "" {
 		return nil, invalidParameter("Invalid parameter: TopicArn")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.topics, *in.TopicArn)
 	return &sns.DeleteTopicOutput{}, nil
 }
@@ -448,9 +441,8 @@ var protocols = map[string]struct {
 // subscriptions are pending confirmation: the call returns "pending
 // confirmation" unless ReturnSubscriptionArn is set.
 func (s *SNS) Subscribe(ctx context.Context, in *sns.SubscribeInput, _ ...func(*sns.Options)) (*sns.SubscribeOutput, error) {
-	if in == nil {
-		in = &sns.SubscribeInput{}
-	}
+	in, _, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	proto := aws.ToString(in.Protocol)
 	p, ok := protocols[proto]
 	if !ok {
@@ -460,8 +452,6 @@ func (s *SNS) Subscribe(ctx context.Context, in *sns.SubscribeInput, _ ...func(*
 	if !p.valid(endpoint) {
 		return nil, invalidParameter("Invalid parameter: Endpoint for protocol %s: %s", proto, endpoint)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t, err := s.topic(in.TopicArn)
 	if err != nil {
 		return nil, err
@@ -492,15 +482,12 @@ func shownARN(sub *subscription, always bool) string {
 // ListSubscriptionsByTopic lists a topic's subscriptions, 100 per page;
 // pending ones show "PendingConfirmation" as their ARN.
 func (s *SNS) ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, _ ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error) {
-	if in == nil {
-		in = &sns.ListSubscriptionsByTopicInput{}
-	}
+	in, _, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	off, err := offset(in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t, err := s.topic(in.TopicArn)
 	if err != nil {
 		return nil, err
@@ -582,9 +569,8 @@ func checkAttributes(attrs map[string]types.MessageAttributeValue) error {
 // message's id without recording it again. A MessageGroupId sent to a
 // standard topic is recorded and otherwise ignored.
 func (s *SNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
-	if in == nil {
-		in = &sns.PublishInput{}
-	}
+	in, _, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	if in.PhoneNumber != nil {
 		return nil, invalidParameter("Invalid parameter: PhoneNumber: the local cloud does not send SMS directly; publish to a topic")
 	}
@@ -623,8 +609,6 @@ func (s *SNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.
 	if err := checkAttributes(in.MessageAttributes); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	t, err := s.topic(arn)
 	if err != nil {
 		return nil, err

@@ -209,6 +209,7 @@ func (s *ParameterStore) checkName(region, name string) error {
 // when the oldest of 100 versions has a label. aws:ec2:image values are
 // validated after the call returns (see the package comment).
 func (s *ParameterStore) PutParameter(ctx context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+	// Not api.Begin: takes two mutexes (opMu, then mu), releases mu before the AMI lookup and sends events.
 	if in == nil {
 		in = &ssm.PutParameterInput{}
 	}
@@ -495,13 +496,12 @@ func (s *ParameterStore) render(region string, p *parameter, v *version, sel str
 // by a ":version" or ":label" selector. It returns ParameterNotFound and
 // ParameterVersionNotFound.
 func (s *ParameterStore) GetParameter(ctx context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
-	if in == nil || aws.ToString(in.Name) == "" {
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	if aws.ToString(in.Name) == "" {
 		return nil, validation("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must not be null")
 	}
-	region := api.Region(ctx)
 	sel := parseSelector(*in.Name)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, v, err := s.resolve(region, sel)
 	if err != nil {
 		return nil, err
@@ -513,15 +513,14 @@ func (s *ParameterStore) GetParameter(ctx context.Context, in *ssm.GetParameterI
 // GetParameters returns up to ten parameters; names that do not resolve are
 // listed in InvalidParameters instead of failing the call.
 func (s *ParameterStore) GetParameters(ctx context.Context, in *ssm.GetParametersInput, _ ...func(*ssm.Options)) (*ssm.GetParametersOutput, error) {
-	if in == nil || len(in.Names) == 0 {
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	if len(in.Names) == 0 {
 		return nil, validation("1 validation error detected: Value null at 'names' failed to satisfy constraint: Member must not be null")
 	}
 	if len(in.Names) > maxGetParameters {
 		return nil, validation("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to %d", maxGetParameters)
 	}
-	region := api.Region(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := &ssm.GetParametersOutput{Parameters: []types.Parameter{}, InvalidParameters: []string{}}
 	seen := map[string]bool{}
 	for _, n := range in.Names {
@@ -594,7 +593,9 @@ func inPath(name, path string, recursive bool) bool {
 // path's direct children, or all descendants with Recursive, up to
 // MaxResults (1 to 10, default 10) per page.
 func (s *ParameterStore) GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, _ ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
-	if in == nil || in.Path == nil {
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	if in.Path == nil {
 		return nil, validation("1 validation error detected: Value null at 'path' failed to satisfy constraint: Member must not be null")
 	}
 	path := *in.Path
@@ -611,9 +612,6 @@ func (s *ParameterStore) GetParametersByPath(ctx context.Context, in *ssm.GetPar
 	if err != nil {
 		return nil, err
 	}
-	region := api.Region(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r := s.region(region)
 	var names []string
 	for _, n := range sortedNames(r) {
@@ -633,17 +631,16 @@ func (s *ParameterStore) GetParametersByPath(ctx context.Context, in *ssm.GetPar
 // GetParameterHistory returns every kept version of a parameter, oldest
 // first, with its labels, up to MaxResults (1 to 50, default 50) per page.
 func (s *ParameterStore) GetParameterHistory(ctx context.Context, in *ssm.GetParameterHistoryInput, _ ...func(*ssm.Options)) (*ssm.GetParameterHistoryOutput, error) {
-	if in == nil || aws.ToString(in.Name) == "" {
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
+	if aws.ToString(in.Name) == "" {
 		return nil, validation("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
 	}
 	limit, offset, err := pageOf(in.MaxResults, in.NextToken, 50)
 	if err != nil {
 		return nil, err
 	}
-	region := api.Region(ctx)
 	sel := parseSelector(*in.Name)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, ok := s.region(region)[sel.name]
 	if !ok || sel.raw != "" {
 		return nil, notFound(*in.Name)
@@ -697,6 +694,7 @@ func validLabel(l string) bool {
 // and not attached. A version carries at most ten labels
 // (ParameterVersionLabelLimitExceeded).
 func (s *ParameterStore) LabelParameterVersion(ctx context.Context, in *ssm.LabelParameterVersionInput, _ ...func(*ssm.Options)) (*ssm.LabelParameterVersionOutput, error) {
+	// Not api.Begin: takes two mutexes (opMu, then mu) and releases mu before sending the event.
 	if in == nil || aws.ToString(in.Name) == "" {
 		return nil, validation("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
 	}
@@ -727,6 +725,12 @@ func (s *ParameterStore) LabelParameterVersion(ctx context.Context, in *ssm.Labe
 	}
 	var valid, invalid []string
 	for _, l := range in.Labels {
+		// The API constrains each label to 1-100 characters: a longer
+		// one fails the request instead of landing in InvalidLabels.
+		if l == "" || len(l) > maxLabelLength {
+			s.mu.Unlock()
+			return nil, validation("1 validation error detected: Value at 'labels' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to %d, Member must have length greater than or equal to 1]", maxLabelLength)
+		}
 		if validLabel(l) {
 			valid = append(valid, l)
 		} else {
@@ -776,6 +780,7 @@ func contains(list []string, s string) bool {
 // DeleteParameter deletes a parameter and all its versions. It returns
 // ParameterNotFound for an unknown name.
 func (s *ParameterStore) DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, _ ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
+	// Not api.Begin: takes two mutexes (opMu, then mu) and releases mu before sending the event.
 	if in == nil || aws.ToString(in.Name) == "" {
 		return nil, validation("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
 	}
@@ -802,9 +807,8 @@ func (s *ParameterStore) DeleteParameter(ctx context.Context, in *ssm.DeletePara
 // Name (Equals, BeginsWith, Contains), Type, DataType (Equals) and Path
 // (OneLevel, Recursive); other keys are refused with InvalidFilterKey.
 func (s *ParameterStore) DescribeParameters(ctx context.Context, in *ssm.DescribeParametersInput, _ ...func(*ssm.Options)) (*ssm.DescribeParametersOutput, error) {
-	if in == nil {
-		in = &ssm.DescribeParametersInput{}
-	}
+	in, region, done := api.Begin(ctx, &s.mu, in)
+	defer done()
 	if len(in.Filters) > 0 && len(in.ParameterFilters) > 0 {
 		return nil, validation("You can use either Filters or ParameterFilters in a single request.")
 	}
@@ -833,9 +837,6 @@ func (s *ParameterStore) DescribeParameters(ctx context.Context, in *ssm.Describ
 	if err != nil {
 		return nil, err
 	}
-	region := api.Region(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r := s.region(region)
 	var names []string
 outer:

@@ -26,12 +26,12 @@ type AutoScaling struct {
 // AutoScaling returns the EC2 Auto Scaling API of the World.
 func (w *World) AutoScaling() *AutoScaling { return &AutoScaling{w: w} }
 
-// group returns the named group of the request's region or AWS's error.
-func (a *AutoScaling) group(ctx context.Context, name *string) (*Region, *Group, error) {
+// group returns the named group of the named region or AWS's error.
+func (a *AutoScaling) group(region string, name *string) (*Region, *Group, error) {
 	if name == nil || *name == "" {
 		return nil, nil, missing("autoScalingGroupName")
 	}
-	r := a.w.region(api.Region(ctx))
+	r := a.w.region(region)
 	g, ok := r.Groups[*name]
 	if !ok {
 		return r, nil, groupNotFound(*name)
@@ -43,10 +43,10 @@ func (a *AutoScaling) group(ctx context.Context, name *string) (*Region, *Group,
 // capacity. It returns ValidationError for bad input and AlreadyExists for a
 // taken name.
 func (a *AutoScaling) CreateAutoScalingGroup(ctx context.Context, in *autoscaling.CreateAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateAutoScalingGroupOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r := w.region(api.Region(ctx))
+	r := w.region(region)
 	switch {
 	case in.AutoScalingGroupName == nil || *in.AutoScalingGroupName == "":
 		return nil, missing("autoScalingGroupName")
@@ -159,10 +159,10 @@ func (a *AutoScaling) CreateAutoScalingGroup(ctx context.Context, in *autoscalin
 // source are refused while an instance refresh with a desired configuration
 // runs, because that refresh owns the group's configuration until it ends.
 func (a *AutoScaling) UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -265,10 +265,10 @@ func (a *AutoScaling) UpdateAutoScalingGroup(ctx context.Context, in *autoscalin
 // still running (ScalingActivityInProgress); with it, the instances are
 // terminated and the group disappears when the last one is gone.
 func (a *AutoScaling) DeleteAutoScalingGroup(ctx context.Context, in *autoscaling.DeleteAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteAutoScalingGroupOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -312,9 +312,9 @@ func (w *World) maybeRemoveGroup(r *Region, g *Group) {
 // DescribeAutoScalingGroups lists groups by name and filters (tag:KEY,
 // tag-key, tag-value), sorted by name, 50 per page by default.
 func (a *AutoScaling) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
-	r := a.w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
+	r := a.w.region(region)
 	for _, f := range in.Filters {
 		n := aws.ToString(f.Name)
 		if n != "tag-key" && n != "tag-value" && !strings.HasPrefix(n, "tag:") {

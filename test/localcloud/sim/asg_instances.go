@@ -19,10 +19,10 @@ func secondsOf(s int32) time.Duration { return time.Duration(s) * time.Second }
 
 // SetDesiredCapacity changes a group's desired capacity within its bounds.
 func (a *AutoScaling) SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +48,9 @@ func (a *AutoScaling) SetDesiredCapacity(ctx context.Context, in *autoscaling.Se
 // DescribeAutoScalingInstances lists group instances of the region, by
 // group then launch order, 50 per page.
 func (a *AutoScaling) DescribeAutoScalingInstances(ctx context.Context, in *autoscaling.DescribeAutoScalingInstancesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
-	r := a.w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
+	r := a.w.region(region)
 	names := make([]string, 0, len(r.Groups))
 	for n := range r.Groups {
 		names = append(names, n)
@@ -90,10 +90,10 @@ func (a *AutoScaling) DescribeAutoScalingInstances(ctx context.Context, in *auto
 // DescribeScalingActivities lists scaling activities newest first, 100 per
 // page; activities older than six weeks are forgotten, as in AWS.
 func (a *AutoScaling) DescribeScalingActivities(ctx context.Context, in *autoscaling.DescribeScalingActivitiesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeScalingActivitiesOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r := w.region(api.Region(ctx))
+	r := w.region(region)
 	var groups []*Group
 	if in.AutoScalingGroupName != nil {
 		if g, ok := r.Groups[*in.AutoScalingGroupName]; ok {
@@ -175,9 +175,9 @@ func processesFrom(names []string) ([]string, error) {
 // SuspendProcesses suspends scaling processes of a group (all of them when
 // none are named).
 func (a *AutoScaling) SuspendProcesses(ctx context.Context, in *autoscaling.SuspendProcessesInput, _ ...func(*autoscaling.Options)) (*autoscaling.SuspendProcessesOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
-	_, g, err := a.group(ctx, in.AutoScalingGroupName)
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
+	_, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -202,10 +202,10 @@ func (a *AutoScaling) SuspendProcesses(ctx context.Context, in *autoscaling.Susp
 // ResumeProcesses resumes scaling processes of a group (all of them when
 // none are named) and lets the group catch up at once.
 func (a *AutoScaling) ResumeProcesses(ctx context.Context, in *autoscaling.ResumeProcessesInput, _ ...func(*autoscaling.Options)) (*autoscaling.ResumeProcessesOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -257,9 +257,9 @@ func (a *AutoScaling) groupInstances(g *Group, ids []string) ([]*GroupInstance, 
 
 // SetInstanceProtection sets or clears scale-in protection of instances.
 func (a *AutoScaling) SetInstanceProtection(ctx context.Context, in *autoscaling.SetInstanceProtectionInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetInstanceProtectionOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -285,10 +285,10 @@ func (a *AutoScaling) SetInstanceProtection(ctx context.Context, in *autoscaling
 // from the group's target groups and stop counting toward its capacity.
 // Without ShouldDecrementDesiredCapacity the group launches replacements.
 func (a *AutoScaling) EnterStandby(ctx context.Context, in *autoscaling.EnterStandbyInput, _ ...func(*autoscaling.Options)) (*autoscaling.EnterStandbyOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -346,10 +346,10 @@ func (a *AutoScaling) EnterStandby(ctx context.Context, in *autoscaling.EnterSta
 // ExitStandby returns Standby instances to service, incrementing the
 // group's desired capacity.
 func (a *AutoScaling) ExitStandby(ctx context.Context, in *autoscaling.ExitStandbyInput, _ ...func(*autoscaling.Options)) (*autoscaling.ExitStandbyOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -390,8 +390,8 @@ func (a *AutoScaling) ExitStandby(ctx context.Context, in *autoscaling.ExitStand
 // TerminateInstanceInAutoScalingGroup terminates one instance; without
 // ShouldDecrementDesiredCapacity the group launches a replacement.
 func (a *AutoScaling) TerminateInstanceInAutoScalingGroup(ctx context.Context, in *autoscaling.TerminateInstanceInAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.TerminateInstanceInAutoScalingGroupOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
 	id := aws.ToString(in.InstanceId)
 	if id == "" {
@@ -400,7 +400,7 @@ func (a *AutoScaling) TerminateInstanceInAutoScalingGroup(ctx context.Context, i
 	if in.ShouldDecrementDesiredCapacity == nil {
 		return nil, missing("shouldDecrementDesiredCapacity")
 	}
-	r := w.region(api.Region(ctx))
+	r := w.region(region)
 	var g *Group
 	var gi *GroupInstance
 	if inst, ok := r.Instances[id]; ok {
@@ -431,8 +431,8 @@ func (a *AutoScaling) TerminateInstanceInAutoScalingGroup(ctx context.Context, i
 // SetInstanceHealth sets the health status of an instance; an Unhealthy
 // instance is replaced unless ReplaceUnhealthy is suspended.
 func (a *AutoScaling) SetInstanceHealth(ctx context.Context, in *autoscaling.SetInstanceHealthInput, _ ...func(*autoscaling.Options)) (*autoscaling.SetInstanceHealthOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
 	id, status := aws.ToString(in.InstanceId), aws.ToString(in.HealthStatus)
 	switch {
@@ -441,7 +441,7 @@ func (a *AutoScaling) SetInstanceHealth(ctx context.Context, in *autoscaling.Set
 	case status != HealthHealthy && status != HealthUnhealthy:
 		return nil, api.Validation("Valid values for HealthStatus are Healthy and Unhealthy.")
 	}
-	r := w.region(api.Region(ctx))
+	r := w.region(region)
 	var g *Group
 	var gi *GroupInstance
 	if inst, ok := r.Instances[id]; ok {

@@ -71,12 +71,12 @@ func (g *Group) tagDescription(t GroupTag) types.TagDescription {
 	}
 }
 
-// tagsGroup returns the group a tag names.
-func (a *AutoScaling) tagsGroup(ctx context.Context, t types.Tag) (*Group, error) {
+// tagsGroup returns the group a tag names, in the named region.
+func (a *AutoScaling) tagsGroup(region string, t types.Tag) (*Group, error) {
 	if t.ResourceId == nil || *t.ResourceId == "" {
 		return nil, missing("tags.member.resourceId")
 	}
-	r := a.w.region(api.Region(ctx))
+	r := a.w.region(region)
 	g, ok := r.Groups[*t.ResourceId]
 	if !ok {
 		return nil, groupNotFound(*t.ResourceId)
@@ -87,8 +87,8 @@ func (a *AutoScaling) tagsGroup(ctx context.Context, t types.Tag) (*Group, error
 // CreateOrUpdateTags adds or replaces tags of groups. A tag changed here
 // applies to instances launched afterwards, as in AWS.
 func (a *AutoScaling) CreateOrUpdateTags(ctx context.Context, in *autoscaling.CreateOrUpdateTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateOrUpdateTagsOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	if len(in.Tags) == 0 {
 		return nil, missing("tags")
 	}
@@ -98,7 +98,7 @@ func (a *AutoScaling) CreateOrUpdateTags(ctx context.Context, in *autoscaling.Cr
 	}
 	var changes []change
 	for _, t := range in.Tags {
-		g, err := a.tagsGroup(ctx, t)
+		g, err := a.tagsGroup(region, t)
 		if err != nil {
 			return nil, err
 		}
@@ -120,13 +120,13 @@ func (a *AutoScaling) CreateOrUpdateTags(ctx context.Context, in *autoscaling.Cr
 // DeleteTags removes tags of groups; a Value given must match for the tag
 // to be removed.
 func (a *AutoScaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteTagsOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	if len(in.Tags) == 0 {
 		return nil, missing("tags")
 	}
 	for _, t := range in.Tags {
-		if _, err := a.tagsGroup(ctx, t); err != nil {
+		if _, err := a.tagsGroup(region, t); err != nil {
 			return nil, err
 		}
 		if aws.ToString(t.Key) == "" {
@@ -134,7 +134,7 @@ func (a *AutoScaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTags
 		}
 	}
 	for _, t := range in.Tags {
-		g, _ := a.tagsGroup(ctx, t)
+		g, _ := a.tagsGroup(region, t)
 		g.Tags = slices.DeleteFunc(g.Tags, func(gt GroupTag) bool {
 			return gt.Key == *t.Key && (t.Value == nil || *t.Value == gt.Value)
 		})
@@ -145,9 +145,9 @@ func (a *AutoScaling) DeleteTags(ctx context.Context, in *autoscaling.DeleteTags
 // DescribeTags lists group tags matching the filters auto-scaling-group,
 // key, value and propagate-at-launch, sorted by group then key.
 func (a *AutoScaling) DescribeTags(ctx context.Context, in *autoscaling.DescribeTagsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeTagsOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
-	r := a.w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
+	r := a.w.region(region)
 	for _, f := range in.Filters {
 		switch aws.ToString(f.Name) {
 		case "auto-scaling-group", "key", "value", "propagate-at-launch":
@@ -203,10 +203,10 @@ func tagMatches(group string, t GroupTag, filters []types.Filter) bool {
 
 // CreateLaunchConfiguration creates a legacy launch configuration.
 func (a *AutoScaling) CreateLaunchConfiguration(ctx context.Context, in *autoscaling.CreateLaunchConfigurationInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateLaunchConfigurationOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r := w.region(api.Region(ctx))
+	r := w.region(region)
 	name := aws.ToString(in.LaunchConfigurationName)
 	switch {
 	case name == "":
@@ -235,9 +235,9 @@ func (a *AutoScaling) CreateLaunchConfiguration(ctx context.Context, in *autosca
 
 // DescribeLaunchConfigurations lists launch configurations by name.
 func (a *AutoScaling) DescribeLaunchConfigurations(ctx context.Context, in *autoscaling.DescribeLaunchConfigurationsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeLaunchConfigurationsOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
-	r := a.w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
+	r := a.w.region(region)
 	var names []string
 	for n := range r.LaunchConfigurations {
 		if len(in.LaunchConfigurationNames) == 0 || slices.Contains(in.LaunchConfigurationNames, n) {
@@ -270,9 +270,9 @@ func (a *AutoScaling) DescribeLaunchConfigurations(ctx context.Context, in *auto
 // DeleteLaunchConfiguration deletes a launch configuration no group uses;
 // one in use gets ResourceInUse.
 func (a *AutoScaling) DeleteLaunchConfiguration(ctx context.Context, in *autoscaling.DeleteLaunchConfigurationInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteLaunchConfigurationOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
-	r := a.w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
+	r := a.w.region(region)
 	name := aws.ToString(in.LaunchConfigurationName)
 	if name == "" {
 		return nil, missing("launchConfigurationName")

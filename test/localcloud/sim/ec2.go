@@ -270,6 +270,7 @@ func zoneID(region string, i int) string {
 // DescribeAvailabilityZones lists the region's three zones (<region>a, b
 // and c), all available.
 func (e *EC2) DescribeAvailabilityZones(ctx context.Context, in *ec2.DescribeAvailabilityZonesInput, _ ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error) {
+	// Not api.Begin: a static table, read without the World lock.
 	if in == nil {
 		in = &ec2.DescribeAvailabilityZonesInput{}
 	}
@@ -428,6 +429,7 @@ func typeInfo(name string, s instanceTypeSpec) ec2types.InstanceTypeInfo {
 // Filters: instance-type, processor-info.supported-architecture,
 // current-generation, burstable-performance-supported.
 func (e *EC2) DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error) {
+	// Not api.Begin: a static table, read without the World lock.
 	if in == nil {
 		in = &ec2.DescribeInstanceTypesInput{}
 	}

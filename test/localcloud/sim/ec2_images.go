@@ -173,13 +173,10 @@ func (w *World) setImageState(r *Region, img *Image, state, message string) {
 // architecture defaults to i386 and the virtualization type to paravirtual
 // when not given. Snapshots and block devices are not modelled.
 func (e *EC2) RegisterImage(ctx context.Context, in *ec2.RegisterImageInput, _ ...func(*ec2.Options)) (*ec2.RegisterImageOutput, error) {
-	if in == nil {
-		in = &ec2.RegisterImageInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	arch := string(in.Architecture)
 	if arch == "" {
 		arch = "i386"
@@ -219,13 +216,10 @@ func (e *EC2) RegisterImage(ctx context.Context, in *ec2.RegisterImageInput, _ .
 // its image (EC2 does not copy them), so the new image's behaviour is
 // healthy unless TagSpecifications say otherwise.
 func (e *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
-	if in == nil {
-		in = &ec2.CreateImageInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	id := aws.ToString(in.InstanceId)
 	if id == "" {
 		return nil, ec2Err("MissingParameter", "The request must contain the parameter instanceId")
@@ -288,13 +282,10 @@ func imageInUse(r *Region, id string) bool {
 // for it by id returns nothing while instances still use it, and
 // InvalidAMIID.NotFound once none does.
 func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
-	if in == nil {
-		in = &ec2.DescribeImagesInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.ImageIds) > 0 && in.MaxResults != nil {
 		return nil, ec2Err("InvalidParameterCombination", "The parameter imageIdsSet cannot be used with the parameter maxResults")
 	}
@@ -451,13 +442,10 @@ func renderImage(img *Image) ec2types.Image {
 // deregistered state at once (emitting its state-change event) and can no
 // longer be launched. Instances already running from it are unaffected.
 func (e *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
-	if in == nil {
-		in = &ec2.DeregisterImageInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	id := aws.ToString(in.ImageId)
 	if id == "" {
 		return nil, ec2Err("MissingParameter", "The request must contain the parameter imageId")

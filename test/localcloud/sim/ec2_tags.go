@@ -56,13 +56,10 @@ func (w *World) taggableByID(r *Region, id string) (taggable, error) {
 // CreateTags adds or overwrites tags on images, instances and launch
 // templates. Every resource is checked before any is changed.
 func (e *EC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error) {
-	if in == nil {
-		in = &ec2.CreateTagsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.Resources) == 0 {
 		return nil, ec2Err("MissingParameter", "The request must contain the parameter resourceIdSet")
 	}
@@ -106,13 +103,10 @@ func (e *EC2) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, _ ...func
 // without a value is removed whatever its value; no tags at all removes
 // every tag not reserved for AWS.
 func (e *EC2) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
-	if in == nil {
-		in = &ec2.DeleteTagsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.Resources) == 0 {
 		return nil, ec2Err("MissingParameter", "The request must contain the parameter resourceIdSet")
 	}
@@ -155,13 +149,10 @@ func (e *EC2) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...func
 // templates. Filters: resource-id, resource-type (image, instance,
 // launch-template), key, value, tag:KEY. MaxResults is 5-1000.
 func (e *EC2) DescribeTags(ctx context.Context, in *ec2.DescribeTagsInput, _ ...func(*ec2.Options)) (*ec2.DescribeTagsOutput, error) {
-	if in == nil {
-		in = &ec2.DescribeTagsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	for _, f := range in.Filters {
 		if aws.ToString(f.Name) == "tag-key" {
 			return nil, api.InvalidParameterValue("The filter 'tag-key' is invalid")

@@ -230,13 +230,10 @@ func findVersion(lt *LaunchTemplate, version string) (*LaunchTemplateVersion, er
 // default. A retry with the same ClientToken returns the same template;
 // with different parameters it fails with IdempotentParameterMismatch.
 func (e *EC2) CreateLaunchTemplate(ctx context.Context, in *ec2.CreateLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateOutput, error) {
-	if in == nil {
-		in = &ec2.CreateLaunchTemplateInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	name := aws.ToString(in.LaunchTemplateName)
 	if name == "" {
 		return nil, ec2Err("MissingParameter", "The request must contain the parameter LaunchTemplateName")
@@ -301,13 +298,10 @@ func (e *EC2) CreateLaunchTemplate(ctx context.Context, in *ec2.CreateLaunchTemp
 // retry with the same ClientToken returns the version made the first time;
 // with different parameters it fails with IdempotentParameterMismatch.
 func (e *EC2) CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, _ ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error) {
-	if in == nil {
-		in = &ec2.CreateLaunchTemplateVersionInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	lt, err := w.findTemplate(r, aws.ToString(in.LaunchTemplateId), aws.ToString(in.LaunchTemplateName))
 	if err != nil {
 		return nil, err
@@ -357,13 +351,10 @@ func ptr[T any](v T) *T { return &v }
 // DescribeLaunchTemplates lists launch templates by id, name or filter
 // (create-time, launch-template-name, tag:KEY, tag-key).
 func (e *EC2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error) {
-	if in == nil {
-		in = &ec2.DescribeLaunchTemplatesInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if err := checkFilterNames(in.Filters, "create-time", "launch-template-name"); err != nil {
 		return nil, err
 	}
@@ -439,13 +430,10 @@ func (e *EC2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunc
 // $Latest or $Default versions of every template. Filters: image-id,
 // instance-type, is-default-version, create-time.
 func (e *EC2) DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
-	if in == nil {
-		in = &ec2.DescribeLaunchTemplateVersionsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if err := checkFilterNames(in.Filters, "image-id", "instance-type", "is-default-version", "create-time"); err != nil {
 		return nil, err
 	}
@@ -583,13 +571,10 @@ func versionBound(lt *LaunchTemplate, s string) (int64, error) {
 // ModifyLaunchTemplate changes a template's default version (the CLI's
 // --default-version, the SDK's DefaultVersion).
 func (e *EC2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error) {
-	if in == nil {
-		in = &ec2.ModifyLaunchTemplateInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	lt, err := w.findTemplate(r, aws.ToString(in.LaunchTemplateId), aws.ToString(in.LaunchTemplateName))
 	if err != nil {
 		return nil, err
@@ -617,13 +602,10 @@ func (e *EC2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemp
 // itself succeeds, as in EC2: a version that does not exist, and the default
 // version (which cannot be deleted; delete the template instead).
 func (e *EC2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, _ ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error) {
-	if in == nil {
-		in = &ec2.DeleteLaunchTemplateVersionsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	lt, err := w.findTemplate(r, aws.ToString(in.LaunchTemplateId), aws.ToString(in.LaunchTemplateName))
 	if err != nil {
 		return nil, err
@@ -679,13 +661,10 @@ func (e *EC2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLa
 // DeleteLaunchTemplate deletes a template and all its versions. Groups that
 // still name it fail their next launch, as in EC2.
 func (e *EC2) DeleteLaunchTemplate(ctx context.Context, in *ec2.DeleteLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateOutput, error) {
-	if in == nil {
-		in = &ec2.DeleteLaunchTemplateInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	lt, err := w.findTemplate(r, aws.ToString(in.LaunchTemplateId), aws.ToString(in.LaunchTemplateName))
 	if err != nil {
 		return nil, err

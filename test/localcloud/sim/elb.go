@@ -74,13 +74,10 @@ func (w *World) defaultVPC(r *Region) string {
 // then active. A second call with the same name and settings returns the
 // same load balancer. Network and gateway load balancers are not modelled.
 func (e *ELB) CreateLoadBalancer(ctx context.Context, in *elb.CreateLoadBalancerInput, _ ...func(*elb.Options)) (*elb.CreateLoadBalancerOutput, error) {
-	if in == nil {
-		in = &elb.CreateLoadBalancerInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	name := aws.ToString(in.Name)
 	if err := checkELBName("load balancer", name); err != nil {
 		return nil, err
@@ -204,13 +201,10 @@ func elbPage(marker *string, pageSize *int32, n int) (lo, hi int, next *string, 
 
 // DescribeLoadBalancers describes load balancers by ARN, by name, or all.
 func (e *ELB) DescribeLoadBalancers(ctx context.Context, in *elb.DescribeLoadBalancersInput, _ ...func(*elb.Options)) (*elb.DescribeLoadBalancersOutput, error) {
-	if in == nil {
-		in = &elb.DescribeLoadBalancersInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.LoadBalancerArns) > 0 && len(in.Names) > 0 {
 		return nil, api.Validation("Load balancer names and load balancer ARNs cannot be specified at the same time")
 	}
@@ -259,13 +253,10 @@ func (e *ELB) DescribeLoadBalancers(ctx context.Context, in *elb.DescribeLoadBal
 // groups it used become unused. Deleting one that does not exist succeeds,
 // as the ELB API reference documents.
 func (e *ELB) DeleteLoadBalancer(ctx context.Context, in *elb.DeleteLoadBalancerInput, _ ...func(*elb.Options)) (*elb.DeleteLoadBalancerOutput, error) {
-	if in == nil {
-		in = &elb.DeleteLoadBalancerInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	arn := aws.ToString(in.LoadBalancerArn)
 	if arn == "" {
 		return nil, api.Validation("A load balancer ARN must be specified")
@@ -292,13 +283,10 @@ func (e *ELB) DeleteLoadBalancer(ctx context.Context, in *elb.DeleteLoadBalancer
 // groups (fixed-response and redirect actions are kept but route nothing).
 // The target groups it forwards to start health checking their targets.
 func (e *ELB) CreateListener(ctx context.Context, in *elb.CreateListenerInput, _ ...func(*elb.Options)) (*elb.CreateListenerOutput, error) {
-	if in == nil {
-		in = &elb.CreateListenerInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	lb, ok := w.loadBalancers(r)[aws.ToString(in.LoadBalancerArn)]
 	if !ok {
 		return nil, lbNotFound()
@@ -388,13 +376,10 @@ func renderListener(l *Listener) elbtypes.Listener {
 
 // DescribeListeners describes listeners by ARN or of one load balancer.
 func (e *ELB) DescribeListeners(ctx context.Context, in *elb.DescribeListenersInput, _ ...func(*elb.Options)) (*elb.DescribeListenersOutput, error) {
-	if in == nil {
-		in = &elb.DescribeListenersInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	lbARN := aws.ToString(in.LoadBalancerArn)
 	if (lbARN == "") == (len(in.ListenerArns) == 0) {
 		return nil, api.Validation("You must specify either listener ARNs or a load balancer ARN")
@@ -434,13 +419,10 @@ func (e *ELB) DescribeListeners(ctx context.Context, in *elb.DescribeListenersIn
 // DeleteListener deletes a listener; target groups no other listener uses
 // become unused.
 func (e *ELB) DeleteListener(ctx context.Context, in *elb.DeleteListenerInput, _ ...func(*elb.Options)) (*elb.DeleteListenerOutput, error) {
-	if in == nil {
-		in = &elb.DeleteListenerInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	l, ok := w.listenersOf(r)[aws.ToString(in.ListenerArn)]
 	if !ok {
 		return nil, listenerNotFound()
@@ -606,13 +588,10 @@ func matcherAccepts(matcher string, code int) bool {
 // unhealthy checks, matcher 200. A second call with the same name and
 // settings returns the same target group.
 func (e *ELB) CreateTargetGroup(ctx context.Context, in *elb.CreateTargetGroupInput, _ ...func(*elb.Options)) (*elb.CreateTargetGroupOutput, error) {
-	if in == nil {
-		in = &elb.CreateTargetGroupInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	name := aws.ToString(in.Name)
 	if err := checkELBName("target group", name); err != nil {
 		return nil, err
@@ -720,13 +699,10 @@ func findTG(r *Region, arn string) (*TargetGroup, error) {
 // DescribeTargetGroups describes target groups by ARN, by name, of one load
 // balancer, or all.
 func (e *ELB) DescribeTargetGroups(ctx context.Context, in *elb.DescribeTargetGroupsInput, _ ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error) {
-	if in == nil {
-		in = &elb.DescribeTargetGroupsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	given := 0
 	for _, b := range []bool{len(in.TargetGroupArns) > 0, len(in.Names) > 0, aws.ToString(in.LoadBalancerArn) != ""} {
 		if b {
@@ -789,13 +765,10 @@ func (e *ELB) DescribeTargetGroups(ctx context.Context, in *elb.DescribeTargetGr
 // ModifyTargetGroup changes health check settings. A new interval applies
 // from each target's next check on.
 func (e *ELB) ModifyTargetGroup(ctx context.Context, in *elb.ModifyTargetGroupInput, _ ...func(*elb.Options)) (*elb.ModifyTargetGroupOutput, error) {
-	if in == nil {
-		in = &elb.ModifyTargetGroupInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	tg, err := findTG(r, aws.ToString(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
@@ -815,13 +788,10 @@ func (e *ELB) ModifyTargetGroup(ctx context.Context, in *elb.ModifyTargetGroupIn
 // DeleteTargetGroup deletes a target group no listener forwards to; one in
 // use is refused with ResourceInUse. Its registered targets are unaffected.
 func (e *ELB) DeleteTargetGroup(ctx context.Context, in *elb.DeleteTargetGroupInput, _ ...func(*elb.Options)) (*elb.DeleteTargetGroupOutput, error) {
-	if in == nil {
-		in = &elb.DeleteTargetGroupInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	tg, err := findTG(r, aws.ToString(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
@@ -838,13 +808,10 @@ func (e *ELB) DeleteTargetGroup(ctx context.Context, in *elb.DeleteTargetGroupIn
 
 // DescribeTargetGroupAttributes lists every attribute with its value.
 func (e *ELB) DescribeTargetGroupAttributes(ctx context.Context, in *elb.DescribeTargetGroupAttributesInput, _ ...func(*elb.Options)) (*elb.DescribeTargetGroupAttributesOutput, error) {
-	if in == nil {
-		in = &elb.DescribeTargetGroupAttributesInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	tg, err := findTG(r, aws.ToString(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
@@ -865,13 +832,10 @@ func renderAttributes(tg *TargetGroup) []elbtypes.TargetGroupAttribute {
 // checked; other known keys are stored as given; unknown keys are refused.
 // Every change is checked before any is applied.
 func (e *ELB) ModifyTargetGroupAttributes(ctx context.Context, in *elb.ModifyTargetGroupAttributesInput, _ ...func(*elb.Options)) (*elb.ModifyTargetGroupAttributesOutput, error) {
-	if in == nil {
-		in = &elb.ModifyTargetGroupAttributesInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	tg, err := findTG(r, aws.ToString(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
@@ -946,13 +910,10 @@ func (w *World) tagsOfARN(r *Region, arn string) (map[string]string, error) {
 // AddTags adds or overwrites tags on load balancers, target groups and
 // listeners (at most 50 per resource).
 func (e *ELB) AddTags(ctx context.Context, in *elb.AddTagsInput, _ ...func(*elb.Options)) (*elb.AddTagsOutput, error) {
-	if in == nil {
-		in = &elb.AddTagsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.ResourceArns) == 0 || len(in.Tags) == 0 {
 		return nil, api.Validation("Resource ARNs and tags must be specified")
 	}
@@ -998,13 +959,10 @@ func (e *ELB) AddTags(ctx context.Context, in *elb.AddTagsInput, _ ...func(*elb.
 // RemoveTags removes tag keys from load balancers, target groups and
 // listeners.
 func (e *ELB) RemoveTags(ctx context.Context, in *elb.RemoveTagsInput, _ ...func(*elb.Options)) (*elb.RemoveTagsOutput, error) {
-	if in == nil {
-		in = &elb.RemoveTagsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.ResourceArns) == 0 || len(in.TagKeys) == 0 {
 		return nil, api.Validation("Resource ARNs and tag keys must be specified")
 	}
@@ -1026,13 +984,10 @@ func (e *ELB) RemoveTags(ctx context.Context, in *elb.RemoveTagsInput, _ ...func
 
 // DescribeTags describes the tags of up to 20 resources.
 func (e *ELB) DescribeTags(ctx context.Context, in *elb.DescribeTagsInput, _ ...func(*elb.Options)) (*elb.DescribeTagsOutput, error) {
-	if in == nil {
-		in = &elb.DescribeTagsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.ResourceArns) == 0 {
 		return nil, api.Validation("Resource ARNs must be specified")
 	}

@@ -391,13 +391,10 @@ func targetDescriptions(targets []elbtypes.TargetDescription) error {
 // RegisterTargets registers instances (pending or running) with a target
 // group. Every target is checked before any is registered.
 func (e *ELB) RegisterTargets(ctx context.Context, in *elb.RegisterTargetsInput, _ ...func(*elb.Options)) (*elb.RegisterTargetsOutput, error) {
-	if in == nil {
-		in = &elb.RegisterTargetsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if _, err := findTG(r, aws.ToString(in.TargetGroupArn)); err != nil {
 		return nil, err
 	}
@@ -437,13 +434,10 @@ func (e *ELB) RegisterTargets(ctx context.Context, in *elb.RegisterTargetsInput,
 // DeregisterTargets deregisters targets: each drains for the target
 // group's deregistration delay, then is removed.
 func (e *ELB) DeregisterTargets(ctx context.Context, in *elb.DeregisterTargetsInput, _ ...func(*elb.Options)) (*elb.DeregisterTargetsOutput, error) {
-	if in == nil {
-		in = &elb.DeregisterTargetsInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	tg, err := findTG(r, aws.ToString(in.TargetGroupArn))
 	if err != nil {
 		return nil, err
@@ -473,13 +467,10 @@ func (e *ELB) DeregisterTargets(ctx context.Context, in *elb.DeregisterTargetsIn
 // with Target.NotRegistered). Healthy targets carry neither reason nor
 // description, as in ELB.
 func (e *ELB) DescribeTargetHealth(ctx context.Context, in *elb.DescribeTargetHealthInput, _ ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error) {
-	if in == nil {
-		in = &elb.DescribeTargetHealthInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	tg, err := findTG(r, aws.ToString(in.TargetGroupArn))
 	if err != nil {
 		return nil, err

@@ -346,13 +346,10 @@ func (w *World) instanceStatusOK(r *Region, inst *Instance) bool {
 // the template's). If fewer than MinCount can be launched (capacity or
 // launch faults), none is and the fault's error is returned.
 func (e *EC2) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, _ ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
-	if in == nil {
-		in = &ec2.RunInstancesInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if in.MinCount == nil || in.MaxCount == nil {
 		return nil, ec2Err("MissingParameter", "The request must contain the parameters MinCount and MaxCount")
 	}
@@ -518,13 +515,10 @@ func privateDNS(region, ip string) string {
 // (with * and ? wildcards). MaxResults (5-1000) and NextToken page through
 // instances; MaxResults cannot be combined with InstanceIds.
 func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	if in == nil {
-		in = &ec2.DescribeInstancesInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.InstanceIds) > 0 && in.MaxResults != nil {
 		return nil, ec2Err("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
 	}
@@ -634,13 +628,10 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 // terminated after EC2Config.ShutdownTime, and stays visible for
 // EC2Config.TerminatedVisible. If any id is unknown, nothing is terminated.
 func (e *EC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, _ ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	if in == nil {
-		in = &ec2.TerminateInstancesInput{}
-	}
 	w := e.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.region(api.Region(ctx))
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
 	if len(in.InstanceIds) == 0 {
 		return nil, ec2Err("MissingParameter", "The request must contain the parameter InstanceId")
 	}

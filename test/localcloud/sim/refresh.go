@@ -27,10 +27,10 @@ const (
 // InstanceRefreshInProgress when the group already has an active refresh
 // and ValidationError for preferences AWS refuses.
 func (a *AutoScaling) StartInstanceRefresh(ctx context.Context, in *autoscaling.StartInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.StartInstanceRefreshOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -223,12 +223,12 @@ func (g *Group) pruneRefreshes(now time.Time) {
 // DescribeInstanceRefreshes lists a group's instance refreshes, newest
 // first, with their live progress. A group that does not exist has none.
 func (a *AutoScaling) DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	if in.AutoScalingGroupName == nil || *in.AutoScalingGroupName == "" {
 		return nil, missing("autoScalingGroupName")
 	}
-	r := a.w.region(api.Region(ctx))
+	r := a.w.region(region)
 	var list []*InstanceRefresh
 	if g, ok := r.Groups[*in.AutoScalingGroupName]; ok {
 		g.pruneRefreshes(a.w.now())
@@ -325,10 +325,10 @@ func (a *AutoScaling) activeRefresh(g *Group, allowRollingBack bool) (*InstanceR
 // default) the refresh stays Cancelling until launches and terminations
 // already under way have finished.
 func (a *AutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling.CancelInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.CancelInstanceRefreshOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -359,10 +359,10 @@ func (a *AutoScaling) CancelInstanceRefresh(ctx context.Context, in *autoscaling
 // roll back (no desired configuration, launch configurations, $Latest or
 // $Default versions).
 func (a *AutoScaling) RollbackInstanceRefresh(ctx context.Context, in *autoscaling.RollbackInstanceRefreshInput, _ ...func(*autoscaling.Options)) (*autoscaling.RollbackInstanceRefreshOutput, error) {
-	a.w.mu.Lock()
-	defer a.w.mu.Unlock()
+	in, region, done := api.Begin(ctx, &a.w.mu, in)
+	defer done()
 	w := a.w
-	r, g, err := a.group(ctx, in.AutoScalingGroupName)
+	r, g, err := a.group(region, in.AutoScalingGroupName)
 	if err != nil {
 		return nil, err
 	}

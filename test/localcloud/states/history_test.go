@@ -1,6 +1,7 @@
 package states
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,31 @@ func TestHistoryEventSequences(t *testing.T) {
 				t.Fatalf("events\n got  %v\n want %v", got, tc.events)
 			}
 		})
+	}
+}
+
+// TestRefusedCallbacksWriteNoHistory checks that the token calls Step
+// Functions refuses with TaskTimedOut, once a callback task has timed out,
+// leave its execution's history as the timeout left it.
+func TestRefusedCallbacksWriteNoHistory(t *testing.T) {
+	fake := newFakeLambda().on("Echo", reply{echo: true})
+	h := newHarness(t, InProcess, Integrations{Lambda: fake})
+	exec, out := h.runDef(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSeconds":5,
+		"Parameters":{"FunctionName":"Echo","Payload":{"t.$":"$$.Task.Token"}},"End":true}}}`, `{}`)
+	if aws.ToString(out.Error) != ErrTimeout {
+		t.Fatalf("error %q, want %s", aws.ToString(out.Error), ErrTimeout)
+	}
+	var payload struct{ T string }
+	if err := json.Unmarshal([]byte(fake.payload["Echo"][0]), &payload); err != nil || payload.T == "" {
+		t.Fatalf("the worker got no token: %v %q", err, fake.payload["Echo"])
+	}
+	for op, err := range sendAll(h, payload.T) {
+		t.Run(op, func(t *testing.T) { wantRefused(t, err, taskEndedCode, taskEndedMessage) })
+	}
+	h.clock.Advance(time.Minute)
+	want := []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskTimedOut", "ExecutionFailed"}
+	if got := h.eventTypes(exec); !equalStrings(got, want) {
+		t.Fatalf("events after the refused calls\n got  %v\n want %v", got, want)
 	}
 }
 

@@ -16,4 +16,5 @@ var Rules = []Rule{
 	{"ListAndStopExecutions", testListAndStopExecutions},
 	{"WaitStates", testWaitStates},
 	{"ContextObject", testContextObject},
+	{"EndedTaskTokens", testEndedTaskTokens},
 }

@@ -1,6 +1,7 @@
 package states
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -223,8 +224,9 @@ func testContextObject(t *testing.T, backend Backend) {
 // TestTaskTimeoutsAndRuntimeErrors checks TimeoutSeconds and
 // TimeoutSecondsPath on Task states.
 func TestTaskTimeouts(t *testing.T) {
-	t.Run("a callback task that gets no answer within TimeoutSecondsPath fails with States.Timeout", func(t *testing.T) {
-		h := newHarness(t, InProcess, Integrations{Lambda: newFakeLambda().on("Park", reply{output: "sent"})})
+	t.Run("a callback task that gets no answer within TimeoutSecondsPath fails with States.Timeout and its late answer is refused", func(t *testing.T) {
+		fake := newFakeLambda().on("Park", reply{output: "sent"})
+		h := newHarness(t, InProcess, Integrations{Lambda: fake})
 		def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","TimeoutSecondsPath":"$.limit",
 			"Parameters":{"FunctionName":"Park","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`
 		exec, out := h.runDef(def, `{"limit":45}`)
@@ -236,6 +238,13 @@ func TestTaskTimeouts(t *testing.T) {
 		}
 		if types := h.eventTypes(exec); !strings.Contains(strings.Join(types, ","), "TaskTimedOut") {
 			t.Fatalf("history %v has no TaskTimedOut", types)
+		}
+		var payload struct{ Token string }
+		if err := json.Unmarshal([]byte(fake.payload["Park"][0]), &payload); err != nil || payload.Token == "" {
+			t.Fatalf("the worker got no token: %v %q", err, fake.payload["Park"])
+		}
+		for op, err := range sendAll(h, payload.Token) {
+			t.Run(op, func(t *testing.T) { wantRefused(t, err, taskEndedCode, taskEndedMessage) })
 		}
 	})
 	// Step Functions requires the path to select a positive integer; any

@@ -24,7 +24,7 @@ type taskCall struct {
 
 	timeout, heartbeat      int64
 	timeoutT, heartbeatT    *clock.Timer
-	closed, timedOut        bool
+	closed                  bool
 	resourceType, resName   string
 	child                   *execution // started by states:startExecution
 	requestID               string
@@ -152,7 +152,6 @@ func (t *taskCall) timedOutWith(name string) {
 	if t.closed || !t.r.alive() {
 		return
 	}
-	t.timedOut = true
 	t.close()
 	t.r.task = nil
 	cause := ""
@@ -379,10 +378,26 @@ func describeForSync(x *execution, parsed bool) map[string]any {
 
 func epochMillis(t time.Time) any { return num(float64(t.UnixMilli())) }
 
-// lookupToken finds the task a callback names, answering with the errors
-// Step Functions documents: InvalidToken for a token it never issued,
-// TaskTimedOut for a task that timed out, TaskDoesNotExist for one that has
-// otherwise ended.
+// lookupToken finds the task a callback names, answering as Step Functions
+// does:
+//
+//   - InvalidToken, "Invalid Token: 'Invalid token'", for a token it never
+//     issued. The API reference gives InvalidToken as "The provided token is
+//     not valid", and AWS answers it, with that message, to SendTaskSuccess
+//     with a made-up token (LocalStack's snapshot of
+//     test_sfn_send_task_outcome_with_no_such_token, recorded against AWS).
+//   - TaskTimedOut, "Task Timed Out: 'Provided task does not exist
+//     anymore'", for a task that has ended in any way: answered, failed,
+//     timed out (TimeoutSeconds or HeartbeatSeconds), or aborted because its
+//     execution stopped or ended. The API reference gives TaskTimedOut as
+//     "The task token has either expired or the task associated with the
+//     token has already been closed", and users see exactly this answer from
+//     AWS both to a late callback and to a second one
+//     (aws-samples/amazon-mwaa-examples#61).
+//
+// It never answers TaskDoesNotExist: the API reference gives it as "The
+// activity does not exist", an error of activity tasks, which this service
+// does not run; AWS does not answer it for an ended callback task.
 func (s *Service) lookupToken(token *string) (*taskCall, *api.Error) {
 	if token == nil || *token == "" {
 		return nil, validationMissing("taskToken")
@@ -394,10 +409,8 @@ func (s *Service) lookupToken(token *string) (*taskCall, *api.Error) {
 	switch {
 	case !ok:
 		return nil, api.Errorf(400, "InvalidToken", "Invalid Token: 'Invalid token'")
-	case t.timedOut:
-		return nil, api.Errorf(400, "TaskTimedOut", "Task Timed Out: '%s'", t.x.arn)
 	case t.closed || !t.r.alive():
-		return nil, api.Errorf(400, "TaskDoesNotExist", "Task Does Not Exist: '%s'", t.x.arn)
+		return nil, api.Errorf(400, "TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
 	}
 	return t, nil
 }

@@ -8,7 +8,11 @@
 // Each request is matched to a registered Service and an operation:
 //
 //   - X-Amz-Target "Prefix.Operation": awsJson 1.0/1.1 (SSM, EventBridge,
-//     Step Functions), by Service.TargetPrefix.
+//     Step Functions, and CloudWatch for boto3 and AWS CLI v1), by
+//     Service.TargetPrefix. Errors are {"__type", "message"} with the
+//     error's status; a query-compatible service (CloudWatch) names an
+//     error whose shape differs from its code by the shape in __type and
+//     puts "Code;Sender" in X-Amzn-Query-Error, as with rpcv2Cbor.
 //   - Smithy-Protocol: rpc-v2-cbor and path
 //     /service/<ShapeName>/operation/<Operation>: RPCv2 CBOR (CloudWatch in
 //     current SDKs), by Service.ShapeName.
@@ -29,9 +33,15 @@
 //     seconds, header timestamps HTTP dates, URI and query ones RFC 3339.
 //   - Otherwise a form (body or query string) with Action and Version:
 //     awsQuery or ec2Query, by Service.Version; when two services share a
-//     version the SigV4 credential scope's service name decides. A service
-//     that speaks another protocol but has a Version (CloudWatch) also
-//     answers query requests, as AWS does for older clients.
+//     version the SigV4 credential scope's service name decides.
+//
+// A service answers every protocol its model lists (botocore's
+// metadata.protocols): Service.Protocol, which its Go SDK client speaks,
+// and Service.Also. CloudWatch answers rpcv2Cbor, awsJson1_0 and awsQuery.
+// Register refuses a service whose identification (Version, TargetPrefix,
+// ShapeName) names a protocol it does not list, or lacks one a listed
+// protocol needs; botocore_test.go holds the descriptions, operation names
+// and member names against botocore's models.
 //
 // Reserved paths (Server.Handle, the admin API's /_phoenix/) are matched
 // before any of these.

@@ -28,7 +28,10 @@ func (s *Server) serveJSON(c *call, body []byte) {
 		s.writeError(c, api.Errorf(http.StatusBadRequest, "UnknownOperationException", "Unknown service target %s.", prefix))
 		return
 	}
-	c.svc, c.proto = svc, svc.Protocol
+	// A service answering awsJson beside its SDK's protocol (CloudWatch:
+	// rpcv2Cbor, and awsJson1_0 for boto3) answers in the version it
+	// serves.
+	c.svc, c.proto = svc, svc.jsonProtocol()
 	c.req.Service = svc.Name
 	op := svc.ops[opName]
 	if op == nil {
@@ -88,4 +91,39 @@ func (e jsonEncoder) structValue(v reflect.Value) {
 func writeJSONString(buf *bytes.Buffer, s string) {
 	b, _ := json.Marshal(s)
 	buf.Write(b)
+}
+
+// jsonError writes an awsJson error body: the code in __type (the shape
+// for a query-compatible service's error whose code differs, see
+// Service.QueryCompatible), the message both as "message", which generic
+// readers take, and as "Message", from which typed errors of schema-serde
+// clients fill their Message member, then the error's other members
+// (CloudWatch's dashboardValidationMessages) in name order.
+func jsonError(svc *service, e *api.Error) []byte {
+	var buf bytes.Buffer
+	typ := e.Code
+	if svc != nil && svc.QueryCompatible && e.Shape != "" {
+		typ = e.Shape
+	}
+	buf.WriteString(`{"__type":`)
+	writeJSONString(&buf, typ)
+	buf.WriteString(`,"message":`)
+	writeJSONString(&buf, e.Message)
+	buf.WriteString(`,"Message":`)
+	writeJSONString(&buf, e.Message)
+	for _, k := range sortedKeys(e.Members) {
+		if k == "message" || k == "Message" || k == "__type" {
+			continue
+		}
+		b, err := json.Marshal(e.Members[k])
+		if err != nil {
+			continue
+		}
+		buf.WriteString(",")
+		writeJSONString(&buf, k)
+		buf.WriteString(":")
+		buf.Write(b)
+	}
+	buf.WriteString("}")
+	return buf.Bytes()
 }

@@ -103,6 +103,7 @@ func TestReservedPathsNeverReachAService(t *testing.T) {
 func TestRegisterRefusesIncompleteOrCollidingServices(t *testing.T) {
 	fakes := newFakes(&recorder{})
 	asg := fakes[modules["autoscaling"]]
+	cw := fakes[modules["monitoring"]]
 	tests := []struct {
 		name string
 		svc  Service
@@ -112,6 +113,11 @@ func TestRegisterRefusesIncompleteOrCollidingServices(t *testing.T) {
 		{"an unknown protocol is refused", Service{Name: "autoscaling", Protocol: "smoke", Handler: asg}},
 		{"a restJson1 service whose operations have no HTTP route is refused", Service{Name: "lambda", Protocol: RestJSON1, Handler: asg}},
 		{"a handler without operations is refused", Service{Name: "autoscaling", Protocol: AWSQuery, Version: "2011-01-01", Handler: struct{}{}}},
+		{"a Version without a query protocol is refused", Service{Name: "monitoring", Protocol: RPCv2CBOR, ShapeName: "GraniteServiceVersion20100801", Version: "2010-08-01", Handler: cw}},
+		{"a TargetPrefix without an awsJson protocol is refused", Service{Name: "monitoring", Protocol: RPCv2CBOR, ShapeName: "GraniteServiceVersion20100801", TargetPrefix: "GraniteServiceVersion20100801", Handler: cw}},
+		{"an awsJson protocol without a TargetPrefix is refused", Service{Name: "monitoring", Protocol: RPCv2CBOR, Also: []Protocol{AWSJSON10}, ShapeName: "GraniteServiceVersion20100801", Handler: cw}},
+		{"a protocol listed twice is refused", Service{Name: "monitoring", Protocol: RPCv2CBOR, Also: []Protocol{RPCv2CBOR}, ShapeName: "GraniteServiceVersion20100801", Handler: cw}},
+		{"two awsJson versions are refused", Service{Name: "monitoring", Protocol: RPCv2CBOR, Also: []Protocol{AWSJSON10, AWSJSON11}, ShapeName: "GraniteServiceVersion20100801", TargetPrefix: "GraniteServiceVersion20100801", Handler: cw}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

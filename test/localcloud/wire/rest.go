@@ -196,7 +196,7 @@ func (s *Server) restService(signing string, r *http.Request) *service {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if svc := s.services[signing]; svc != nil {
-		if svc.Protocol == RestJSON1 {
+		if svc.serves(RestJSON1) {
 			return svc
 		}
 		return nil

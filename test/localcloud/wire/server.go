@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,19 @@ type Service struct {
 	Name string
 	// Protocol is the wire protocol the service's SDK client speaks.
 	Protocol Protocol
+	// Also lists the other protocols the service answers, so that together
+	// with Protocol they are the protocols its model lists (botocore's
+	// metadata.protocols): CloudWatch answers awsJson1_0 (boto3 and AWS
+	// CLI v1) and awsQuery (older CLIs) beside rpcv2Cbor. Each needs its
+	// identification: a Version for query, a TargetPrefix for awsJson, a
+	// ShapeName for rpcv2Cbor.
+	Also []Protocol
+	// QueryCompatible marks a service with Smithy's @awsQueryCompatible
+	// trait (CloudWatch): an error whose Shape differs from its Code is
+	// answered over awsJson and rpcv2Cbor with the shape as __type and
+	// "Code;Sender" (or Receiver) in X-Amzn-Query-Error, from which
+	// clients take the query error code.
+	QueryCompatible bool
 	// Version is the query API version, e.g. "2011-01-01"; query protocols
 	// only.
 	Version string
@@ -70,6 +84,32 @@ type Service struct {
 	// FaultMember names the restJson1 error member that says who is at
 	// fault, "User" or "Service" ("Type" for Lambda); none if empty.
 	FaultMember string
+}
+
+// Protocols returns every protocol the service answers: Protocol, then
+// Also.
+func (s Service) Protocols() []Protocol {
+	return append([]Protocol{s.Protocol}, s.Also...)
+}
+
+// serves reports whether the service answers protocol p.
+func (s Service) serves(p ...Protocol) bool {
+	for _, have := range s.Protocols() {
+		if slices.Contains(p, have) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonProtocol is the awsJson version the service answers, if any.
+func (s Service) jsonProtocol() Protocol {
+	for _, p := range s.Protocols() {
+		if p == AWSJSON10 || p == AWSJSON11 {
+			return p
+		}
+	}
+	return ""
 }
 
 // Options configures a Server.
@@ -179,24 +219,8 @@ func (s *Server) Register(svc Service) error {
 	if svc.Name == "" || svc.Handler == nil {
 		return errors.New("wire: a service needs a Name and a Handler")
 	}
-	switch svc.Protocol {
-	case AWSQuery, EC2Query:
-		if svc.Version == "" {
-			return fmt.Errorf("wire: %s: query protocols need a Version", svc.Name)
-		}
-	case AWSJSON10, AWSJSON11:
-		if svc.TargetPrefix == "" {
-			return fmt.Errorf("wire: %s: awsJson needs a TargetPrefix", svc.Name)
-		}
-	case RPCv2CBOR:
-		if svc.ShapeName == "" {
-			return fmt.Errorf("wire: %s: rpcv2Cbor needs a ShapeName", svc.Name)
-		}
-	case RestJSON1:
-		// Requests are routed by method and URI template, from the
-		// generated tables.
-	default:
-		return fmt.Errorf("wire: %s: unknown protocol %q", svc.Name, svc.Protocol)
+	if err := checkProtocols(svc); err != nil {
+		return err
 	}
 	if svc.ThrottleCode == "" {
 		svc.ThrottleCode = "Throttling"
@@ -218,7 +242,7 @@ func (s *Server) Register(svc Service) error {
 		return fmt.Errorf("wire: %s: %w", svc.Name, err)
 	}
 	reg.validate = v
-	if svc.Protocol == RestJSON1 {
+	if svc.serves(RestJSON1) {
 		for _, name := range sortedKeys(reg.ops) {
 			op := reg.ops[name]
 			r, ok := generatedRoutes[op.in.PkgPath()][name]
@@ -253,10 +277,54 @@ func (s *Server) Register(svc Service) error {
 	if svc.Version != "" {
 		s.byVer[svc.Version] = append(s.byVer[svc.Version], reg)
 	}
-	if svc.Protocol == RestJSON1 {
+	if svc.serves(RestJSON1) {
 		s.rest = append(s.rest, reg)
 	}
 	s.services[svc.Name] = reg
+	return nil
+}
+
+// checkProtocols checks that a service names each protocol it answers at
+// most once, has what each needs to be identified, and has no
+// identification for a protocol it does not answer, which would route
+// requests of that protocol to it all the same.
+func checkProtocols(svc Service) error {
+	seen := map[Protocol]bool{}
+	for _, p := range svc.Protocols() {
+		if seen[p] {
+			return fmt.Errorf("wire: %s: protocol %s is listed twice", svc.Name, p)
+		}
+		seen[p] = true
+		switch p {
+		case AWSQuery, EC2Query:
+			if svc.Version == "" {
+				return fmt.Errorf("wire: %s: query protocols need a Version", svc.Name)
+			}
+		case AWSJSON10, AWSJSON11:
+			if svc.TargetPrefix == "" {
+				return fmt.Errorf("wire: %s: awsJson needs a TargetPrefix", svc.Name)
+			}
+		case RPCv2CBOR:
+			if svc.ShapeName == "" {
+				return fmt.Errorf("wire: %s: rpcv2Cbor needs a ShapeName", svc.Name)
+			}
+		case RestJSON1:
+			// Requests are routed by method and URI template, from the
+			// generated tables.
+		default:
+			return fmt.Errorf("wire: %s: unknown protocol %q", svc.Name, p)
+		}
+	}
+	switch {
+	case seen[AWSQuery] && seen[EC2Query], seen[AWSJSON10] && seen[AWSJSON11]:
+		return fmt.Errorf("wire: %s: two versions of one protocol in %v", svc.Name, svc.Protocols())
+	case svc.Version != "" && !seen[AWSQuery] && !seen[EC2Query]:
+		return fmt.Errorf("wire: %s: a Version but no query protocol in %v", svc.Name, svc.Protocols())
+	case svc.TargetPrefix != "" && !seen[AWSJSON10] && !seen[AWSJSON11]:
+		return fmt.Errorf("wire: %s: a TargetPrefix but no awsJson protocol in %v", svc.Name, svc.Protocols())
+	case svc.ShapeName != "" && !seen[RPCv2CBOR]:
+		return fmt.Errorf("wire: %s: a ShapeName but no rpcv2Cbor protocol in %v", svc.Name, svc.Protocols())
+	}
 	return nil
 }
 
@@ -499,7 +567,7 @@ func (s *Server) serveQuery(c *call, body []byte, signing string) {
 		// requests (CloudWatch: rpcv2Cbor for current SDKs, awsQuery for
 		// the Debian AWS CLI).
 		c.svc = svc
-		if svc.Protocol == EC2Query {
+		if svc.serves(EC2Query) {
 			c.proto = EC2Query
 		}
 		c.req.Service = svc.Name
@@ -725,15 +793,10 @@ func (s *Server) writeError(c *call, e *api.Error) {
 	case AWSJSON10, AWSJSON11:
 		ctype = jsonContentType(c.proto)
 		c.w.Header().Set("X-Amzn-ErrorType", e.Code)
-		buf.WriteString(`{"__type":`)
-		writeJSONString(&buf, e.Code)
-		// Generic readers take "message"; typed errors of schema-serde
-		// clients fill their Message member only from "Message".
-		buf.WriteString(`,"message":`)
-		writeJSONString(&buf, e.Message)
-		buf.WriteString(`,"Message":`)
-		writeJSONString(&buf, e.Message)
-		buf.WriteString("}")
+		if c.svc != nil && c.svc.QueryCompatible && e.Shape != "" {
+			c.w.Header().Set("X-Amzn-Query-Error", e.Code+";"+faultType(e))
+		}
+		buf.Write(jsonError(c.svc, e))
 	case RestJSON1:
 		ctype = "application/json"
 		restError(&buf, c.w, c.svc, e)

@@ -15,7 +15,12 @@ var known = map[string]Service{
 		XMLNamespace: "http://sns.amazonaws.com/doc/2010-03-31/", ThrottleCode: "Throttling", ThrottleStatus: http.StatusBadRequest},
 	"sts": {Name: "sts", Protocol: AWSQuery, Version: "2011-06-15",
 		XMLNamespace: "https://sts.amazonaws.com/doc/2011-06-15/", ThrottleCode: "Throttling", ThrottleStatus: http.StatusBadRequest},
-	"monitoring": {Name: "monitoring", Protocol: RPCv2CBOR, ShapeName: "GraniteServiceVersion20100801", Version: "2010-08-01",
+	// CloudWatch's model lists three protocols (botocore's
+	// metadata.protocols): rpcv2Cbor for current SDKs, awsJson1_0 for
+	// boto3 and AWS CLI v1, awsQuery for older CLIs. It is
+	// @awsQueryCompatible.
+	"monitoring": {Name: "monitoring", Protocol: RPCv2CBOR, Also: []Protocol{AWSJSON10, AWSQuery}, QueryCompatible: true,
+		ShapeName: "GraniteServiceVersion20100801", TargetPrefix: "GraniteServiceVersion20100801", Version: "2010-08-01",
 		XMLNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/", ThrottleCode: "Throttling", ThrottleStatus: http.StatusBadRequest},
 	"ssm":    {Name: "ssm", Protocol: AWSJSON11, TargetPrefix: "AmazonSSM", ThrottleCode: "ThrottlingException", ThrottleStatus: http.StatusBadRequest},
 	"events": {Name: "events", Protocol: AWSJSON11, TargetPrefix: "AWSEvents", ThrottleCode: "ThrottlingException", ThrottleStatus: http.StatusBadRequest},
@@ -28,9 +33,12 @@ var known = map[string]Service{
 // Describe returns the description of a simulated service by signing name
 // ("autoscaling", "ec2", "elasticloadbalancing", "sns", "sts",
 // "monitoring", "ssm", "events", "states", "lambda", "imagebuilder") with
-// handler attached, ready for Register. CloudWatch ("monitoring") is described for both of its
-// protocols: rpcv2Cbor, which current SDKs speak, and awsQuery (through
-// Version), which older clients such as the Debian AWS CLI speak.
+// handler attached, ready for Register. Each service is described for
+// every protocol its model lists: CloudWatch ("monitoring") for rpcv2Cbor,
+// which current Go SDKs speak, awsJson1_0, which boto3 and AWS CLI v1
+// speak, and awsQuery, which older clients such as the Debian AWS CLI
+// speak. A test (botocore_test.go) holds these descriptions against
+// botocore's service models.
 func Describe(name string, handler any) (Service, bool) {
 	s, ok := known[name]
 	s.Handler = handler

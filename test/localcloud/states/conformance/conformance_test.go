@@ -31,7 +31,7 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/states"
 
-	"github.com/phoenix-rollouts/phoenix/test/nodetools"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/nodetools"
 )
 
 // excluded lists what the corpus leaves out of the comparison, and why.
