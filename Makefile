@@ -93,6 +93,7 @@ unit: $(NODE_MODULES) $(TOOLS_BIN)/.built ## Run the Go tests (race detector on)
 
 test: lint unit ## Everything CI runs: lint, unit, conformance and end-to-end tests.
 	bash test/smoke/awscli.sh
+	python3 test/smoke/boto3_smoke.py
 
 local: functions $(NODE_MODULES) ## Run the local cloud on $(LOCAL_ADDR) in real time with template.yaml deployed (Ctrl-C stops it).
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) $(GO) run ./test/localcloud/cmd/phoenix-localcloud \

@@ -1,9 +1,8 @@
 package contract_test
 
 import (
+	"errors"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -23,12 +22,15 @@ func goList(t *testing.T, args ...string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), append([]string{"list"}, args...)...)
+	// The go command that runs the tests (go test puts its GOROOT first on
+	// PATH), so that go list sees the same toolchain and workspace.
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
 		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			msg = string(ee.Stderr)
 		}
 		t.Fatalf("go list %s: %v\n%s", strings.Join(args, " "), err, msg)

@@ -1,71 +1,25 @@
 package monitoring
 
 import (
-	"context"
-	"errors"
-	"reflect"
 	"testing"
 	"time"
 
-	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api/apitest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 )
-
-// nilLikeEmpty checks that op answers a nil input (as a Go caller may pass
-// to an SDK client method) as it answers an empty one: with the same error
-// code, message and status, or an equal output. It returns the nil call's
-// error.
-func nilLikeEmpty[In, Out, Opt any](t *testing.T, name string, op func(context.Context, *In, ...Opt) (*Out, error)) error {
-	t.Helper()
-	ctx := context.Background()
-	var got *Out
-	var gotErr error
-	panicked := func() (p any) {
-		defer func() { p = recover() }()
-		got, gotErr = op(ctx, nil)
-		return nil
-	}()
-	if panicked != nil {
-		t.Errorf("%s(nil) panicked: %v", name, panicked)
-		return nil
-	}
-	want, wantErr := op(ctx, new(In))
-	if wantErr == nil {
-		if gotErr != nil {
-			t.Errorf("%s(nil) = %v, want the empty input's answer (no error)", name, gotErr)
-		} else if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s(nil) = %+v, want the empty input's %+v", name, got, want)
-		}
-		return gotErr
-	}
-	var g, w *api.Error
-	if !errors.As(gotErr, &g) || !errors.As(wantErr, &w) || g.Code != w.Code || g.Message != w.Message || g.HTTPStatus() != w.HTTPStatus() {
-		t.Errorf("%s(nil) = %v, want the empty input's %v", name, gotErr, wantErr)
-	}
-	return gotErr
-}
-
-// nilErrCode checks the code of the error a nil input got.
-func nilErrCode(t *testing.T, name string, err error, code string) {
-	t.Helper()
-	var e *api.Error
-	if !errors.As(err, &e) || e.Code != code {
-		t.Errorf("%s(nil) = %v, want %s", name, err, code)
-	}
-}
 
 // TestCloudWatchNilInput: the operations that open with api.Begin answer a
 // nil input as the empty request it stands for: the missing-parameter
 // error they answered nil with before, or the empty listing.
 func TestCloudWatchNilInput(t *testing.T) {
 	cw := New(Options{Clock: clock.NewStepped(time.Time{})})
-	nilErrCode(t, "TagResource", nilLikeEmpty(t, "TagResource", cw.TagResource), "MissingParameter")
-	nilErrCode(t, "UntagResource", nilLikeEmpty(t, "UntagResource", cw.UntagResource), "MissingParameter")
-	nilErrCode(t, "ListTagsForResource", nilLikeEmpty(t, "ListTagsForResource", cw.ListTagsForResource), "MissingParameter")
-	nilErrCode(t, "PutDashboard", nilLikeEmpty(t, "PutDashboard", cw.PutDashboard), "MissingParameter")
-	nilErrCode(t, "GetDashboard", nilLikeEmpty(t, "GetDashboard", cw.GetDashboard), "MissingParameter")
-	nilErrCode(t, "DeleteDashboards", nilLikeEmpty(t, "DeleteDashboards", cw.DeleteDashboards), "MissingParameter")
-	nilLikeEmpty(t, "DescribeAlarms", cw.DescribeAlarms)
-	nilLikeEmpty(t, "DescribeAlarmHistory", cw.DescribeAlarmHistory)
-	nilLikeEmpty(t, "ListDashboards", cw.ListDashboards)
+	apitest.NilAnswers(t, "TagResource", cw.TagResource, "MissingParameter")
+	apitest.NilAnswers(t, "UntagResource", cw.UntagResource, "MissingParameter")
+	apitest.NilAnswers(t, "ListTagsForResource", cw.ListTagsForResource, "MissingParameter")
+	apitest.NilAnswers(t, "PutDashboard", cw.PutDashboard, "MissingParameter")
+	apitest.NilAnswers(t, "GetDashboard", cw.GetDashboard, "MissingParameter")
+	apitest.NilAnswers(t, "DeleteDashboards", cw.DeleteDashboards, "MissingParameter")
+	apitest.NilAnswers(t, "DescribeAlarms", cw.DescribeAlarms, "")
+	apitest.NilAnswers(t, "DescribeAlarmHistory", cw.DescribeAlarmHistory, "")
+	apitest.NilAnswers(t, "ListDashboards", cw.ListDashboards, "")
 }

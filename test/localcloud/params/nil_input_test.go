@@ -1,67 +1,21 @@
 package params
 
 import (
-	"context"
-	"errors"
-	"reflect"
 	"testing"
 	"time"
 
-	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
+	"github.com/phoenix-rollouts/phoenix/test/localcloud/api/apitest"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/clock"
 )
-
-// nilLikeEmpty checks that op answers a nil input (as a Go caller may pass
-// to an SDK client method) as it answers an empty one: with the same error
-// code, message and status, or an equal output. It returns the nil call's
-// error.
-func nilLikeEmpty[In, Out, Opt any](t *testing.T, name string, op func(context.Context, *In, ...Opt) (*Out, error)) error {
-	t.Helper()
-	ctx := context.Background()
-	var got *Out
-	var gotErr error
-	panicked := func() (p any) {
-		defer func() { p = recover() }()
-		got, gotErr = op(ctx, nil)
-		return nil
-	}()
-	if panicked != nil {
-		t.Errorf("%s(nil) panicked: %v", name, panicked)
-		return nil
-	}
-	want, wantErr := op(ctx, new(In))
-	if wantErr == nil {
-		if gotErr != nil {
-			t.Errorf("%s(nil) = %v, want the empty input's answer (no error)", name, gotErr)
-		} else if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s(nil) = %+v, want the empty input's %+v", name, got, want)
-		}
-		return gotErr
-	}
-	var g, w *api.Error
-	if !errors.As(gotErr, &g) || !errors.As(wantErr, &w) || g.Code != w.Code || g.Message != w.Message || g.HTTPStatus() != w.HTTPStatus() {
-		t.Errorf("%s(nil) = %v, want the empty input's %v", name, gotErr, wantErr)
-	}
-	return gotErr
-}
-
-// nilErrCode checks the code of the error a nil input got.
-func nilErrCode(t *testing.T, name string, err error, code string) {
-	t.Helper()
-	var e *api.Error
-	if !errors.As(err, &e) || e.Code != code {
-		t.Errorf("%s(nil) = %v, want %s", name, err, code)
-	}
-}
 
 // TestParameterStoreNilInput: the operations that open with api.Begin
 // answer a nil input as the empty request it stands for: the validation
 // error they answered nil with before, or the empty listing.
 func TestParameterStoreNilInput(t *testing.T) {
 	s := New(Options{Clock: clock.NewStepped(time.Time{})})
-	nilErrCode(t, "GetParameter", nilLikeEmpty(t, "GetParameter", s.GetParameter), "ValidationException")
-	nilErrCode(t, "GetParameters", nilLikeEmpty(t, "GetParameters", s.GetParameters), "ValidationException")
-	nilErrCode(t, "GetParametersByPath", nilLikeEmpty(t, "GetParametersByPath", s.GetParametersByPath), "ValidationException")
-	nilErrCode(t, "GetParameterHistory", nilLikeEmpty(t, "GetParameterHistory", s.GetParameterHistory), "ValidationException")
-	nilLikeEmpty(t, "DescribeParameters", s.DescribeParameters)
+	apitest.NilAnswers(t, "GetParameter", s.GetParameter, "ValidationException")
+	apitest.NilAnswers(t, "GetParameters", s.GetParameters, "ValidationException")
+	apitest.NilAnswers(t, "GetParametersByPath", s.GetParametersByPath, "ValidationException")
+	apitest.NilAnswers(t, "GetParameterHistory", s.GetParameterHistory, "ValidationException")
+	apitest.NilAnswers(t, "DescribeParameters", s.DescribeParameters, "")
 }

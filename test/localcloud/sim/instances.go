@@ -230,6 +230,10 @@ func (w *World) createInstance(r *Region, p *launchPlan, id, az, reservationID s
 		inst.LaunchTemplateID = p.lt.ID
 		inst.LaunchTemplateName = p.lt.Name
 		inst.LaunchTemplateVersion = strconv.FormatInt(p.ltv.Number, 10)
+		// EC2 tags an instance launched from a launch template with the
+		// template and the numbered version it was launched from.
+		inst.Tags["aws:ec2launchtemplate:id"] = p.lt.ID
+		inst.Tags["aws:ec2launchtemplate:version"] = inst.LaunchTemplateVersion
 	}
 	for k, v := range p.tags {
 		inst.Tags[k] = v

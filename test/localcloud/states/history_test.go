@@ -115,8 +115,14 @@ func TestHistoryEventFields(t *testing.T) {
 		if ev.Id != int64(i+1) {
 			t.Fatalf("event %d has id %d", i, ev.Id)
 		}
-		if i > 0 && ev.PreviousEventId != int64(i) {
-			t.Fatalf("event %d (%s) follows %d, want %d", ev.Id, ev.Type, ev.PreviousEventId, i)
+		// Events follow the one before, except the first state's entered
+		// event, which follows none, as in Step Functions' histories.
+		want := int64(i)
+		if i == 1 {
+			want = 0
+		}
+		if ev.PreviousEventId != want {
+			t.Fatalf("event %d (%s) follows %d, want %d", ev.Id, ev.Type, ev.PreviousEventId, want)
 		}
 		if ev.Timestamp == nil {
 			t.Fatalf("event %d has no timestamp", ev.Id)

@@ -382,7 +382,9 @@ func (s *Service) startExecution(region, smArn, name, input string, trace *strin
 		ev.ExecutionStartedEventDetails = &types.ExecutionStartedEventDetails{
 			Input: aws.String(input), InputDetails: notTruncated(), RoleArn: aws.String(m.roleArn)}
 	})
-	x.root.prev = 1
+	// The first state's entered event follows no event (previousEventId
+	// 0), as in the histories Step Functions returns.
+	x.root.prev = 0
 	if m.def.TimeoutSeconds > 0 {
 		x.timeout = s.at(x.start.Add(time.Duration(m.def.TimeoutSeconds)*time.Second), "states:execution-timeout "+name, func() {
 			x.finish(types.ExecutionStatusTimedOut, nil, &StateError{Name: ErrTimeout, Cause: "The execution timed out after " + itoa(int(m.def.TimeoutSeconds)) + " seconds."})

@@ -262,8 +262,14 @@ func checkBoto3Error(t *testing.T, what string, got *boto3Error, want boto3Error
 // query-compatible service when the error's shape and code differ, and
 // the error's other members in the body.
 func TestCloudWatchAnswersAWSJSONWithItsErrorShape(t *testing.T) {
+	type answer struct {
+		StatusCode int
+		Header     http.Header
+	}
 	cloud := newTestCloud(t, Options{})
-	post := func(t *testing.T, op, body string) (*http.Response, map[string]any) {
+	// post returns the answer's status, headers and decoded body (the body
+	// is read and closed here).
+	post := func(t *testing.T, op, body string) (answer, map[string]any) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, cloud.ts.URL+"/", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
@@ -280,7 +286,7 @@ func TestCloudWatchAnswersAWSJSONWithItsErrorShape(t *testing.T) {
 		if err := json.Unmarshal(raw, &m); err != nil {
 			t.Fatalf("the answer is not JSON: %q", raw)
 		}
-		return resp, m
+		return answer{StatusCode: resp.StatusCode, Header: resp.Header}, m
 	}
 	t.Run("an error whose shape differs from its code names both", func(t *testing.T) {
 		cloud.rec.answer(nil, &api.Error{Code: "InvalidParameterInput", Shape: "DashboardInvalidInputError", Status: http.StatusBadRequest, Message: "invalid",

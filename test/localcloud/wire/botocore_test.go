@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,10 +84,11 @@ func botocoreDataDir(t *testing.T) string {
 			`import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), "data"))`).Output()
 		if err != nil {
 			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
 				stderr = ee.Stderr
 			}
-			botocoreErr = fmt.Errorf("%v %s", err, bytes.TrimSpace(stderr))
+			botocoreErr = fmt.Errorf("%w %s", err, bytes.TrimSpace(stderr))
 			return
 		}
 		botocoreDir = strings.TrimSpace(string(out))
