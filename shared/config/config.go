@@ -9,7 +9,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -199,28 +198,18 @@ func (r *reader) required(name string) string {
 	return v
 }
 
+// percent reads a required whole number from lo to hi.
 func (r *reader) percent(name string, lo, hi, fallback int) int {
-	v := r.required(name)
-	if v == "" {
+	if r.required(name) == "" {
 		return fallback
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		r.fail(name, fmt.Sprintf("is %q; want a whole number from %d to %d", v, lo, hi))
-		return fallback
-	}
-	return n
+	return r.whole(name, lo, hi, fallback)
 }
 
+// duration reads a required duration from lo to hi.
 func (r *reader) duration(name string, lo, hi, fallback time.Duration) time.Duration {
-	v := r.required(name)
-	if v == "" {
+	if r.required(name) == "" {
 		return fallback
 	}
-	d, err := rollout.ParseDuration(v)
-	if err != nil || d < lo || d > hi {
-		r.fail(name, fmt.Sprintf("is %q; want seconds or a duration from %s to %s", v, lo, hi))
-		return fallback
-	}
-	return d
+	return r.optionalDuration(name, lo, hi, fallback)
 }

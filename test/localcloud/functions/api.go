@@ -323,7 +323,8 @@ func (s *Service) GetFunctionConfiguration(ctx context.Context, in *lambda.GetFu
 }
 
 // ListFunctions lists the region's functions by name, MaxItems (1-10000,
-// default 50) at a time; NextMarker continues the listing.
+// default 50) at a time but never more than 50, as Lambda documents;
+// NextMarker continues the listing.
 func (s *Service) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, _ ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error) {
 	in, region, done := api.Begin(ctx, &s.mu, in)
 	defer done()
@@ -335,7 +336,7 @@ func (s *Service) ListFunctions(ctx context.Context, in *lambda.ListFunctionsInp
 	}
 	limit := 50
 	if in.MaxItems != nil {
-		limit = int(*in.MaxItems)
+		limit = min(int(*in.MaxItems), 50)
 	}
 	start := 0
 	if m := aws.ToString(in.Marker); m != "" {

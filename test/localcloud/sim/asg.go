@@ -78,6 +78,7 @@ func (a *AutoScaling) CreateAutoScalingGroup(ctx context.Context, in *autoscalin
 	if err != nil {
 		return nil, err
 	}
+	src.VersionOmitted = in.LaunchTemplate != nil && in.LaunchTemplate.Version == nil
 	minSize, maxSize := *in.MinSize, *in.MaxSize
 	desired := minSize
 	if in.DesiredCapacity != nil {
@@ -187,6 +188,7 @@ func (a *AutoScaling) UpdateAutoScalingGroup(ctx context.Context, in *autoscalin
 		if src, err = w.launchSourceFrom(r, in.LaunchTemplate, in.MixedInstancesPolicy, in.LaunchConfigurationName); err != nil {
 			return nil, err
 		}
+		src.VersionOmitted = in.LaunchTemplate != nil && in.LaunchTemplate.Version == nil
 	}
 	minSize, maxSize, desired := g.MinSize, g.MaxSize, g.DesiredCapacity
 	if in.MinSize != nil {
@@ -275,7 +277,7 @@ func (a *AutoScaling) DeleteAutoScalingGroup(ctx context.Context, in *autoscalin
 	force := aws.ToBool(in.ForceDelete)
 	if !force {
 		for _, act := range g.Activities {
-			if act.StatusCode == ActivityInProgress {
+			if act.StatusCode == ActivityInProgress || act.StatusCode == ActivityPreInService {
 				return nil, asgError(codeScalingActivityInProgress, "You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.")
 			}
 		}
@@ -475,9 +477,9 @@ func (gi *GroupInstance) describe() types.Instance {
 		ProtectedFromScaleIn: aws.Bool(gi.ProtectedFromScaleIn),
 		InstanceType:         aws.String(gi.InstanceType),
 	}
-	if gi.ImageID != "" {
-		out.ImageId = aws.String(gi.ImageID)
-	}
+	// No ImageId: AWS reports it only for instances whose root volume an
+	// instance refresh replaced or that were launched with an AMI override,
+	// neither of which the model does.
 	if gi.LaunchTemplate != nil {
 		out.LaunchTemplate = gi.LaunchTemplate.spec()
 	}
@@ -490,6 +492,9 @@ func (gi *GroupInstance) describe() types.Instance {
 // spec renders a launch template reference.
 func (s LaunchSource) spec() *types.LaunchTemplateSpecification {
 	out := &types.LaunchTemplateSpecification{Version: aws.String(s.Version)}
+	if s.VersionOmitted {
+		out.Version = nil
+	}
 	if s.LaunchTemplateID != "" {
 		out.LaunchTemplateId = aws.String(s.LaunchTemplateID)
 	}

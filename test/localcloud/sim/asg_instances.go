@@ -324,8 +324,9 @@ func (a *AutoScaling) EnterStandby(ctx context.Context, in *autoscaling.EnterSta
 		}
 		gi.registered = nil
 		act := g.addActivity(w, "Moving EC2 instance to Standby: "+gi.InstanceID,
-			fmt.Sprintf("At %s User request set to Standby: %s, shrinking the capacity from %d to %d.", stamp(w.now()), gi.InstanceID, from, from-1),
+			fmt.Sprintf("At %s instance %s was moved to standby in response to a user request, shrinking the capacity from %d to %d.", stamp(w.now()), gi.InstanceID, from, from-1),
 			zoneDetails("", gi.AvailabilityZone))
+		act.Progress = 50
 		from--
 		out.Activities = append(out.Activities, act.describe())
 		// EnteringStandby is brief; the instance is in Standby once the
@@ -377,6 +378,7 @@ func (a *AutoScaling) ExitStandby(ctx context.Context, in *autoscaling.ExitStand
 		act := g.addActivity(w, "Moving EC2 instance out of Standby: "+gi.InstanceID,
 			fmt.Sprintf("At %s instance %s was moved out of standby in response to a user request, increasing the capacity from %d to %d.", stamp(w.now()), gi.InstanceID, from, from+1),
 			zoneDetails("", gi.AvailabilityZone))
+		act.StatusCode, act.Progress = ActivityPreInService, 30
 		out.Activities = append(out.Activities, act.describe())
 		gi.launchAct = act
 		w.releaseWaiting(g, gi)

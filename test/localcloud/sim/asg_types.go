@@ -34,6 +34,10 @@ const (
 	ActivityCancelled  = "Cancelled"
 )
 
+// ActivityPreInService is an ExitStandby activity's status until the
+// instance is back in service (AWS's ExitStandby example).
+const ActivityPreInService = "PreInService"
+
 // Instance refresh statuses.
 const (
 	RefreshPending            = "Pending"
@@ -77,6 +81,10 @@ type LaunchSource struct {
 	LaunchTemplateName string `json:"launchTemplateName,omitempty"`
 	// Version is a number, "$Latest" or "$Default".
 	Version string `json:"version,omitempty"`
+	// VersionOmitted marks a group's launch template given without a
+	// Version: the group launches from "$Default" but, as in AWS,
+	// DescribeAutoScalingGroups then shows no Version.
+	VersionOmitted bool `json:"versionOmitted,omitempty"`
 	// LaunchConfigurationName is set for groups on a legacy launch
 	// configuration; the launch template fields are then empty.
 	LaunchConfigurationName string `json:"launchConfigurationName,omitempty"`
