@@ -136,6 +136,8 @@ func New(opts Options) (*Cloud, error) {
 	c.CloudWatch = worldmetrics.NewCloudWatch(world)
 	world.Alarms = c.CloudWatch
 	c.Parameters = params.New(params.Options{Clock: clk, Events: world, Images: world.EC2(), Account: acct})
+	// DescribeImageReferences reports the aws:ec2:image parameters naming an AMI.
+	world.ImageParameters = c.Parameters
 	c.Keys = keys.New(keys.Options{Account: acct, Seed: opts.Seed})
 	c.SNS = notify.New(notify.Options{Clock: clk, Seed: opts.Seed, Account: acct, Keys: c.Keys})
 	c.CloudWatch.SetActions(alarmActions{cloud: c})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -46,6 +47,12 @@ type ImageSpec struct {
 	Tags         map[string]string
 	// Available skips the pending state: the image is available at once.
 	Available bool
+	// DeprecateAt, if set, is the image's deprecation time (rounded to the
+	// minute, as EnableImageDeprecation rounds it).
+	DeprecateAt time.Time
+	// RootVolumeSize is the size in GiB of the root snapshot behind the
+	// image; 8 if zero.
+	RootVolumeSize int32
 }
 
 // AddImage makes an image without an API call, typically one owned by
@@ -73,6 +80,14 @@ func (w *World) AddImage(region string, spec ImageSpec) (string, error) {
 	img.Public = owner != w.account
 	for k, v := range spec.Tags {
 		img.Tags[k] = v
+	}
+	size := spec.RootVolumeSize
+	if size <= 0 {
+		size = defaultVolumeSize
+	}
+	img.BlockDevices = []*BlockDevice{w.rootBlockDevice(img, size, nil)}
+	if !spec.DeprecateAt.IsZero() {
+		img.DeprecationTime = spec.DeprecateAt.UTC().Round(time.Minute)
 	}
 	if spec.Available {
 		w.setImageState(r, img, ImageAvailable, "")
@@ -157,6 +172,7 @@ func (w *World) scheduleImageAvailable(r *Region, img *Image) {
 func (w *World) setImageState(r *Region, img *Image, state, message string) {
 	img.State = state
 	img.StateMessage = message
+	snapshotsFollowImage(img)
 	if img.OwnerID != w.account {
 		return
 	}
@@ -171,7 +187,12 @@ func (w *World) setImageState(r *Region, img *Image, state, message string) {
 // RegisterImage registers an AMI. It is pending for
 // EC2Config.ImageAvailableDelay, then available. As EC2 documents, the
 // architecture defaults to i386 and the virtualization type to paravirtual
-// when not given. Snapshots and block devices are not modelled.
+// when not given. BlockDeviceMappings name the image's volumes: an EBS
+// mapping may name one of the caller's snapshots; the root device's mapping
+// without one, or no root mapping at all, gets a new root snapshot (VolumeSize
+// GiB, 8 by default), standing for the snapshot the caller would have taken
+// before registering. Snapshots are pending with the image and completed
+// when it becomes available; TagSpecifications of type snapshot tag them.
 func (e *EC2) RegisterImage(ctx context.Context, in *ec2.RegisterImageInput, _ ...func(*ec2.Options)) (*ec2.RegisterImageOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -196,16 +217,30 @@ func (e *EC2) RegisterImage(ctx context.Context, in *ec2.RegisterImageInput, _ .
 	if err != nil {
 		return nil, err
 	}
+	snapTags, err := tagsFor(in.TagSpecifications, ec2types.ResourceTypeSnapshot, ec2types.ResourceTypeImage)
+	if err != nil {
+		return nil, err
+	}
+	// The mappings are checked on a scratch image first, so that a refused
+	// request leaves nothing behind.
+	rootName := aws.ToString(in.RootDeviceName)
+	if rootName == "" {
+		rootName = "/dev/xvda"
+	}
+	if _, err := w.blockDevicesFromRequest(r, &Image{ID: "ami-check", RootDeviceName: rootName}, in.BlockDeviceMappings, nil); err != nil {
+		return nil, err
+	}
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
 	img := w.newImage(r, w.account, aws.ToString(in.Name), arch, api.RequestFrom(ctx).RequestID)
 	img.Description = aws.ToString(in.Description)
 	img.VirtualizationType = virt
-	if rd := aws.ToString(in.RootDeviceName); rd != "" {
-		img.RootDeviceName = rd
-	}
+	img.RootDeviceName = rootName
 	img.Tags = tags
+	if img.BlockDevices, err = w.blockDevicesFromRequest(r, img, in.BlockDeviceMappings, snapTags); err != nil {
+		return nil, err
+	}
 	w.scheduleImageAvailable(r, img)
 	return &ec2.RegisterImageOutput{ImageId: aws.String(img.ID)}, nil
 }
@@ -214,7 +249,10 @@ func (e *EC2) RegisterImage(ctx context.Context, in *ec2.RegisterImageInput, _ .
 // has the instance's architecture and is pending for
 // EC2Config.ImageAvailableDelay. Tags are not copied from the instance or
 // its image (EC2 does not copy them), so the new image's behaviour is
-// healthy unless TagSpecifications say otherwise.
+// healthy unless TagSpecifications say otherwise. Each EBS volume of the
+// instance (its image's mappings, or an 8 GiB root volume) is snapshotted,
+// "Created by CreateImage(i-...) for ami-..." as EC2 describes them, and
+// TagSpecifications of type snapshot tag every snapshot.
 func (e *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...func(*ec2.Options)) (*ec2.CreateImageOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -238,6 +276,13 @@ func (e *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 	if err != nil {
 		return nil, err
 	}
+	snapTags, err := tagsFor(in.TagSpecifications, ec2types.ResourceTypeSnapshot, ec2types.ResourceTypeImage)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.blockDevicesOfInstance(r, &Image{ID: "ami-check", RootDeviceName: "/dev/xvda"}, inst, in.BlockDeviceMappings, nil); err != nil {
+		return nil, err
+	}
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
@@ -245,6 +290,9 @@ func (e *EC2) CreateImage(ctx context.Context, in *ec2.CreateImageInput, _ ...fu
 	img.Description = aws.ToString(in.Description)
 	img.SourceInstanceID = id
 	img.Tags = tags
+	if img.BlockDevices, err = w.blockDevicesOfInstance(r, img, inst, in.BlockDeviceMappings, snapTags); err != nil {
+		return nil, err
+	}
 	w.scheduleImageAvailable(r, img)
 	return &ec2.CreateImageOutput{ImageId: aws.String(img.ID)}, nil
 }
@@ -280,7 +328,10 @@ func imageInUse(r *Region, id string) bool {
 // creation-date, tag:KEY and tag-key, with * and ? wildcards. As EC2
 // documents, a deregistered image is listed for a short interval, then asking
 // for it by id returns nothing while instances still use it, and
-// InvalidAMIID.NotFound once none does.
+// InvalidAMIID.NotFound once none does. A disabled image is left out unless
+// IncludeDisabled is set; an image of another account whose deprecation time
+// has passed is left out of listings unless IncludeDeprecated is set or its
+// id is given (the owner always sees its deprecated images).
 func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -312,6 +363,7 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 			switch {
 			case !ok || !w.imageVisible(img):
 				missing = append(missing, id)
+			case img.State == ImageDisabled && !aws.ToBool(in.IncludeDisabled):
 			case w.imageListed(img):
 				candidates = append(candidates, img)
 			case !imageInUse(r, id):
@@ -326,7 +378,11 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		}
 	} else {
 		for _, img := range r.Images {
-			if w.imageVisible(img) && w.imageListed(img) {
+			switch {
+			case !w.imageVisible(img) || !w.imageListed(img):
+			case img.State == ImageDisabled && !aws.ToBool(in.IncludeDisabled):
+			case img.OwnerID != w.account && w.imageDeprecated(img) && !aws.ToBool(in.IncludeDeprecated):
+			default:
 				candidates = append(candidates, img)
 			}
 		}
@@ -383,7 +439,7 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 			out.NextToken = pageToken(last)
 			break
 		}
-		out.Images = append(out.Images, renderImage(img))
+		out.Images = append(out.Images, w.renderImage(img))
 		last = img.seq
 	}
 	return out, nil
@@ -406,25 +462,33 @@ func (w *World) ownerMatches(owners []string, img *Image) bool {
 }
 
 // renderImage renders img as DescribeImages does.
-func renderImage(img *Image) ec2types.Image {
+func (w *World) renderImage(img *Image) ec2types.Image {
 	out := ec2types.Image{
-		ImageId:            aws.String(img.ID),
-		Name:               aws.String(img.Name),
-		OwnerId:            aws.String(img.OwnerID),
-		Architecture:       ec2types.ArchitectureValues(img.Architecture),
-		State:              ec2types.ImageState(img.State),
-		CreationDate:       aws.String(ec2Time(img.CreationDate)),
-		ImageLocation:      aws.String(img.OwnerID + "/" + img.Name),
-		ImageType:          ec2types.ImageTypeValuesMachine,
-		Public:             aws.Bool(img.Public),
-		RootDeviceName:     aws.String(img.RootDeviceName),
-		RootDeviceType:     ec2types.DeviceTypeEbs,
-		VirtualizationType: ec2types.VirtualizationType(img.VirtualizationType),
-		Hypervisor:         ec2types.HypervisorTypeXen,
-		EnaSupport:         aws.Bool(true),
-		PlatformDetails:    aws.String("Linux/UNIX"),
-		UsageOperation:     aws.String("RunInstances"),
-		Tags:               toEC2Tags(img.Tags),
+		ImageId:                  aws.String(img.ID),
+		Name:                     aws.String(img.Name),
+		OwnerId:                  aws.String(img.OwnerID),
+		Architecture:             ec2types.ArchitectureValues(img.Architecture),
+		State:                    ec2types.ImageState(img.State),
+		CreationDate:             aws.String(ec2Time(img.CreationDate)),
+		ImageLocation:            aws.String(img.OwnerID + "/" + img.Name),
+		ImageType:                ec2types.ImageTypeValuesMachine,
+		Public:                   aws.Bool(img.Public),
+		RootDeviceName:           aws.String(img.RootDeviceName),
+		RootDeviceType:           ec2types.DeviceTypeEbs,
+		VirtualizationType:       ec2types.VirtualizationType(img.VirtualizationType),
+		Hypervisor:               ec2types.HypervisorTypeXen,
+		EnaSupport:               aws.Bool(true),
+		PlatformDetails:          aws.String("Linux/UNIX"),
+		UsageOperation:           aws.String("RunInstances"),
+		Tags:                     toEC2Tags(img.Tags),
+		BlockDeviceMappings:      renderBlockDevices(img.BlockDevices),
+		DeregistrationProtection: aws.String(w.protectionValue(img)),
+	}
+	if !img.DeprecationTime.IsZero() {
+		out.DeprecationTime = aws.String(ec2Time(img.DeprecationTime))
+	}
+	if t := w.lastLaunchedTime(img); !t.IsZero() {
+		out.LastLaunchedTime = aws.String(iso8601(t))
 	}
 	if img.Description != "" {
 		out.Description = aws.String(img.Description)
@@ -440,7 +504,11 @@ func renderImage(img *Image) ec2types.Image {
 
 // DeregisterImage deregisters one of the caller's images: it enters the
 // deregistered state at once (emitting its state-change event) and can no
-// longer be launched. Instances already running from it are unaffected.
+// longer be launched. Instances already running from it are unaffected. An
+// image with deregistration protection (or in the cooldown after it) is
+// refused. With DeleteAssociatedSnapshots, each of the image's snapshots is
+// deleted unless another registered image uses it, and
+// DeleteSnapshotResults reports each: success, or skipped.
 func (e *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, _ ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -463,6 +531,9 @@ func (e *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput,
 	if img.State == ImageDeregistered {
 		return nil, ec2Err("InvalidAMIID.Unavailable", "The image id '[%s]' is no longer available", id)
 	}
+	if err := w.checkDeregistrable(img); err != nil {
+		return nil, err
+	}
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
@@ -472,7 +543,26 @@ func (e *EC2) DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput,
 		img.requestID = w.uuid()
 	}
 	w.setImageState(r, img, ImageDeregistered, "")
-	return &ec2.DeregisterImageOutput{Return: aws.Bool(true)}, nil
+	out := &ec2.DeregisterImageOutput{Return: aws.Bool(true)}
+	if aws.ToBool(in.DeleteAssociatedSnapshots) {
+		out.DeleteSnapshotResults = []ec2types.DeleteSnapshotReturnCode{}
+		done := map[*Snapshot]bool{}
+		for _, bd := range img.BlockDevices {
+			s := bd.Snapshot
+			if s == nil || done[s] || s.Deleted {
+				continue
+			}
+			done[s] = true
+			code := ec2types.SnapshotReturnCodesSuccess
+			if snapshotUser(r, s, img) != nil {
+				code = ec2types.SnapshotReturnCodesWarnSkipped
+			} else {
+				s.Deleted = true
+			}
+			out.DeleteSnapshotResults = append(out.DeleteSnapshotResults, ec2types.DeleteSnapshotReturnCode{SnapshotId: aws.String(s.ID), ReturnCode: code})
+		}
+	}
+	return out, nil
 }
 
 // launchableImage returns the image a launch may use, or EC2's error: the
@@ -495,6 +585,8 @@ func (w *World) launchableImage(r *Region, id string) (*Image, error) {
 		return nil, ec2Err("InvalidAMIID.Unavailable", "AMI '%s' is pending, and cannot be run", id)
 	case ImageDeregistered:
 		return nil, ec2Err("InvalidAMIID.Unavailable", "AMI '%s' has been deregistered, and cannot be run", id)
+	case ImageDisabled:
+		return nil, ec2Err("InvalidAMIID.Unavailable", "AMI '%s' is disabled, and cannot be run", id)
 	}
 	return nil, ec2Err("InvalidAMIID.Unavailable", "AMI '%s' is %s, and cannot be run", id, img.State)
 }

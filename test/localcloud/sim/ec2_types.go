@@ -32,6 +32,28 @@ type Image struct {
 	Public bool
 	// DeregisteredAt is when DeregisterImage ran (zero while registered).
 	DeregisteredAt time.Time
+	// BlockDevices are the image's block device mappings, in order; EBS
+	// mappings point at the snapshots behind the image.
+	BlockDevices []*BlockDevice
+	// DeprecationTime is when the image is (or was) deprecated; zero when
+	// no deprecation is scheduled (EnableImageDeprecation).
+	DeprecationTime time.Time
+	// Protection is the deregistration protection set by
+	// EnableImageDeregistrationProtection: "" (none),
+	// ProtectionWithCooldown or ProtectionWithoutCooldown.
+	Protection string
+	// ProtectedUntil is when the 24-hour cooldown that followed
+	// DisableImageDeregistrationProtection ends (zero when none applies).
+	ProtectedUntil time.Time
+
+	// snapshots are the snapshots made for this image (by CreateImage,
+	// RegisterImage or AddImage), deleted ones included.
+	snapshots []*Snapshot
+	// launches are the times of the launches from this image not yet
+	// folded into lastLaunched, oldest first; lastLaunched is the latest
+	// launch EC2 reports (launches are reported after LastLaunchedDelay).
+	launches     []time.Time
+	lastLaunched time.Time
 
 	// requestID is the id of the request that made the image: EC2 puts it
 	// in the detail of the image's state-change events.

@@ -239,6 +239,9 @@ func (w *World) createInstance(r *Region, p *launchPlan, id, az, reservationID s
 		inst.Tags[k] = v
 	}
 	r.Instances[id] = inst
+	// Every launch, RunInstances' or Auto Scaling's, counts for the image's
+	// lastLaunchedTime.
+	w.recordLaunch(p.image)
 	pending, _ := w.cfg().bootTimes(inst.Behavior)
 	inst.timer = w.schedule(pending, "ec2 boot "+id, func() { w.bootDone(r, inst) })
 	w.instanceChanged(r, inst)

@@ -58,6 +58,11 @@ type World struct {
 	// AutoRollback). Part 1 keeps a settable table; the CloudWatch model of
 	// part 2 replaces it.
 	Alarms AlarmSource
+
+	// ImageParameters tells which SSM parameters reference an AMI, for
+	// DescribeImageReferences (ec2_image_references.go); the local cloud
+	// wires its Parameter Store here. Nil means no parameters.
+	ImageParameters ImageParameterSource
 }
 
 // New makes an empty World.

@@ -341,6 +341,16 @@ func (f *fakeEc2) DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.Dele
 	return o, err
 }
 
+// DeleteSnapshot records its input and answers the recorder's output or error.
+func (f *fakeEc2) DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, _ ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteSnapshot", in)
+	o, _ := out.(*ec2.DeleteSnapshotOutput)
+	if o == nil && err == nil {
+		o = &ec2.DeleteSnapshotOutput{}
+	}
+	return o, err
+}
+
 // DeleteTags records its input and answers the recorder's output or error.
 func (f *fakeEc2) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, _ ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
 	out, err := f.rec.call(ctx, "DeleteTags", in)
@@ -367,6 +377,26 @@ func (f *fakeEc2) DescribeAvailabilityZones(ctx context.Context, in *ec2.Describ
 	o, _ := out.(*ec2.DescribeAvailabilityZonesOutput)
 	if o == nil && err == nil {
 		o = &ec2.DescribeAvailabilityZonesOutput{}
+	}
+	return o, err
+}
+
+// DescribeImageAttribute records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeImageAttribute(ctx context.Context, in *ec2.DescribeImageAttributeInput, _ ...func(*ec2.Options)) (*ec2.DescribeImageAttributeOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeImageAttribute", in)
+	o, _ := out.(*ec2.DescribeImageAttributeOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeImageAttributeOutput{}
+	}
+	return o, err
+}
+
+// DescribeImageReferences records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeImageReferences", in)
+	o, _ := out.(*ec2.DescribeImageReferencesOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeImageReferencesOutput{}
 	}
 	return o, err
 }
@@ -421,12 +451,82 @@ func (f *fakeEc2) DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeL
 	return o, err
 }
 
+// DescribeSnapshots records its input and answers the recorder's output or error.
+func (f *fakeEc2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSnapshotsOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeSnapshots", in)
+	o, _ := out.(*ec2.DescribeSnapshotsOutput)
+	if o == nil && err == nil {
+		o = &ec2.DescribeSnapshotsOutput{}
+	}
+	return o, err
+}
+
 // DescribeTags records its input and answers the recorder's output or error.
 func (f *fakeEc2) DescribeTags(ctx context.Context, in *ec2.DescribeTagsInput, _ ...func(*ec2.Options)) (*ec2.DescribeTagsOutput, error) {
 	out, err := f.rec.call(ctx, "DescribeTags", in)
 	o, _ := out.(*ec2.DescribeTagsOutput)
 	if o == nil && err == nil {
 		o = &ec2.DescribeTagsOutput{}
+	}
+	return o, err
+}
+
+// DisableImage records its input and answers the recorder's output or error.
+func (f *fakeEc2) DisableImage(ctx context.Context, in *ec2.DisableImageInput, _ ...func(*ec2.Options)) (*ec2.DisableImageOutput, error) {
+	out, err := f.rec.call(ctx, "DisableImage", in)
+	o, _ := out.(*ec2.DisableImageOutput)
+	if o == nil && err == nil {
+		o = &ec2.DisableImageOutput{}
+	}
+	return o, err
+}
+
+// DisableImageDeprecation records its input and answers the recorder's output or error.
+func (f *fakeEc2) DisableImageDeprecation(ctx context.Context, in *ec2.DisableImageDeprecationInput, _ ...func(*ec2.Options)) (*ec2.DisableImageDeprecationOutput, error) {
+	out, err := f.rec.call(ctx, "DisableImageDeprecation", in)
+	o, _ := out.(*ec2.DisableImageDeprecationOutput)
+	if o == nil && err == nil {
+		o = &ec2.DisableImageDeprecationOutput{}
+	}
+	return o, err
+}
+
+// DisableImageDeregistrationProtection records its input and answers the recorder's output or error.
+func (f *fakeEc2) DisableImageDeregistrationProtection(ctx context.Context, in *ec2.DisableImageDeregistrationProtectionInput, _ ...func(*ec2.Options)) (*ec2.DisableImageDeregistrationProtectionOutput, error) {
+	out, err := f.rec.call(ctx, "DisableImageDeregistrationProtection", in)
+	o, _ := out.(*ec2.DisableImageDeregistrationProtectionOutput)
+	if o == nil && err == nil {
+		o = &ec2.DisableImageDeregistrationProtectionOutput{}
+	}
+	return o, err
+}
+
+// EnableImage records its input and answers the recorder's output or error.
+func (f *fakeEc2) EnableImage(ctx context.Context, in *ec2.EnableImageInput, _ ...func(*ec2.Options)) (*ec2.EnableImageOutput, error) {
+	out, err := f.rec.call(ctx, "EnableImage", in)
+	o, _ := out.(*ec2.EnableImageOutput)
+	if o == nil && err == nil {
+		o = &ec2.EnableImageOutput{}
+	}
+	return o, err
+}
+
+// EnableImageDeprecation records its input and answers the recorder's output or error.
+func (f *fakeEc2) EnableImageDeprecation(ctx context.Context, in *ec2.EnableImageDeprecationInput, _ ...func(*ec2.Options)) (*ec2.EnableImageDeprecationOutput, error) {
+	out, err := f.rec.call(ctx, "EnableImageDeprecation", in)
+	o, _ := out.(*ec2.EnableImageDeprecationOutput)
+	if o == nil && err == nil {
+		o = &ec2.EnableImageDeprecationOutput{}
+	}
+	return o, err
+}
+
+// EnableImageDeregistrationProtection records its input and answers the recorder's output or error.
+func (f *fakeEc2) EnableImageDeregistrationProtection(ctx context.Context, in *ec2.EnableImageDeregistrationProtectionInput, _ ...func(*ec2.Options)) (*ec2.EnableImageDeregistrationProtectionOutput, error) {
+	out, err := f.rec.call(ctx, "EnableImageDeregistrationProtection", in)
+	o, _ := out.(*ec2.EnableImageDeregistrationProtectionOutput)
+	if o == nil && err == nil {
+		o = &ec2.EnableImageDeregistrationProtectionOutput{}
 	}
 	return o, err
 }

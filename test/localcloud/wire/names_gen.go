@@ -7,7 +7,7 @@ package wire
 // client's signature.
 var generatedOperations = map[string][]string{
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling":            {"CancelInstanceRefresh", "CreateAutoScalingGroup", "CreateLaunchConfiguration", "CreateOrUpdateTags", "DeleteAutoScalingGroup", "DeleteLaunchConfiguration", "DeleteTags", "DescribeAutoScalingGroups", "DescribeAutoScalingInstances", "DescribeInstanceRefreshes", "DescribeLaunchConfigurations", "DescribeScalingActivities", "DescribeTags", "EnterStandby", "ExitStandby", "ResumeProcesses", "RollbackInstanceRefresh", "SetDesiredCapacity", "SetInstanceHealth", "SetInstanceProtection", "StartInstanceRefresh", "SuspendProcesses", "TerminateInstanceInAutoScalingGroup", "UpdateAutoScalingGroup"},
-	"github.com/aws/aws-sdk-go-v2/service/ec2":                    {"CreateImage", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateTags", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "DeleteTags", "DeregisterImage", "DescribeAvailabilityZones", "DescribeImages", "DescribeInstanceTypes", "DescribeInstances", "DescribeLaunchTemplateVersions", "DescribeLaunchTemplates", "DescribeTags", "ModifyLaunchTemplate", "RegisterImage", "RunInstances", "TerminateInstances"},
+	"github.com/aws/aws-sdk-go-v2/service/ec2":                    {"CreateImage", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateTags", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "DeleteSnapshot", "DeleteTags", "DeregisterImage", "DescribeAvailabilityZones", "DescribeImageAttribute", "DescribeImageReferences", "DescribeImages", "DescribeInstanceTypes", "DescribeInstances", "DescribeLaunchTemplateVersions", "DescribeLaunchTemplates", "DescribeSnapshots", "DescribeTags", "DisableImage", "DisableImageDeprecation", "DisableImageDeregistrationProtection", "EnableImage", "EnableImageDeprecation", "EnableImageDeregistrationProtection", "ModifyLaunchTemplate", "RegisterImage", "RunInstances", "TerminateInstances"},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2": {"AddTags", "CreateListener", "CreateLoadBalancer", "CreateTargetGroup", "DeleteListener", "DeleteLoadBalancer", "DeleteTargetGroup", "DeregisterTargets", "DescribeListeners", "DescribeLoadBalancers", "DescribeTags", "DescribeTargetGroupAttributes", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyTargetGroup", "ModifyTargetGroupAttributes", "RegisterTargets", "RemoveTags"},
 	"github.com/aws/aws-sdk-go-v2/service/sts":                    {"GetCallerIdentity"},
 	"github.com/aws/aws-sdk-go-v2/service/sns":                    {"CreateTopic", "DeleteTopic", "GetTopicAttributes", "ListSubscriptionsByTopic", "ListTopics", "Publish", "Subscribe"},
@@ -42,12 +42,21 @@ var generatedResultShapes = map[string]bool{
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DeleteLaunchTemplateVersionsOutput":                     true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DeregisterImageOutput":                                  true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeAvailabilityZonesOutput":                        true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImageAttributeOutput":                           true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImageReferencesOutput":                          true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImagesOutput":                                   true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeInstanceTypesOutput":                            true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeInstancesOutput":                                true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeLaunchTemplateVersionsOutput":                   true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeLaunchTemplatesOutput":                          true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeSnapshotsOutput":                                true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeTagsOutput":                                     true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageDeprecationOutput":                          true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageDeregistrationProtectionOutput":             true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageOutput":                                     true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageDeprecationOutput":                           true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageDeregistrationProtectionOutput":              true,
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageOutput":                                      true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.ModifyLaunchTemplateOutput":                             true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.RegisterImageOutput":                                    true,
 	"github.com/aws/aws-sdk-go-v2/service/ec2.RunInstancesOutput":                                     true,
@@ -776,6 +785,11 @@ var generatedNames = map[string]map[string]fieldNames{
 		"SuccessfullyDeletedLaunchTemplateVersions":   {Out: "successfullyDeletedLaunchTemplateVersionSet", OutColl: &collNames{Member: "item"}},
 		"UnsuccessfullyDeletedLaunchTemplateVersions": {Out: "unsuccessfullyDeletedLaunchTemplateVersionSet", OutColl: &collNames{Member: "item"}},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DeleteSnapshotInput": {
+		"DryRun":     {In: "DryRun"},
+		"SnapshotId": {In: "SnapshotId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DeleteSnapshotOutput": {},
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DeleteTagsInput": {
 		"DryRun":    {In: "DryRun"},
 		"Resources": {In: "ResourceId", InFlat: true, InColl: &collNames{Member: "Member"}},
@@ -800,6 +814,39 @@ var generatedNames = map[string]map[string]fieldNames{
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeAvailabilityZonesOutput": {
 		"AvailabilityZones": {Out: "availabilityZoneInfo", OutColl: &collNames{Member: "item"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImageAttributeInput": {
+		"Attribute": {In: "Attribute"},
+		"DryRun":    {In: "DryRun"},
+		"ImageId":   {In: "ImageId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImageAttributeOutput": {
+		"BlockDeviceMappings":      {Out: "blockDeviceMapping", OutColl: &collNames{Member: "item"}},
+		"BootMode":                 {Out: "bootMode"},
+		"DeregistrationProtection": {Out: "deregistrationProtection"},
+		"Description":              {Out: "description"},
+		"ImageId":                  {Out: "imageId"},
+		"ImdsSupport":              {Out: "imdsSupport"},
+		"KernelId":                 {Out: "kernel"},
+		"LastLaunchedTime":         {Out: "lastLaunchedTime"},
+		"LaunchPermissions":        {Out: "launchPermission", OutColl: &collNames{Member: "item"}},
+		"ProductCodes":             {Out: "productCodes", OutColl: &collNames{Member: "item"}},
+		"RamdiskId":                {Out: "ramdisk"},
+		"SriovNetSupport":          {Out: "sriovNetSupport"},
+		"TpmSupport":               {Out: "tpmSupport"},
+		"UefiData":                 {Out: "uefiData"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImageReferencesInput": {
+		"DryRun":                  {In: "DryRun"},
+		"ImageIds":                {In: "ImageId", InFlat: true, InColl: &collNames{Member: "Member"}},
+		"IncludeAllResourceTypes": {In: "IncludeAllResourceTypes"},
+		"MaxResults":              {In: "MaxResults"},
+		"NextToken":               {In: "NextToken"},
+		"ResourceTypes":           {In: "ResourceType", InFlat: true, InColl: &collNames{Member: "Member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImageReferencesOutput": {
+		"ImageReferences": {Out: "imageReferenceSet", OutColl: &collNames{Member: "item"}},
+		"NextToken":       {Out: "nextToken"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeImagesInput": {
 		"DryRun":            {In: "DryRun"},
@@ -870,6 +917,19 @@ var generatedNames = map[string]map[string]fieldNames{
 		"LaunchTemplates": {Out: "launchTemplates", OutColl: &collNames{Member: "item"}},
 		"NextToken":       {Out: "nextToken"},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeSnapshotsInput": {
+		"DryRun":              {In: "DryRun"},
+		"Filters":             {In: "Filter", InFlat: true, InColl: &collNames{Member: "Filter"}},
+		"MaxResults":          {In: "MaxResults"},
+		"NextToken":           {In: "NextToken"},
+		"OwnerIds":            {In: "Owner", InFlat: true, InColl: &collNames{Member: "Owner"}},
+		"RestorableByUserIds": {In: "RestorableBy", InFlat: true, InColl: &collNames{Member: "Member"}},
+		"SnapshotIds":         {In: "SnapshotId", InFlat: true, InColl: &collNames{Member: "SnapshotId"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeSnapshotsOutput": {
+		"NextToken": {Out: "nextToken"},
+		"Snapshots": {Out: "snapshotSet", OutColl: &collNames{Member: "item"}},
+	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeTagsInput": {
 		"DryRun":     {In: "DryRun"},
 		"Filters":    {In: "Filter", InFlat: true, InColl: &collNames{Member: "Filter"}},
@@ -879,6 +939,50 @@ var generatedNames = map[string]map[string]fieldNames{
 	"github.com/aws/aws-sdk-go-v2/service/ec2.DescribeTagsOutput": {
 		"NextToken": {Out: "nextToken"},
 		"Tags":      {Out: "tagSet", OutColl: &collNames{Member: "item"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageDeprecationInput": {
+		"DryRun":  {In: "DryRun"},
+		"ImageId": {In: "ImageId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageDeprecationOutput": {
+		"Return": {Out: "return"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageDeregistrationProtectionInput": {
+		"DryRun":  {In: "DryRun"},
+		"ImageId": {In: "ImageId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageDeregistrationProtectionOutput": {
+		"Return": {Out: "return"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageInput": {
+		"DryRun":  {In: "DryRun"},
+		"ImageId": {In: "ImageId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.DisableImageOutput": {
+		"Return": {Out: "return"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageDeprecationInput": {
+		"DeprecateAt": {In: "DeprecateAt"},
+		"DryRun":      {In: "DryRun"},
+		"ImageId":     {In: "ImageId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageDeprecationOutput": {
+		"Return": {Out: "return"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageDeregistrationProtectionInput": {
+		"DryRun":       {In: "DryRun"},
+		"ImageId":      {In: "ImageId"},
+		"WithCooldown": {In: "WithCooldown"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageDeregistrationProtectionOutput": {
+		"Return": {Out: "return"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageInput": {
+		"DryRun":  {In: "DryRun"},
+		"ImageId": {In: "ImageId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageOutput": {
+		"Return": {Out: "return"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2.ModifyLaunchTemplateInput": {
 		"ClientToken":        {In: "ClientToken"},
@@ -990,6 +1094,9 @@ var generatedNames = map[string]map[string]fieldNames{
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.AcceleratorTotalMemoryMiBRequest": {
 		"Max": {In: "Max", Out: "Max"},
 		"Min": {In: "Min", Out: "Min"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types.AttributeValue": {
+		"Value": {In: "Value", Out: "value"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.AvailabilityZone": {
 		"Geography":          {Out: "geographySet", OutColl: &collNames{Member: "item"}},
@@ -1299,6 +1406,11 @@ var generatedNames = map[string]map[string]fieldNames{
 		"TpmSupport":                {Out: "tpmSupport"},
 		"UsageOperation":            {Out: "usageOperation"},
 		"VirtualizationType":        {Out: "virtualizationType"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types.ImageReference": {
+		"Arn":          {Out: "arn"},
+		"ImageId":      {Out: "imageId"},
+		"ResourceType": {Out: "resourceType"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.ImageWatermark": {
 		"SourceImageCreationTime": {Out: "sourceImageCreationTime"},
@@ -1667,6 +1779,12 @@ var generatedNames = map[string]map[string]fieldNames{
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.Ipv6PrefixSpecificationResponse": {
 		"Ipv6Prefix": {Out: "ipv6Prefix"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types.LaunchPermission": {
+		"Group":                 {In: "Group", Out: "group"},
+		"OrganizationArn":       {In: "OrganizationArn", Out: "organizationArn"},
+		"OrganizationalUnitArn": {In: "OrganizationalUnitArn", Out: "organizationalUnitArn"},
+		"UserId":                {In: "UserId", Out: "userId"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.LaunchTemplate": {
 		"CreateTime":           {Out: "createTime"},
@@ -2162,6 +2280,14 @@ var generatedNames = map[string]map[string]fieldNames{
 		"RequesterId":   {Out: "requesterId"},
 		"ReservationId": {Out: "reservationId"},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types.ResourceTypeOption": {
+		"OptionName":   {In: "OptionName"},
+		"OptionValues": {In: "OptionValue", InFlat: true, InColl: &collNames{Member: "Member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types.ResourceTypeRequest": {
+		"ResourceType":        {In: "ResourceType"},
+		"ResourceTypeOptions": {In: "ResourceTypeOption", InFlat: true, InColl: &collNames{Member: "Member"}},
+	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.ResponseError": {
 		"Code":    {Out: "code"},
 		"Message": {Out: "message"},
@@ -2219,6 +2345,31 @@ var generatedNames = map[string]map[string]fieldNames{
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.SecondaryInterfacePrivateIpAddressSpecificationRequest": {
 		"PrivateIpAddress": {In: "PrivateIpAddress"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types.Snapshot": {
+		"AvailabilityZone":          {Out: "availabilityZone"},
+		"CompletionDurationMinutes": {Out: "completionDurationMinutes"},
+		"CompletionTime":            {Out: "completionTime"},
+		"DataEncryptionKeyId":       {Out: "dataEncryptionKeyId"},
+		"Description":               {Out: "description"},
+		"Encrypted":                 {Out: "encrypted"},
+		"FullSnapshotSizeInBytes":   {Out: "fullSnapshotSizeInBytes"},
+		"KmsKeyId":                  {Out: "kmsKeyId"},
+		"OutpostArn":                {Out: "outpostArn"},
+		"OwnerAlias":                {Out: "ownerAlias"},
+		"OwnerId":                   {Out: "ownerId"},
+		"Progress":                  {Out: "progress"},
+		"RestoreExpiryTime":         {Out: "restoreExpiryTime"},
+		"SnapshotId":                {Out: "snapshotId"},
+		"SseType":                   {Out: "sseType"},
+		"StartTime":                 {Out: "startTime"},
+		"State":                     {Out: "status"},
+		"StateMessage":              {Out: "statusMessage"},
+		"StorageTier":               {Out: "storageTier"},
+		"Tags":                      {Out: "tagSet", OutColl: &collNames{Member: "item"}},
+		"TransferType":              {Out: "transferType"},
+		"VolumeId":                  {Out: "volumeId"},
+		"VolumeSize":                {Out: "volumeSize"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.SpotMarketOptions": {
 		"BlockDurationMinutes":         {In: "BlockDurationMinutes"},
