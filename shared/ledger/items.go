@@ -1,10 +1,14 @@
 package ledger
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
@@ -85,6 +89,25 @@ func (it item) time(name string, t time.Time) {
 
 func (it item) num(name string, n int64) { it[name] = num(n) }
 
+// flag writes a true flag; a false one is left out, as an empty string is.
+func (it item) flag(name string, v bool) {
+	if v {
+		it[name] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+}
+
+// strs writes a list of strings; an empty one is left out.
+func (it item) strs(name string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	l := make([]types.AttributeValue, 0, len(vs))
+	for _, v := range vs {
+		l = append(l, str(v))
+	}
+	it[name] = &types.AttributeValueMemberL{Value: l}
+}
+
 // reader reads attributes of an item, keeping the first malformed one as
 // its error so that decoding code reads straight through.
 type reader struct {
@@ -138,6 +161,41 @@ func (r *reader) time(name string) time.Time {
 		r.fail(name, "an RFC 3339 time")
 	}
 	return t
+}
+
+// value returns the attribute as a T; ok is false when it is absent, or
+// of another type, which is kept as r's error.
+func value[T types.AttributeValue](r *reader, name, want string) (v T, ok bool) {
+	av, present := r.it[name]
+	if !present {
+		return v, false
+	}
+	if v, ok = av.(T); !ok {
+		r.fail(name, want)
+	}
+	return v, ok
+}
+
+func (r *reader) flag(name string) bool {
+	b, ok := value[*types.AttributeValueMemberBOOL](r, name, "a boolean")
+	return ok && b.Value
+}
+
+func (r *reader) strs(name string) []string {
+	l, ok := value[*types.AttributeValueMemberL](r, name, "a list")
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(l.Value))
+	for _, av := range l.Value {
+		s, ok := av.(*types.AttributeValueMemberS)
+		if !ok {
+			r.fail(name, "a list of strings")
+			return nil
+		}
+		out = append(out, s.Value)
+	}
+	return out
 }
 
 func (r *reader) m(name string) *reader {
@@ -286,4 +344,44 @@ func decodeSignal(it map[string]types.AttributeValue) (rollout.Signal, error) {
 		return rollout.Signal{}, fmt.Errorf("decode signal: %w", r.err)
 	}
 	return s, nil
+}
+
+// putNew writes it unless an item with its key is there: DynamoDB then
+// refuses the write (conditionFailed).
+func (l *Ledger) putNew(ctx context.Context, it item) error {
+	_, err := l.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(l.table),
+		Item:                     it,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	})
+	return err
+}
+
+// queryAll pages through in, decoding each item, until limit items (every
+// item if limit <= 0) are read.
+func queryAll[T any](ctx context.Context, l *Ledger, op string, limit int, in *dynamodb.QueryInput,
+	decode func(map[string]types.AttributeValue) (T, error)) ([]T, error) {
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(min(limit, math.MaxInt32)))
+	}
+	var out []T
+	p := dynamodb.NewQueryPaginator(l.db, in)
+	for p.HasMorePages() && (limit <= 0 || len(out) < limit) {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify(op, err)
+		}
+		for _, it := range page.Items {
+			v, err := decode(it)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+			out = append(out, v)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -53,15 +54,44 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 // history: GROUP#<region>#<group>. The group name may hold any character,
 // '#' included; the region may not, which keeps the encoding reversible.
 func groupPK(k rollout.GroupKey) (string, error) {
-	switch {
-	case k.Region == "" || k.Name == "":
+	if k.Region == "" || k.Name == "" {
 		return "", &rollout.BadInputError{Reason: fmt.Sprintf("group %q: region and name are required", k)}
-	case strings.ContainsRune(k.Region, '#') || len(k.Region) > maxRegionName || !utf8.ValidString(k.Region):
-		return "", &rollout.BadInputError{Reason: fmt.Sprintf("region %q is not a region name", k.Region)}
-	case !utf8.ValidString(k.Name) || utf8.RuneCountInString(k.Name) > maxGroupName:
+	}
+	if err := checkRegion(k.Region); err != nil {
+		return "", err
+	}
+	if !utf8.ValidString(k.Name) || utf8.RuneCountInString(k.Name) > maxGroupName {
 		return "", &rollout.BadInputError{Reason: fmt.Sprintf("group name %q is not an Auto Scaling group name", k.Name)}
 	}
 	return prefixGroup + k.Region + "#" + k.Name, nil
+}
+
+// checkRegion refuses a region that cannot stand in a key, the same for
+// every item that names one (groups, images, the lifecycle log).
+func checkRegion(region string) error {
+	if region == "" || strings.ContainsRune(region, '#') || len(region) > maxRegionName || !utf8.ValidString(region) {
+		return &rollout.BadInputError{Reason: fmt.Sprintf("region %q is not a region name", region)}
+	}
+	return nil
+}
+
+// regionPK is the partition key of a region's items of one kind (image
+// records, the lifecycle log): the prefix and the region.
+func regionPK(prefix, region string) (string, error) {
+	if err := checkRegion(region); err != nil {
+		return "", err
+	}
+	return prefix + region, nil
+}
+
+// checkImageID refuses what is not written as an AMI id: "ami-" and 8 or
+// 17 lower-case hexadecimal digits, the one spelling EC2 answers with, so
+// that one image has one key.
+func checkImageID(id string) error {
+	if !publish.ValidImageID(id) {
+		return &rollout.BadInputError{Reason: fmt.Sprintf("image id %q is not an AMI id (ami- and 8 or 17 hexadecimal digits)", id)}
+	}
+	return nil
 }
 
 // parseGroupPK reverses groupPK.

@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -310,28 +309,7 @@ func (l *Ledger) Recent(ctx context.Context, since time.Time, limit int) ([]roll
 // query pages through in, decoding rollout records, until limit records
 // (or all, if limit <= 0) are read.
 func (l *Ledger) query(ctx context.Context, op string, limit int, in *dynamodb.QueryInput) ([]rollout.Rollout, error) {
-	if limit > 0 {
-		in.Limit = aws.Int32(int32(min(limit, math.MaxInt32)))
-	}
-	var out []rollout.Rollout
-	p := dynamodb.NewQueryPaginator(l.db, in)
-	for p.HasMorePages() && (limit <= 0 || len(out) < limit) {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, classify(op, err)
-		}
-		for _, it := range page.Items {
-			r, err := decodeRollout(it)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", op, err)
-			}
-			out = append(out, r)
-		}
-	}
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return queryAll(ctx, l, op, limit, in, decodeRollout)
 }
 
 // rolloutAttrs are the log attributes naming a rollout.
