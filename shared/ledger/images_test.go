@@ -269,7 +269,7 @@ func TestImageKeys(t *testing.T) {
 func TestLifecycleFailuresWorthRetryingAreTransientErrors(t *testing.T) {
 	e := newTestEnv(t)
 	region, image := uniqueRegion(), uniqueImage()
-	entry := LifecycleEntry{At: t0, RunID: "run", Mode: LogModePlan, Action: lifecycle.ActionDeprecate, Target: image, By: ByNightly}
+	entry := LifecycleEntry{At: t0, RunID: "run", Mode: lifecycle.LogModePlan, Action: lifecycle.ActionDeprecate, Target: image, By: lifecycle.ByNightly}
 	for method, call := range map[string]func(context.Context, *Ledger) error{
 		"ImageRecords": func(ctx context.Context, l *Ledger) error { _, err := l.ImageRecords(ctx, region); return err },
 		"PutImageRecord": func(ctx context.Context, l *Ledger) error {

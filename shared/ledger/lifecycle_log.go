@@ -42,49 +42,9 @@ const (
 	attrResult      = "result"
 )
 
-// The modes of a lifecycle run, who runs it at night, and the results of
-// an applied action.
-const (
-	LogModePlan  = "plan"
-	LogModeApply = "apply"
-	ByNightly    = "nightly"
-	ResultDone   = "done"
-
-	resultSkipped = "skipped: "
-	resultFailed  = "failed: "
-)
-
-// ResultSkipped is the result of an applied action that was not carried
-// out, with why (the re-check found the image in use again, say).
-func ResultSkipped(why string) string { return resultSkipped + why }
-
-// ResultFailed is the result of an applied action AWS refused.
-func ResultFailed(err error) string { return resultFailed + err.Error() }
-
-// LifecycleEntry is one action of a lifecycle run.
-type LifecycleEntry struct {
-	// At is the run's time (the schedule event's, or the CLI's), RunID the
-	// run, and Seq the entry's number within the run (0 to 999,999): the
-	// three make the entry's key, so a retried run that logs an entry again
-	// writes nothing.
-	At    time.Time `json:"at"`
-	RunID string    `json:"runId"`
-	Seq   int       `json:"seq"`
-	// Mode is LogModePlan (nothing was done) or LogModeApply.
-	Mode   string           `json:"mode"`
-	Action lifecycle.Action `json:"action"`
-	// Target is an AMI id, or <template id>:<version> for a launch
-	// template version.
-	Target string `json:"target"`
-	// KeptBecause are the holds of an action on something in use
-	// (lifecycle.Hold.String()): why an image was restored or protected.
-	KeptBecause []string `json:"keptBecause,omitempty"`
-	// Result is empty in a plan; in an apply, ResultDone or what
-	// ResultSkipped or ResultFailed write.
-	Result string `json:"result,omitempty"`
-	// By is who ran it: ByNightly, or the operator the CLI names.
-	By string `json:"by"`
-}
+// LifecycleEntry is one action of a lifecycle run (lifecycle.LogEntry: the
+// nightly run, which cannot import the ledger, builds them).
+type LifecycleEntry = lifecycle.LogEntry
 
 // lifecycleSK is the sort key of a log entry.
 func lifecycleSK(at time.Time, runID string, seq int) string {
@@ -104,18 +64,18 @@ func checkEntry(e LifecycleEntry) error {
 		return bad("the run id must be 1 to %d bytes of UTF-8", maxRunID)
 	case e.Seq < 0 || e.Seq > maxLifecycleSeq:
 		return bad("the sequence number must be 0 to %d", maxLifecycleSeq)
-	case e.Mode != LogModePlan && e.Mode != LogModeApply:
-		return bad("mode %q is neither %s nor %s", e.Mode, LogModePlan, LogModeApply)
+	case e.Mode != lifecycle.LogModePlan && e.Mode != lifecycle.LogModeApply:
+		return bad("mode %q is neither %s nor %s", e.Mode, lifecycle.LogModePlan, lifecycle.LogModeApply)
 	case e.Action == lifecycle.ActionNone:
 		return bad("no action: the log holds actions, not what a run keeps")
 	case checkImageID(e.Target) != nil && !validVersionTarget(e.Target):
 		return bad("target %q is neither an AMI id nor <launch template id>:<version>", e.Target)
 	case e.By == "":
 		return bad("who ran it is required")
-	case e.Mode == LogModePlan && e.Result != "":
+	case e.Mode == lifecycle.LogModePlan && e.Result != "":
 		return bad("a plan has no result (%q)", e.Result)
-	case e.Mode == LogModeApply && !validResult(e.Result):
-		return bad("result %q is not %q, %q<why> or %q<error>", e.Result, ResultDone, resultSkipped, resultFailed)
+	case e.Mode == lifecycle.LogModeApply && !validResult(e.Result):
+		return bad("result %q is not %q, %q<why> or %q<error>", e.Result, lifecycle.ResultDone, lifecycle.ResultSkippedPrefix, lifecycle.ResultFailedPrefix)
 	}
 	return checkTime(fmt.Sprintf("lifecycle run %s", e.RunID), e.At)
 }
@@ -129,12 +89,12 @@ func validVersionTarget(s string) bool {
 }
 
 func validResult(s string) bool {
-	for _, prefix := range []string{resultSkipped, resultFailed} {
+	for _, prefix := range []string{lifecycle.ResultSkippedPrefix, lifecycle.ResultFailedPrefix} {
 		if rest, ok := strings.CutPrefix(s, prefix); ok {
 			return strings.TrimSpace(rest) != ""
 		}
 	}
-	return s == ResultDone
+	return s == lifecycle.ResultDone
 }
 
 // LogLifecycle appends entries to the region's lifecycle log, each with

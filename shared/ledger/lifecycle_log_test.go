@@ -20,18 +20,18 @@ import (
 // deprecation and a restore, applied or planned.
 func runEntries(n int, runID, mode string) []LifecycleEntry {
 	result := func(r string) string {
-		if mode == LogModePlan {
+		if mode == lifecycle.LogModePlan {
 			return ""
 		}
 		return r
 	}
 	at := night(n)
 	return []LifecycleEntry{
-		{At: at, RunID: runID, Seq: 0, Mode: mode, Action: lifecycle.ActionDeleteVersion, Target: "lt-0abc:3", Result: result(ResultDone), By: ByNightly},
+		{At: at, RunID: runID, Seq: 0, Mode: mode, Action: lifecycle.ActionDeleteVersion, Target: "lt-0abc:3", Result: result(lifecycle.ResultDone), By: lifecycle.ByNightly},
 		{At: at, RunID: runID, Seq: 1, Mode: mode, Action: lifecycle.ActionDeprecate, Target: "ami-0123abcd",
-			Result: result(ResultSkipped("in use again: group-uses (eu-west-1/web)")), By: ByNightly},
+			Result: result(lifecycle.ResultSkipped("in use again: group-uses (eu-west-1/web)")), By: lifecycle.ByNightly},
 		{At: at, RunID: runID, Seq: 2, Mode: mode, Action: lifecycle.ActionRestore, Target: "ami-0123456789abcdef0",
-			KeptBecause: []string{"group-uses (eu-west-1/web)", "last-known-good (eu-west-1/web)"}, Result: result(ResultFailed(errors.New("throttled"))), By: ByNightly},
+			KeptBecause: []string{"group-uses (eu-west-1/web)", "last-known-good (eu-west-1/web)"}, Result: result(lifecycle.ResultFailed(errors.New("throttled"))), By: lifecycle.ByNightly},
 	}
 }
 
@@ -70,7 +70,7 @@ func TestLifecycleLog(t *testing.T) {
 	t.Run("entries read back newest first, as written", func(t *testing.T) {
 		t.Parallel()
 		region := uniqueRegion()
-		plan, apply := runEntries(1, "run-1", LogModePlan), runEntries(2, "run-2", LogModeApply)
+		plan, apply := runEntries(1, "run-1", lifecycle.LogModePlan), runEntries(2, "run-2", lifecycle.LogModeApply)
 		write(t, region, plan, apply)
 		if got, want := e.logged(t, e.l, region, time.Time{}, 0), newestFirst(plan, apply); !reflect.DeepEqual(got, want) {
 			t.Errorf("log\n got %+v\nwant %+v", got, want)
@@ -79,7 +79,7 @@ func TestLifecycleLog(t *testing.T) {
 	t.Run("since and limit keep the newest entries", func(t *testing.T) {
 		t.Parallel()
 		region := uniqueRegion()
-		runs := [][]LifecycleEntry{runEntries(1, "a", LogModeApply), runEntries(2, "b", LogModeApply), runEntries(3, "c", LogModeApply)}
+		runs := [][]LifecycleEntry{runEntries(1, "a", lifecycle.LogModeApply), runEntries(2, "b", lifecycle.LogModeApply), runEntries(3, "c", lifecycle.LogModeApply)}
 		write(t, region, runs...)
 		if got, want := e.logged(t, e.l, region, night(2), 0), newestFirst(runs[1], runs[2]); !reflect.DeepEqual(got, want) {
 			t.Errorf("since night 2\n got %+v\nwant %+v", got, want)
@@ -94,7 +94,7 @@ func TestLifecycleLog(t *testing.T) {
 	t.Run("the whole log is read across pages", func(t *testing.T) {
 		t.Parallel()
 		region := uniqueRegion()
-		runs := [][]LifecycleEntry{runEntries(1, "a", LogModePlan), runEntries(1, "b", LogModeApply), runEntries(2, "a", LogModeApply)}
+		runs := [][]LifecycleEntry{runEntries(1, "a", lifecycle.LogModePlan), runEntries(1, "b", lifecycle.LogModeApply), runEntries(2, "a", lifecycle.LogModeApply)}
 		write(t, region, runs...)
 		l, c := e.paged(2)
 		got := e.logged(t, l, region, time.Time{}, 0)
@@ -108,12 +108,12 @@ func TestLifecycleLog(t *testing.T) {
 	t.Run("a retried run writes each entry once and the first result stands", func(t *testing.T) {
 		t.Parallel()
 		region := uniqueRegion()
-		first := runEntries(1, "run-1", LogModeApply)
+		first := runEntries(1, "run-1", lifecycle.LogModeApply)
 		write(t, region, first)
-		retry := runEntries(1, "run-1", LogModeApply)
-		retry[2].Result = ResultDone
-		retry = append(retry, LifecycleEntry{At: night(1), RunID: "run-1", Seq: 3, Mode: LogModeApply,
-			Action: lifecycle.ActionProtect, Target: "ami-0123abcd", Result: ResultDone, By: ByNightly})
+		retry := runEntries(1, "run-1", lifecycle.LogModeApply)
+		retry[2].Result = lifecycle.ResultDone
+		retry = append(retry, LifecycleEntry{At: night(1), RunID: "run-1", Seq: 3, Mode: lifecycle.LogModeApply,
+			Action: lifecycle.ActionProtect, Target: "ami-0123abcd", Result: lifecycle.ResultDone, By: lifecycle.ByNightly})
 		write(t, region, retry)
 		if got, want := e.logged(t, e.l, region, time.Time{}, 0), newestFirst(append(first, retry[3])); !reflect.DeepEqual(got, want) {
 			t.Errorf("log\n got %+v\nwant %+v", got, want)
@@ -128,8 +128,8 @@ func TestLifecycleLog(t *testing.T) {
 	t.Run("an entry whose key holds another action is refused", func(t *testing.T) {
 		t.Parallel()
 		region := uniqueRegion()
-		write(t, region, runEntries(1, "run-1", LogModeApply))
-		other := runEntries(1, "run-1", LogModeApply)[:1]
+		write(t, region, runEntries(1, "run-1", lifecycle.LogModeApply))
+		other := runEntries(1, "run-1", lifecycle.LogModeApply)[:1]
 		other[0].Target = "lt-0abc:4"
 		var bad *rollout.BadInputError
 		if err := e.l.LogLifecycle(ctx, region, other); !errors.As(err, &bad) || !strings.Contains(err.Error(), "lt-0abc:3") {
@@ -139,7 +139,7 @@ func TestLifecycleLog(t *testing.T) {
 	t.Run("the item has the documented key and attributes", func(t *testing.T) {
 		t.Parallel()
 		region := uniqueRegion()
-		write(t, region, runEntries(1, "run#1", LogModeApply)[2:])
+		write(t, region, runEntries(1, "run#1", lifecycle.LogModeApply)[2:])
 		out, err := e.client.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName: aws.String(e.table),
 			Key:       itemKey("LIFECYCLE#"+region, "2026-03-02T12:00:00.000000000Z#run#1#000002"),
@@ -160,7 +160,7 @@ func TestLifecycleLog(t *testing.T) {
 
 func TestLifecycleLogRefusesWhatItCannotHold(t *testing.T) {
 	e := newTestEnv(t)
-	ok := runEntries(1, "run-1", LogModeApply)[0]
+	ok := runEntries(1, "run-1", lifecycle.LogModeApply)[0]
 	with := func(f func(*LifecycleEntry)) []LifecycleEntry {
 		bad := ok
 		f(&bad)
@@ -189,8 +189,8 @@ func TestLifecycleLogRefusesWhatItCannotHold(t *testing.T) {
 		{"an entry by no one", "", with(func(e *LifecycleEntry) { e.By = "" })},
 		{"an applied entry without a result", "", with(func(e *LifecycleEntry) { e.Result = "" })},
 		{"an applied entry with a result of another form", "", with(func(e *LifecycleEntry) { e.Result = "ok" })},
-		{"an applied entry skipped for no reason", "", with(func(e *LifecycleEntry) { e.Result = ResultSkipped(" ") })},
-		{"a planned entry with a result", "", with(func(e *LifecycleEntry) { e.Mode = LogModePlan })},
+		{"an applied entry skipped for no reason", "", with(func(e *LifecycleEntry) { e.Result = lifecycle.ResultSkipped(" ") })},
+		{"a planned entry with a result", "", with(func(e *LifecycleEntry) { e.Mode = lifecycle.LogModePlan })},
 		{"the same entry twice", "", with(func(e *LifecycleEntry) { e.Target = "lt-0abc:4" })},
 	}
 	for _, tc := range cases {
@@ -251,7 +251,7 @@ func FuzzLifecycleKeys(f *testing.F) {
 	f.Add(int64(1_000_000_000), "r#1", 0, int64(999_999_999), "r", 999_999)
 	f.Fuzz(func(t *testing.T, a int64, runA string, seqA int, b int64, runB string, seqB int) {
 		entry := func(at int64, run string, seq int) (LifecycleEntry, bool) {
-			e := LifecycleEntry{At: time.Unix(0, at), RunID: run, Seq: seq, Mode: LogModePlan, Action: lifecycle.ActionDeprecate, Target: "ami-0123abcd", By: ByNightly}
+			e := LifecycleEntry{At: time.Unix(0, at), RunID: run, Seq: seq, Mode: lifecycle.LogModePlan, Action: lifecycle.ActionDeprecate, Target: "ami-0123abcd", By: lifecycle.ByNightly}
 			return e, checkEntry(e) == nil
 		}
 		ea, okA := entry(a, runA, seqA)
