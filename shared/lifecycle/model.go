@@ -132,7 +132,8 @@ type Reference struct {
 	// "image-recipe".
 	Kind string
 	// ARN names the referrer; Version is the launch template version for
-	// Kind "launch-template".
+	// Kind "launch-template" when known (DescribeImageReferences names the
+	// template only: 0).
 	ARN     string
 	Version int64
 }

@@ -26,11 +26,12 @@ type Images interface {
 	// template and returns those deleted; a version already gone counts as
 	// deleted, the default version is never deleted (AWS refuses it).
 	DeleteVersions(ctx context.Context, region, templateID string, versions []int64) ([]int64, error)
-	// Deprecate sets the image's deprecation time to at (rounded up to the
-	// minute, as AWS does).
+	// Deprecate sets the image's deprecation time to at, rounded up to the
+	// minute (AWS rounds to the nearest minute and refuses a time in the
+	// past); an image already deprecated at or before at is left alone.
 	Deprecate(ctx context.Context, region, imageID string, at time.Time) error
-	// Disable disables the image; Enable undoes it and removes its
-	// deprecation (the restore).
+	// Disable disables the image; Restore enables it again and removes its
+	// deprecation.
 	Disable(ctx context.Context, region, imageID string) error
 	Restore(ctx context.Context, region, imageID string) error
 	// Protect turns on deregistration protection (without cooldown: Phoenix
