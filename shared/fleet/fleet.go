@@ -51,6 +51,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/phoenix-rollouts/phoenix/shared/awserr"
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -100,7 +101,13 @@ type Fleet struct {
 	log     *slog.Logger
 }
 
-var _ rollout.Fleet = (*Fleet)(nil)
+// The ports Fleet implements: the rollout steps', and the image
+// lifecycle's group reads (its EC2 reads and writes, lifecycle.Images, are
+// in lifecycle.go).
+var (
+	_ rollout.Fleet   = (*Fleet)(nil)
+	_ lifecycle.Fleet = (*Fleet)(nil)
+)
 
 // New returns a Fleet whose clients are made from cfg, one set per region
 // on first use: Phoenix manages groups in any region from one function, and

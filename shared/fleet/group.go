@@ -207,19 +207,33 @@ func (f *Fleet) GroupsTagged(ctx context.Context, region, tagKey string) ([]roll
 // only names; neither should pay a DescribeInstances call per hundred
 // instances, nor hold ec2:DescribeInstances.
 func (f *Fleet) GroupsTaggedShallow(ctx context.Context, region, tagKey string) ([]rollout.Group, error) {
+	return f.describeGroups(ctx, region, fmt.Sprintf("describe auto scaling groups tagged %s in %s", tagKey, region),
+		[]astypes.Filter{{Name: aws.String("tag-key"), Values: []string{tagKey}}})
+}
+
+// Groups returns every group of the region, shallow (as
+// GroupsTaggedShallow): the image lifecycle must see the groups Phoenix does
+// not manage too, since one may launch from a version of a template Phoenix
+// retires versions of.
+func (f *Fleet) Groups(ctx context.Context, region string) ([]rollout.Group, error) {
+	return f.describeGroups(ctx, region, fmt.Sprintf("describe auto scaling groups in %s", region), nil)
+}
+
+// describeGroups pages through the region's groups, 100 a page, filtered
+// by filters (none: every group).
+func (f *Fleet) describeGroups(ctx context.Context, region, op string, filters []astypes.Filter) ([]rollout.Group, error) {
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(f.clients(region).AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
-		Filters:    []astypes.Filter{{Name: aws.String("tag-key"), Values: []string{tagKey}}},
+		Filters:    filters,
 		MaxRecords: aws.Int32(100),
 	})
 	var out []rollout.Group
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, awserr.Classify(fmt.Sprintf("describe auto scaling groups tagged %s in %s", tagKey, region), err, "auto scaling group", "")
+			return nil, awserr.Classify(op, err, "auto scaling group", "")
 		}
 		for _, g := range page.AutoScalingGroups {
-			key := rollout.GroupKey{Region: region, Name: aws.ToString(g.AutoScalingGroupName)}
-			out = append(out, groupFrom(key, g))
+			out = append(out, groupFrom(rollout.GroupKey{Region: region, Name: aws.ToString(g.AutoScalingGroupName)}, g))
 		}
 	}
 	return out, nil
@@ -230,19 +244,14 @@ func (f *Fleet) GroupsTaggedShallow(ctx context.Context, region, tagKey string) 
 // launchTemplateID. Auto Scaling has no filter by launch template, so it
 // reads every group of the region, 100 a page: one call for most regions.
 func (f *Fleet) TemplateUsers(ctx context.Context, region, launchTemplateID string) ([]string, error) {
-	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(f.clients(region).AutoScaling, &autoscaling.DescribeAutoScalingGroupsInput{
-		MaxRecords: aws.Int32(100),
-	})
+	groups, err := f.Groups(ctx, region)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, awserr.Classify(fmt.Sprintf("describe auto scaling groups in %s", region), err, "auto scaling group", "")
-		}
-		for _, g := range page.AutoScalingGroups {
-			if spec := templateSpec(g); spec != nil && aws.ToString(spec.LaunchTemplateId) == launchTemplateID {
-				out = append(out, aws.ToString(g.AutoScalingGroupName))
-			}
+	for _, g := range groups {
+		if g.LaunchTemplateID == launchTemplateID {
+			out = append(out, g.Key.Name)
 		}
 	}
 	slices.Sort(out)

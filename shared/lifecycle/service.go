@@ -17,9 +17,10 @@ import (
 
 // Fleet reads Phoenix's groups (shared/fleet).
 type Fleet interface {
-	// GroupsTagged returns every group carrying the tag key, with its
-	// instances' launch template versions.
-	GroupsTagged(ctx context.Context, region, tagKey string) ([]rollout.Group, error)
+	// Groups returns every group of the region, Phoenix's or not, with its
+	// instances' launch template versions: a group Phoenix does not manage
+	// may launch from a template Phoenix retires versions of.
+	Groups(ctx context.Context, region string) ([]rollout.Group, error)
 	// ResolveVersion turns a version as written into the numbered version
 	// it means now.
 	ResolveVersion(ctx context.Context, region, launchTemplateID, version string) (rollout.TemplateVersion, error)
@@ -148,6 +149,13 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 	}
 	var entries []LogEntry
 	deletions := sortedDeletions(plan, second)
+	for _, v := range plan.Versions {
+		if v.Action == ActionDeleteVersion && !slices.ContainsFunc(deletions[v.TemplateID], func(b []int64) bool { return slices.Contains(b, v.Number) }) {
+			entries = append(entries, LogEntry{Action: v.Action, Target: v.TemplateID + ":" + strconv.FormatInt(v.Number, 10),
+				Result: ResultSkipped("the re-check keeps it")})
+			rep.Skipped++
+		}
+	}
 	for _, tid := range slices.Sorted(maps.Keys(deletions)) {
 		for _, batch := range deletions[tid] {
 			deleted, err := s.Images.DeleteVersions(ctx, region, tid, batch)
@@ -266,18 +274,32 @@ func (s Service) act(ctx context.Context, run Run, region string, d ImageDecisio
 // snapshot reads everything Decide needs for one region.
 func (s Service) snapshot(ctx context.Context, now time.Time, region string) (Snapshot, error) {
 	snap := Snapshot{Now: now, Account: s.Account}
-	groups, err := s.Fleet.GroupsTagged(ctx, region, rollout.TagEnabled)
+	groups, err := s.Fleet.Groups(ctx, region)
 	if err != nil {
 		return snap, err
 	}
+	// The templates Phoenix retires versions of are its groups'; every
+	// group on one of them, Phoenix's or not, holds what it uses.
 	templates := map[string]bool{}
+	for _, g := range groups {
+		if _, ok := g.Tags[rollout.TagEnabled]; ok && g.LaunchTemplateID != "" {
+			templates[g.LaunchTemplateID] = true
+		}
+	}
 	guard := map[rollout.GroupKey]time.Duration{}
 	for _, g := range groups {
-		if g.LaunchTemplateID == "" {
-			continue // a launch configuration: nothing of Phoenix's to retire
+		if !templates[g.LaunchTemplateID] {
+			continue // a launch configuration, or a template Phoenix leaves alone
 		}
-		templates[g.LaunchTemplateID] = true
-		lg, err := s.group(ctx, now, g)
+		if _, ok := g.Tags[rollout.TagEnabled]; !ok {
+			lg, err := s.uses(ctx, g)
+			if err != nil {
+				return snap, err
+			}
+			snap.Groups = append(snap.Groups, lg)
+			continue
+		}
+		lg, err := s.group(ctx, g)
 		if err != nil {
 			return snap, err
 		}
@@ -344,8 +366,8 @@ func (s Service) snapshot(ctx context.Context, now time.Time, region string) (Sn
 	return snap, nil
 }
 
-// group reads what the ledger and the fleet say of one group.
-func (s Service) group(ctx context.Context, now time.Time, g rollout.Group) (Group, error) {
+// uses reads what a group's configuration and instances use.
+func (s Service) uses(ctx context.Context, g rollout.Group) (Group, error) {
 	out := Group{Key: g.Key, TemplateID: g.LaunchTemplateID}
 	v, err := s.Fleet.ResolveVersion(ctx, g.Key.Region, g.LaunchTemplateID, g.LaunchTemplateVersion)
 	var nf *rollout.NotFoundError
@@ -362,6 +384,15 @@ func (s Service) group(ctx context.Context, now time.Time, g rollout.Group) (Gro
 		if n, err := strconv.ParseInt(in.LaunchTemplateVersion, 10, 64); err == nil {
 			out.InstanceVersions = append(out.InstanceVersions, n)
 		}
+	}
+	return out, nil
+}
+
+// group reads what the ledger and the fleet say of one of Phoenix's groups.
+func (s Service) group(ctx context.Context, g rollout.Group) (Group, error) {
+	out, err := s.uses(ctx, g)
+	if err != nil {
+		return out, err
 	}
 	lkg, _, ok, err := s.Ledger.LastKnownGood(ctx, g.Key)
 	if err != nil {

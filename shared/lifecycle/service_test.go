@@ -43,7 +43,7 @@ func newWorld() *world {
 		refsAtRecheck: map[string][]Reference{}, failOn: map[string]error{}}
 }
 
-func (w *world) GroupsTagged(_ context.Context, region, tag string) ([]rollout.Group, error) {
+func (w *world) Groups(_ context.Context, region string) ([]rollout.Group, error) {
 	w.snapshots++
 	if w.snapshots == 2 && w.onSecondSnapshot != nil {
 		w.onSecondSnapshot(w)
@@ -156,7 +156,7 @@ func (w *world) service(apply bool) Service {
 // image, the group and its last-known-good on 6, finalized 4, 5, 6.
 func standard() *world {
 	w := newWorld()
-	w.groups = []rollout.Group{{Key: web, LaunchTemplateID: lt, LaunchTemplateVersion: "6",
+	w.groups = []rollout.Group{{Key: web, LaunchTemplateID: lt, LaunchTemplateVersion: "6", Tags: map[string]string{rollout.TagEnabled: "true"},
 		Instances: []rollout.Instance{{ID: "i-1", LaunchTemplateVersion: "6"}}}}
 	w.versions[lt] = 6
 	tpl := template(6, 6)
@@ -242,6 +242,10 @@ func TestTheRecheckHoldsWhatStartedBeingUsedBetweenPlanAndAct(t *testing.T) {
 		if !slices.Contains(w.calls, "delete "+lt+" [1 2 4]") {
 			t.Fatalf("calls %v; want versions 1, 2 and 4 deleted, 3 kept", w.calls)
 		}
+		i := slices.IndexFunc(w.log, func(e LogEntry) bool { return e.Target == lt+":3" })
+		if i < 0 || w.log[i].Result != ResultSkipped("the re-check keeps it") {
+			t.Fatalf("the version the re-check kept is not logged as skipped: %v", w.log)
+		}
 	})
 	// The references show from the second read (the re-check's snapshot)
 	// or only from the third (the call just before the deprecation).
@@ -324,5 +328,33 @@ func TestADeregistrationReclaimsTheSnapshotsAndForgetsAllButRolled(t *testing.T)
 	}
 	if !slices.Contains(w.calls, "deregister "+ami(1)) || rep.GiBReclaimed != 8 || w.records[ami(1)] != (Tracked{Rolled: true}) {
 		t.Fatalf("calls %v, report %+v, record %+v", w.calls, rep, w.records[ami(1)])
+	}
+}
+
+func TestAGroupPhoenixDoesNotManageHoldsTheVersionsItUses(t *testing.T) {
+	w := standard()
+	other := rollout.GroupKey{Region: region, Name: "batch"}
+	// An untagged group on the same template, configured on $Default (6)
+	// but with an instance still on version 2; and an untagged group on a
+	// template of its own, which Phoenix leaves alone.
+	w.groups = append(w.groups,
+		rollout.Group{Key: other, LaunchTemplateID: lt, LaunchTemplateVersion: "$Default", Instances: []rollout.Instance{{ID: "i-9", LaunchTemplateVersion: "2"}}},
+		rollout.Group{Key: rollout.GroupKey{Region: region, Name: "legacy"}, LaunchTemplateID: "lt-0legacy", LaunchTemplateVersion: "1"})
+	w.lkg[other] = rollout.Version{LaunchTemplateID: lt, Number: 1} // never read: not Phoenix's group
+	rep, err := w.service(true).RunRegion(context.Background(), testRun, region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(w.calls, "delete "+lt+" [1 3 4]") {
+		t.Fatalf("calls %v; want 2 kept for batch's instance", w.calls)
+	}
+	d := version(t, rep.Plan, 2)
+	if len(d.Holds) != 1 || d.Holds[0] != (Hold{Reason: KeptGroupUses, By: other.String()}) {
+		t.Errorf("version 2 kept because %v", d.Holds)
+	}
+	for _, v := range rep.Plan.Versions {
+		if v.TemplateID == "lt-0legacy" {
+			t.Errorf("a template no Phoenix group uses is planned: %+v", v)
+		}
 	}
 }
