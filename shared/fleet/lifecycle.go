@@ -25,6 +25,7 @@ import (
 // that the rollout path's interface does not grow by them.
 type ImageLifecycleAPI interface {
 	EC2API
+	DescribeImageAttribute(ctx context.Context, in *ec2.DescribeImageAttributeInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImageAttributeOutput, error)
 	DescribeImageReferences(ctx context.Context, in *ec2.DescribeImageReferencesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImageReferencesOutput, error)
 	DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error)
 	DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error)
@@ -176,12 +177,16 @@ func allVersions(ctx context.Context, ec2c ImageLifecycleAPI, templateID string)
 
 // OwnImages returns this account's AMIs in the region, deprecated and
 // disabled ones included (DescribeImages leaves disabled images out unless
-// asked). Shared is the image's Public flag only: an image shared with
-// chosen accounts shows only in DescribeImageAttribute's launchPermission,
-// an attribute the local cloud refuses (it does not model launch
-// permissions), so such an image reads as not shared. SnapshotGiB sums the sizes of the EBS mappings backed by a
-// snapshot, each snapshot once: an empty EBS volume has no snapshot to
-// pay for. References and Ledger are left for the caller.
+// asked). Shared is set when the image is public or its launchPermission
+// attribute names any account, organization or OU: DescribeImages shows
+// only the public flag, so each image Phoenix could retire (available or
+// disabled) is asked about with one DescribeImageAttribute; a pending,
+// failed or deregistered image is not (the plan keeps or skips it anyway).
+// An image deregistered between the listing and its attribute read is left
+// out: there is nothing left to retire. SnapshotGiB sums the sizes of the
+// EBS mappings backed by a snapshot, each snapshot once: an empty EBS
+// volume has no snapshot to pay for. References and Ledger are left for
+// the caller.
 func (f *Fleet) OwnImages(ctx context.Context, region string) ([]lifecycle.Image, error) {
 	ec2c, err := f.lifecycleEC2(region)
 	if err != nil {
@@ -198,10 +203,46 @@ func (f *Fleet) OwnImages(ctx context.Context, region string) ([]lifecycle.Image
 			return nil, awserr.Classify("describe own images in "+region, err, imageKind, "self")
 		}
 		for _, img := range page.Images {
-			out = append(out, lifecycleImageFrom(region, img))
+			li := lifecycleImageFrom(region, img)
+			if !li.Shared && retirable(img.State) {
+				shared, err := sharedWithOthers(ctx, ec2c, li.ID)
+				if notFound(err) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+				li.Shared = shared
+			}
+			out = append(out, li)
 		}
 	}
 	return out, nil
+}
+
+// retirable reports whether an image in state is one a plan could retire,
+// so that whom it is shared with matters: available or disabled.
+func retirable(state ec2types.ImageState) bool {
+	return state == ec2types.ImageStateAvailable || state == ec2types.ImageStateDisabled
+}
+
+// sharedWithOthers reads the image's launchPermission attribute and
+// reports whether it grants any launch permission: group "all", an
+// account, an organization or an OU. An image EC2 no longer finds is a
+// *rollout.NotFoundError.
+func sharedWithOthers(ctx context.Context, ec2c ImageLifecycleAPI, imageID string) (bool, error) {
+	out, err := ec2c.DescribeImageAttribute(ctx, &ec2.DescribeImageAttributeInput{
+		ImageId: aws.String(imageID), Attribute: ec2types.ImageAttributeNameLaunchPermission,
+	})
+	if err != nil {
+		return false, classifyImageCall("describe the launch permissions of", imageID, err)
+	}
+	for _, lp := range out.LaunchPermissions {
+		if lp.Group != "" || aws.ToString(lp.UserId) != "" || aws.ToString(lp.OrganizationArn) != "" || aws.ToString(lp.OrganizationalUnitArn) != "" {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // lifecycleImageFrom maps the SDK's image; an unparsable DeprecationTime

@@ -253,6 +253,20 @@ func TestOwnImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shared := w.register(t, nil, "shared-account", "shared-org", "shared-ou", "public")
+	sharedAccount, sharedOrg, sharedOU, public := shared[0], shared[1], shared[2], shared[3]
+	for id, lp := range map[string]ec2types.LaunchPermission{
+		sharedAccount: {UserId: aws.String("210987654321")},
+		sharedOrg:     {OrganizationArn: aws.String("arn:aws:organizations::123456789012:organization/o-abcde12345")},
+		sharedOU:      {OrganizationalUnitArn: aws.String("arn:aws:organizations::123456789012:ou/o-abcde12345/ou-ab12-cdef3456")},
+		public:        {Group: ec2types.PermissionGroupAll},
+	} {
+		if _, err := w.env.EC2.ModifyImageAttribute(w.ctx, &ec2.ModifyImageAttributeInput{
+			ImageId: aws.String(id), LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{lp}},
+		}); err != nil {
+			t.Fatalf("share %s: %v", id, err)
+		}
+	}
 
 	got := w.own(t)
 	account := w.env.Cloud.World.Account()
@@ -267,6 +281,10 @@ func TestOwnImages(t *testing.T) {
 		{"an image with deregistration protection is protected", protected, lifecycle.Image{State: "available", SnapshotGiB: 8, Protected: true}},
 		{"an image whose protection was lifted is not protected during the cooldown", cooldown, lifecycle.Image{State: "available", SnapshotGiB: 8}},
 		{"an image made from another's snapshot counts the volume made from it", reuse, lifecycle.Image{State: "available", SnapshotGiB: 12 + 25}},
+		{"an image shared with one account is shared", sharedAccount, lifecycle.Image{State: "available", SnapshotGiB: 8, Shared: true}},
+		{"an image shared with an organization is shared", sharedOrg, lifecycle.Image{State: "available", SnapshotGiB: 8, Shared: true}},
+		{"an image shared with an OU is shared", sharedOU, lifecycle.Image{State: "available", SnapshotGiB: 8, Shared: true}},
+		{"a public image is shared", public, lifecycle.Image{State: "available", SnapshotGiB: 8, Shared: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,8 +292,8 @@ func TestOwnImages(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s is missing from %v", tc.id, got)
 			}
-			if img.Owner != account || img.Region != w.region || img.Created.IsZero() || img.Tags[lifecycle.TagRole] != "web" || img.Shared {
-				t.Errorf("got %+v; want owner %s, region %s, a creation time, its tags, not shared", img, account, w.region)
+			if img.Owner != account || img.Region != w.region || img.Created.IsZero() || img.Tags[lifecycle.TagRole] != "web" || img.Shared != tc.want.Shared {
+				t.Errorf("got %+v; want owner %s, region %s, a creation time, its tags, shared %v", img, account, w.region, tc.want.Shared)
 			}
 			if img.State != tc.want.State || img.SnapshotGiB != tc.want.SnapshotGiB || !img.DeprecatedAt.Equal(tc.want.DeprecatedAt) || img.Protected != tc.want.Protected {
 				t.Errorf("got state %s, %d GiB, deprecated at %v, protected %v; want %s, %d GiB, %v, %v",
@@ -295,6 +313,46 @@ func TestOwnImages(t *testing.T) {
 			t.Errorf("got %d images, want %d", len(got), len(cases))
 		}
 	})
+}
+
+func TestOwnImagesAsksOnlyAboutImagesAPlanCouldRetire(t *testing.T) {
+	t.Parallel()
+	w := newImageWorld(t)
+	pending := w.registerPending(t, nil, "pending")[0]
+	failed := w.registerPending(t, nil, "failed")[0]
+	if err := w.env.Cloud.World.FailImage(w.region, failed, "the build broke"); err != nil {
+		t.Fatal(err)
+	}
+	// Every launch permission read fails: a pending or failed image must
+	// not be asked about.
+	if _, err := w.env.Cloud.Faults.Add(faults.Rule{Kind: faults.Throttle, Service: "ec2", Operation: "DescribeImageAttribute"}); err != nil {
+		t.Fatal(err)
+	}
+	got := w.own(t)
+	if len(got) != 2 || got[pending].State != "pending" || got[failed].State != "failed" || got[pending].Shared || got[failed].Shared {
+		t.Fatalf("got %+v, want the pending and the failed image, neither shared", got)
+	}
+}
+
+func TestADisabledImageLosesItsSharing(t *testing.T) {
+	t.Parallel()
+	w := newImageWorld(t)
+	id := w.image(t, "app")
+	if _, err := w.env.EC2.ModifyImageAttribute(w.ctx, &ec2.ModifyImageAttributeInput{
+		ImageId: aws.String(id), LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{{UserId: aws.String("210987654321")}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !w.own(t)[id].Shared {
+		t.Fatalf("%s shared with an account reads not shared", id)
+	}
+	// EC2 removes every launch permission of an image it disables.
+	if err := w.images.Disable(w.ctx, w.region, id); err != nil {
+		t.Fatal(err)
+	}
+	if img := w.own(t)[id]; img.State != "disabled" || img.Shared {
+		t.Fatalf("got %+v, want disabled and no longer shared", img)
+	}
 }
 
 func TestReferences(t *testing.T) {
@@ -606,6 +664,10 @@ func TestImageLifecycleErrors(t *testing.T) {
 			return err
 		}},
 		{"a throttled image listing", "DescribeImages", func(w *imageWorld, f *fleet.Fleet, _, _ string) error {
+			_, err := f.OwnImages(w.ctx, w.region)
+			return err
+		}},
+		{"a throttled launch permission read", "DescribeImageAttribute", func(w *imageWorld, f *fleet.Fleet, _, _ string) error {
 			_, err := f.OwnImages(w.ctx, w.region)
 			return err
 		}},

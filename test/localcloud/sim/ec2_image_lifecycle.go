@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -173,8 +175,9 @@ func (e *EC2) DisableImageDeprecation(ctx context.Context, in *ec2.DisableImageD
 
 // DisableImage puts one of the caller's available images in the disabled
 // state (emitting its "EC2 AMI State Change" event): it cannot be launched,
-// is made private, and DescribeImages leaves it out unless IncludeDisabled
-// is set. Only the owner can disable an image.
+// loses all its launch permissions (public and shared alike; EnableImage
+// does not bring them back), and DescribeImages leaves it out unless
+// IncludeDisabled is set. Only the owner can disable an image.
 func (e *EC2) DisableImage(ctx context.Context, in *ec2.DisableImageInput, _ ...func(*ec2.Options)) (*ec2.DisableImageOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -191,6 +194,7 @@ func (e *EC2) DisableImage(ctx context.Context, in *ec2.DisableImageInput, _ ...
 		return nil, err
 	}
 	img.Public = false
+	img.SharedWith = nil
 	w.restampImageRequest(ctx, img)
 	w.setImageState(r, img, ImageDisabled, "")
 	return &ec2.DisableImageOutput{Return: aws.Bool(true)}, nil
@@ -282,7 +286,7 @@ var imageAttributes = map[ec2types.ImageAttributeName]bool{
 	ec2types.ImageAttributeNameBlockDeviceMapping:       true,
 	ec2types.ImageAttributeNameKernel:                   false,
 	ec2types.ImageAttributeNameRamdisk:                  false,
-	ec2types.ImageAttributeNameLaunchPermission:         false,
+	ec2types.ImageAttributeNameLaunchPermission:         true,
 	ec2types.ImageAttributeNameProductCodes:             false,
 	ec2types.ImageAttributeNameSriovNetSupport:          false,
 	ec2types.ImageAttributeNameBootMode:                 false,
@@ -292,10 +296,13 @@ var imageAttributes = map[ec2types.ImageAttributeName]bool{
 }
 
 // DescribeImageAttribute describes one attribute of an image the caller can
-// see: description, blockDeviceMapping, deregistrationProtection and
+// see: description, blockDeviceMapping, deregistrationProtection,
 // lastLaunchedTime (the last launch from the image, reported
-// LastLaunchedDelay after it happened; no value before any is reported).
-// The other attributes EC2 knows are refused with an error naming them.
+// LastLaunchedDelay after it happened; no value before any is reported)
+// and launchPermission (group "all" for a public image, then every account,
+// organization and OU it is shared with; only the owner may read it,
+// another account's image answers AuthFailure). The other attributes EC2
+// knows are refused with an error naming them.
 func (e *EC2) DescribeImageAttribute(ctx context.Context, in *ec2.DescribeImageAttributeInput, _ ...func(*ec2.Options)) (*ec2.DescribeImageAttributeOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -322,6 +329,9 @@ func (e *EC2) DescribeImageAttribute(ctx context.Context, in *ec2.DescribeImageA
 	if !ok || !w.imageVisible(img) || (img.State == ImageDeregistered && !w.imageListed(img)) {
 		return nil, ec2Err("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
 	}
+	if in.Attribute == ec2types.ImageAttributeNameLaunchPermission && img.OwnerID != w.account {
+		return nil, api.Errorf(http.StatusUnauthorized, "AuthFailure", "Not authorized for image:%s", id)
+	}
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
@@ -341,6 +351,211 @@ func (e *EC2) DescribeImageAttribute(ctx context.Context, in *ec2.DescribeImageA
 		out.DeregistrationProtection = &ec2types.AttributeValue{Value: aws.String(w.protectionValue(img))}
 	case ec2types.ImageAttributeNameBlockDeviceMapping:
 		out.BlockDeviceMappings = renderBlockDevices(img.BlockDevices)
+	case ec2types.ImageAttributeNameLaunchPermission:
+		out.LaunchPermissions = renderLaunchPermissions(img)
+	}
+	return out, nil
+}
+
+// renderLaunchPermissions renders img's launch permissions as
+// DescribeImageAttribute does: group "all" first for a public image, then
+// the accounts, organizations and OUs in the order they were added.
+func renderLaunchPermissions(img *Image) []ec2types.LaunchPermission {
+	out := []ec2types.LaunchPermission{}
+	if img.Public {
+		out = append(out, ec2types.LaunchPermission{Group: ec2types.PermissionGroupAll})
+	}
+	for _, p := range img.SharedWith {
+		var lp ec2types.LaunchPermission
+		switch {
+		case p.UserID != "":
+			lp.UserId = aws.String(p.UserID)
+		case p.OrganizationARN != "":
+			lp.OrganizationArn = aws.String(p.OrganizationARN)
+		default:
+			lp.OrganizationalUnitArn = aws.String(p.OrganizationalUnitARN)
+		}
+		out = append(out, lp)
+	}
+	return out
+}
+
+// The forms of a launch permission's items: a 12-digit account id, an
+// organization's ARN and an OU's ARN (the AWS Organizations ARN formats).
+var (
+	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	orgARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}$`)
+	ouARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)
+)
+
+// launchItem is one item of a launch permission change: public (group
+// "all") or one LaunchPermission.
+type launchItem struct {
+	public bool
+	perm   LaunchPermission
+}
+
+// ModifyImageAttribute changes the launchPermission attribute of one of the
+// caller's images, in either form EC2 accepts: LaunchPermission with Add
+// and Remove lists of items (each one of Group "all", UserId,
+// OrganizationArn or OrganizationalUnitArn), or the older OperationType
+// (add | remove) with UserIds, UserGroups, OrganizationArns and
+// OrganizationalUnitArns, which needs Attribute launchPermission. Group
+// "all" makes the image public (DescribeImages' Public follows it). Removals
+// apply before additions; adding a permission the image has, or removing
+// one it lacks, changes nothing. A malformed item, a group other than
+// "all", or the owner's own account answers InvalidAMIAttributeItemValue;
+// another account's image AuthFailure. A disabled image cannot be shared
+// (IncorrectState; EC2 documents that it cannot, not the code). The
+// attributes description and imdsSupport, and ProductCodes ("not
+// supported"), are refused as not modelled.
+func (e *EC2) ModifyImageAttribute(ctx context.Context, in *ec2.ModifyImageAttributeInput, _ ...func(*ec2.Options)) (*ec2.ModifyImageAttributeOutput, error) {
+	w := e.w
+	in, region, done := api.Begin(ctx, &w.mu, in)
+	defer done()
+	r := w.region(region)
+	if aws.ToString(in.ImageId) == "" {
+		return nil, ec2Err("MissingParameter", "The request must contain the parameter imageId")
+	}
+	add, remove, err := launchPermissionChange(in)
+	if err != nil {
+		return nil, err
+	}
+	img, err := w.ownImage(r, aws.ToString(in.ImageId))
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range append(slices.Clone(add), remove...) {
+		if it.perm.UserID == w.account {
+			return nil, ec2Err("InvalidAMIAttributeItemValue", "Invalid attribute item value \"%s\" for userId item type: the owner of image %s already has launch permission.", it.perm.UserID, img.ID)
+		}
+	}
+	if len(add) > 0 && img.State == ImageDisabled {
+		return nil, ec2Err("IncorrectState", "The image '%s' is disabled; a disabled image cannot be shared.", img.ID)
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	for _, it := range remove {
+		if it.public {
+			img.Public = false
+			continue
+		}
+		img.SharedWith = slices.DeleteFunc(img.SharedWith, func(p LaunchPermission) bool { return p == it.perm })
+	}
+	for _, it := range add {
+		switch {
+		case it.public:
+			img.Public = true
+		case !slices.Contains(img.SharedWith, it.perm):
+			img.SharedWith = append(img.SharedWith, it.perm)
+		}
+	}
+	return &ec2.ModifyImageAttributeOutput{}, nil
+}
+
+// launchPermissionChange reads the launch permission items a
+// ModifyImageAttribute request adds and removes, checking each.
+func launchPermissionChange(in *ec2.ModifyImageAttributeInput) (add, remove []launchItem, err error) {
+	attr := aws.ToString(in.Attribute)
+	legacy := in.OperationType != "" || len(in.UserIds) > 0 || len(in.UserGroups) > 0 ||
+		len(in.OrganizationArns) > 0 || len(in.OrganizationalUnitArns) > 0
+	switch {
+	case attr == "description" || in.Description != nil || in.Value != nil:
+		return nil, nil, api.InvalidParameterValue("The local cloud does not model the image attribute description in ModifyImageAttribute")
+	case attr == "imdsSupport" || in.ImdsSupport != nil:
+		return nil, nil, api.InvalidParameterValue("The local cloud does not model the image attribute imdsSupport in ModifyImageAttribute")
+	case len(in.ProductCodes) > 0:
+		return nil, nil, api.InvalidParameterValue("The local cloud does not model the parameter ProductCodes of ModifyImageAttribute")
+	case attr != "" && attr != string(ec2types.ImageAttributeNameLaunchPermission):
+		return nil, nil, api.InvalidParameterValue("Value (%s) for parameter attribute is invalid. Valid values are description, imdsSupport and launchPermission.", attr)
+	case legacy && in.LaunchPermission != nil:
+		return nil, nil, ec2Err("InvalidParameterCombination", "The parameter LaunchPermission cannot be used with the parameters OperationType, UserIds, UserGroups, OrganizationArns and OrganizationalUnitArns")
+	}
+	var items []ec2types.LaunchPermission
+	if legacy {
+		if attr == "" {
+			return nil, nil, ec2Err("InvalidParameterCombination", "The parameters OperationType, UserIds, UserGroups, OrganizationArns and OrganizationalUnitArns can be used only when the Attribute parameter is launchPermission")
+		}
+		for _, g := range in.UserGroups {
+			items = append(items, ec2types.LaunchPermission{Group: ec2types.PermissionGroup(g)})
+		}
+		for _, u := range in.UserIds {
+			items = append(items, ec2types.LaunchPermission{UserId: aws.String(u)})
+		}
+		for _, a := range in.OrganizationArns {
+			items = append(items, ec2types.LaunchPermission{OrganizationArn: aws.String(a)})
+		}
+		for _, a := range in.OrganizationalUnitArns {
+			items = append(items, ec2types.LaunchPermission{OrganizationalUnitArn: aws.String(a)})
+		}
+	}
+	var addIn, removeIn []ec2types.LaunchPermission
+	switch {
+	case in.LaunchPermission != nil:
+		addIn, removeIn = in.LaunchPermission.Add, in.LaunchPermission.Remove
+	case in.OperationType == ec2types.OperationTypeAdd:
+		addIn = items
+	case in.OperationType == ec2types.OperationTypeRemove:
+		removeIn = items
+	case in.OperationType == "" && legacy:
+		return nil, nil, ec2Err("MissingParameter", "The request must contain the parameter operationType")
+	case legacy:
+		return nil, nil, api.InvalidParameterValue("Value (%s) for parameter operationType is invalid. Valid values are add and remove.", in.OperationType)
+	}
+	if len(addIn)+len(removeIn) == 0 {
+		return nil, nil, ec2Err("MissingParameter", "The request must contain the parameter launchPermission")
+	}
+	if add, err = launchItems(addIn); err != nil {
+		return nil, nil, err
+	}
+	if remove, err = launchItems(removeIn); err != nil {
+		return nil, nil, err
+	}
+	return add, remove, nil
+}
+
+// launchItems checks and converts launch permission items: each names
+// exactly one group, account, organization or OU, in its documented form.
+func launchItems(in []ec2types.LaunchPermission) ([]launchItem, error) {
+	out := make([]launchItem, 0, len(in))
+	for _, lp := range in {
+		n := 0
+		for _, set := range []bool{lp.Group != "", lp.UserId != nil, lp.OrganizationArn != nil, lp.OrganizationalUnitArn != nil} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return nil, api.InvalidParameterValue("Each launch permission must name exactly one of Group, UserId, OrganizationArn and OrganizationalUnitArn")
+		}
+		bad := func(kind, value string) error {
+			return ec2Err("InvalidAMIAttributeItemValue", "Invalid attribute item value \"%s\" for %s item type.", value, kind)
+		}
+		var it launchItem
+		switch {
+		case lp.Group != "":
+			if lp.Group != ec2types.PermissionGroupAll {
+				return nil, bad("group", string(lp.Group))
+			}
+			it.public = true
+		case lp.UserId != nil:
+			if !accountIDPattern.MatchString(*lp.UserId) {
+				return nil, bad("userId", *lp.UserId)
+			}
+			it.perm.UserID = *lp.UserId
+		case lp.OrganizationArn != nil:
+			if !orgARNPattern.MatchString(*lp.OrganizationArn) {
+				return nil, bad("organizationArn", *lp.OrganizationArn)
+			}
+			it.perm.OrganizationARN = *lp.OrganizationArn
+		default:
+			if !ouARNPattern.MatchString(*lp.OrganizationalUnitArn) {
+				return nil, bad("organizationalUnitArn", *lp.OrganizationalUnitArn)
+			}
+			it.perm.OrganizationalUnitARN = *lp.OrganizationalUnitArn
+		}
+		out = append(out, it)
 	}
 	return out, nil
 }

@@ -331,12 +331,19 @@ func imageInUse(r *Region, id string) bool {
 // InvalidAMIID.NotFound once none does. A disabled image is left out unless
 // IncludeDisabled is set; an image of another account whose deprecation time
 // has passed is left out of listings unless IncludeDeprecated is set or its
-// id is given (the owner always sees its deprecated images).
+// id is given (the owner always sees its deprecated images). Public follows
+// the launch permission of group "all" (ModifyImageAttribute);
+// ExecutableUsers is refused as not modelled.
 func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _ ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
 	defer done()
 	r := w.region(region)
+	if len(in.ExecutableUsers) > 0 {
+		// The model has one caller account and no image of another account
+		// shared with it, so the view ExecutableUsers selects is not modelled.
+		return nil, api.InvalidParameterValue("The local cloud does not model the parameter ExecutableUsers of DescribeImages")
+	}
 	if len(in.ImageIds) > 0 && in.MaxResults != nil {
 		return nil, ec2Err("InvalidParameterCombination", "The parameter imageIdsSet cannot be used with the parameter maxResults")
 	}

@@ -30,6 +30,10 @@ type Image struct {
 	// made for another account through AddImage are public so that
 	// provenance tests can find and launch them.
 	Public bool
+	// Public is the launch permission of group "all"; SharedWith holds the
+	// image's other launch permissions (ModifyImageAttribute
+	// launchPermission), in the order they were added.
+	SharedWith []LaunchPermission
 	// DeregisteredAt is when DeregisterImage ran (zero while registered).
 	DeregisteredAt time.Time
 	// BlockDevices are the image's block device mappings, in order; EBS
@@ -59,6 +63,15 @@ type Image struct {
 	// in the detail of the image's state-change events.
 	requestID string
 	seq       uint64
+}
+
+// LaunchPermission is one launch permission of an image other than the
+// public one: exactly one of an account, an organization or an
+// organizational unit.
+type LaunchPermission struct {
+	UserID                string
+	OrganizationARN       string
+	OrganizationalUnitARN string
 }
 
 // LaunchTemplate is a launch template and its numbered versions.

@@ -531,6 +531,16 @@ func (f *fakeEc2) EnableImageDeregistrationProtection(ctx context.Context, in *e
 	return o, err
 }
 
+// ModifyImageAttribute records its input and answers the recorder's output or error.
+func (f *fakeEc2) ModifyImageAttribute(ctx context.Context, in *ec2.ModifyImageAttributeInput, _ ...func(*ec2.Options)) (*ec2.ModifyImageAttributeOutput, error) {
+	out, err := f.rec.call(ctx, "ModifyImageAttribute", in)
+	o, _ := out.(*ec2.ModifyImageAttributeOutput)
+	if o == nil && err == nil {
+		o = &ec2.ModifyImageAttributeOutput{}
+	}
+	return o, err
+}
+
 // ModifyLaunchTemplate records its input and answers the recorder's output or error.
 func (f *fakeEc2) ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, _ ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error) {
 	out, err := f.rec.call(ctx, "ModifyLaunchTemplate", in)

@@ -7,7 +7,7 @@ package wire
 // client's signature.
 var generatedOperations = map[string][]string{
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling":            {"CancelInstanceRefresh", "CreateAutoScalingGroup", "CreateLaunchConfiguration", "CreateOrUpdateTags", "DeleteAutoScalingGroup", "DeleteLaunchConfiguration", "DeleteTags", "DescribeAutoScalingGroups", "DescribeAutoScalingInstances", "DescribeInstanceRefreshes", "DescribeLaunchConfigurations", "DescribeScalingActivities", "DescribeTags", "EnterStandby", "ExitStandby", "ResumeProcesses", "RollbackInstanceRefresh", "SetDesiredCapacity", "SetInstanceHealth", "SetInstanceProtection", "StartInstanceRefresh", "SuspendProcesses", "TerminateInstanceInAutoScalingGroup", "UpdateAutoScalingGroup"},
-	"github.com/aws/aws-sdk-go-v2/service/ec2":                    {"CreateImage", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateTags", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "DeleteSnapshot", "DeleteTags", "DeregisterImage", "DescribeAvailabilityZones", "DescribeImageAttribute", "DescribeImageReferences", "DescribeImages", "DescribeInstanceTypes", "DescribeInstances", "DescribeLaunchTemplateVersions", "DescribeLaunchTemplates", "DescribeSnapshots", "DescribeTags", "DisableImage", "DisableImageDeprecation", "DisableImageDeregistrationProtection", "EnableImage", "EnableImageDeprecation", "EnableImageDeregistrationProtection", "ModifyLaunchTemplate", "RegisterImage", "RunInstances", "TerminateInstances"},
+	"github.com/aws/aws-sdk-go-v2/service/ec2":                    {"CreateImage", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateTags", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "DeleteSnapshot", "DeleteTags", "DeregisterImage", "DescribeAvailabilityZones", "DescribeImageAttribute", "DescribeImageReferences", "DescribeImages", "DescribeInstanceTypes", "DescribeInstances", "DescribeLaunchTemplateVersions", "DescribeLaunchTemplates", "DescribeSnapshots", "DescribeTags", "DisableImage", "DisableImageDeprecation", "DisableImageDeregistrationProtection", "EnableImage", "EnableImageDeprecation", "EnableImageDeregistrationProtection", "ModifyImageAttribute", "ModifyLaunchTemplate", "RegisterImage", "RunInstances", "TerminateInstances"},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2": {"AddTags", "CreateListener", "CreateLoadBalancer", "CreateTargetGroup", "DeleteListener", "DeleteLoadBalancer", "DeleteTargetGroup", "DeregisterTargets", "DescribeListeners", "DescribeLoadBalancers", "DescribeTags", "DescribeTargetGroupAttributes", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyTargetGroup", "ModifyTargetGroupAttributes", "RegisterTargets", "RemoveTags"},
 	"github.com/aws/aws-sdk-go-v2/service/sts":                    {"GetCallerIdentity"},
 	"github.com/aws/aws-sdk-go-v2/service/sns":                    {"CreateTopic", "DeleteTopic", "GetTopicAttributes", "ListSubscriptionsByTopic", "ListTopics", "Publish", "Subscribe"},
@@ -984,6 +984,22 @@ var generatedNames = map[string]map[string]fieldNames{
 	"github.com/aws/aws-sdk-go-v2/service/ec2.EnableImageOutput": {
 		"Return": {Out: "return"},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.ModifyImageAttributeInput": {
+		"Attribute":              {In: "Attribute"},
+		"Description":            {In: "Description"},
+		"DryRun":                 {In: "DryRun"},
+		"ImageId":                {In: "ImageId"},
+		"ImdsSupport":            {In: "ImdsSupport"},
+		"LaunchPermission":       {In: "LaunchPermission"},
+		"OperationType":          {In: "OperationType"},
+		"OrganizationArns":       {In: "OrganizationArn", InFlat: true, InColl: &collNames{Member: "OrganizationArn"}},
+		"OrganizationalUnitArns": {In: "OrganizationalUnitArn", InFlat: true, InColl: &collNames{Member: "OrganizationalUnitArn"}},
+		"ProductCodes":           {In: "ProductCode", InFlat: true, InColl: &collNames{Member: "ProductCode"}},
+		"UserGroups":             {In: "UserGroup", InFlat: true, InColl: &collNames{Member: "UserGroup"}},
+		"UserIds":                {In: "UserId", InFlat: true, InColl: &collNames{Member: "UserId"}},
+		"Value":                  {In: "Value"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2.ModifyImageAttributeOutput": {},
 	"github.com/aws/aws-sdk-go-v2/service/ec2.ModifyLaunchTemplateInput": {
 		"ClientToken":        {In: "ClientToken"},
 		"DefaultVersion":     {In: "SetDefaultVersion"},
@@ -1785,6 +1801,10 @@ var generatedNames = map[string]map[string]fieldNames{
 		"OrganizationArn":       {In: "OrganizationArn", Out: "organizationArn"},
 		"OrganizationalUnitArn": {In: "OrganizationalUnitArn", Out: "organizationalUnitArn"},
 		"UserId":                {In: "UserId", Out: "userId"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types.LaunchPermissionModifications": {
+		"Add":    {In: "Add", InFlat: true, InColl: &collNames{Member: "Item"}},
+		"Remove": {In: "Remove", InFlat: true, InColl: &collNames{Member: "Item"}},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types.LaunchTemplate": {
 		"CreateTime":           {Out: "createTime"},
