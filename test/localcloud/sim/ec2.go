@@ -231,6 +231,20 @@ func pageSize(max *int32, lo, hi int32) (int, error) {
 	return int(*max), nil
 }
 
+// describePage opens a paged Describe call of ids: EC2 refuses MaxResults
+// with ids (idsParam names the ids' member in its message), validates
+// MaxResults within [5, 1000] and decodes NextToken.
+func describePage(idsParam string, ids int, max *int32, tok *string) (size int, after uint64, err error) {
+	if ids > 0 && max != nil {
+		return 0, 0, ec2Err("InvalidParameterCombination", "The parameter %s cannot be used with the parameter maxResults", idsParam)
+	}
+	if size, err = pageSize(max, 5, 1000); err != nil {
+		return 0, 0, err
+	}
+	after, err = parsePageToken(tok)
+	return size, after, err
+}
+
 // --- availability zones ----------------------------------------------------
 
 // zoneNames returns the three availability zones the model gives a region.

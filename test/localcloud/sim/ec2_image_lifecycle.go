@@ -182,21 +182,9 @@ func (e *EC2) DisableImage(ctx context.Context, in *ec2.DisableImageInput, _ ...
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
 	defer done()
-	r := w.region(region)
-	img, err := w.ownImage(r, aws.ToString(in.ImageId))
-	if err != nil {
+	if err := w.moveImage(ctx, w.region(region), aws.ToString(in.ImageId), in.DryRun, ImageAvailable, ImageDisabled, "an available image can be disabled"); err != nil {
 		return nil, err
 	}
-	if img.State != ImageAvailable {
-		return nil, ec2Err("IncorrectState", "The image '%s' is %s; only an available image can be disabled.", img.ID, img.State)
-	}
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	img.Public = false
-	img.SharedWith = nil
-	w.restampImageRequest(ctx, img)
-	w.setImageState(r, img, ImageDisabled, "")
 	return &ec2.DisableImageOutput{Return: aws.Bool(true)}, nil
 }
 
@@ -206,20 +194,35 @@ func (e *EC2) EnableImage(ctx context.Context, in *ec2.EnableImageInput, _ ...fu
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
 	defer done()
-	r := w.region(region)
-	img, err := w.ownImage(r, aws.ToString(in.ImageId))
+	if err := w.moveImage(ctx, w.region(region), aws.ToString(in.ImageId), in.DryRun, ImageDisabled, ImageAvailable, "a disabled image can be enabled"); err != nil {
+		return nil, err
+	}
+	return &ec2.EnableImageOutput{Return: aws.Bool(true)}, nil
+}
+
+// moveImage moves one of the caller's images from one state to the other
+// (DisableImage, EnableImage), emitting its state-change event; only says
+// which image may move, for IncorrectState's message. Disabling removes
+// every launch permission, public and shared alike, and enabling does not
+// bring them back.
+func (w *World) moveImage(ctx context.Context, r *Region, id string, dry *bool, from, to, only string) error {
+	img, err := w.ownImage(r, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if img.State != ImageDisabled {
-		return nil, ec2Err("IncorrectState", "The image '%s' is %s; only a disabled image can be enabled.", img.ID, img.State)
+	if img.State != from {
+		return ec2Err("IncorrectState", "The image '%s' is %s; only %s.", img.ID, img.State, only)
 	}
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
+	if err := dryRun(dry); err != nil {
+		return err
+	}
+	if to == ImageDisabled {
+		img.Public = false
+		img.SharedWith = nil
 	}
 	w.restampImageRequest(ctx, img)
-	w.setImageState(r, img, ImageAvailable, "")
-	return &ec2.EnableImageOutput{Return: aws.Bool(true)}, nil
+	w.setImageState(r, img, to, "")
+	return nil
 }
 
 // restampImageRequest records the request now changing img's state, whose

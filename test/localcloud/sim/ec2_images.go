@@ -344,14 +344,7 @@ func (e *EC2) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, _
 		// shared with it, so the view ExecutableUsers selects is not modelled.
 		return nil, api.InvalidParameterValue("The local cloud does not model the parameter ExecutableUsers of DescribeImages")
 	}
-	if len(in.ImageIds) > 0 && in.MaxResults != nil {
-		return nil, ec2Err("InvalidParameterCombination", "The parameter imageIdsSet cannot be used with the parameter maxResults")
-	}
-	size, err := pageSize(in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	after, err := parsePageToken(in.NextToken)
+	size, after, err := describePage("imageIdsSet", len(in.ImageIds), in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

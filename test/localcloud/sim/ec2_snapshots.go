@@ -367,14 +367,7 @@ func (e *EC2) DescribeSnapshots(ctx context.Context, in *ec2.DescribeSnapshotsIn
 	if len(in.RestorableByUserIds) > 0 {
 		return nil, api.InvalidParameterValue("The local cloud does not model the parameter RestorableByUserIds of DescribeSnapshots")
 	}
-	if len(in.SnapshotIds) > 0 && in.MaxResults != nil {
-		return nil, ec2Err("InvalidParameterCombination", "The parameter snapshotSet cannot be used with the parameter maxResults")
-	}
-	size, err := pageSize(in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	after, err := parsePageToken(in.NextToken)
+	size, after, err := describePage("snapshotSet", len(in.SnapshotIds), in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -526,14 +526,7 @@ func (e *EC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesIn
 	in, region, done := api.Begin(ctx, &w.mu, in)
 	defer done()
 	r := w.region(region)
-	if len(in.InstanceIds) > 0 && in.MaxResults != nil {
-		return nil, ec2Err("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
-	}
-	size, err := pageSize(in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	after, err := parsePageToken(in.NextToken)
+	size, after, err := describePage("instancesSet", len(in.InstanceIds), in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
