@@ -139,12 +139,48 @@ func (w *world) Deprecate(_ context.Context, _, id string, at time.Time) error {
 	w.images[id].DeprecatedAt = at
 	return w.do("deprecate " + id)
 }
-func (w *world) Disable(_ context.Context, _, id string) error   { return w.do("disable " + id) }
-func (w *world) Restore(_ context.Context, _, id string) error   { return w.do("restore " + id) }
-func (w *world) Protect(_ context.Context, _, id string) error   { return w.do("protect " + id) }
-func (w *world) Unprotect(_ context.Context, _, id string) error { return w.do("unprotect " + id) }
+
+// The stage writes change the in-memory images as EC2 would, so that a
+// run of many nights (year_test.go) sees what earlier nights did.
+func (w *world) Disable(_ context.Context, _, id string) error {
+	if err := w.do("disable " + id); err != nil {
+		return err
+	}
+	w.images[id].State = "disabled"
+	return nil
+}
+
+func (w *world) Restore(_ context.Context, _, id string) error {
+	if err := w.do("restore " + id); err != nil {
+		return err
+	}
+	w.images[id].State, w.images[id].DeprecatedAt = "available", time.Time{}
+	return nil
+}
+
+func (w *world) Protect(_ context.Context, _, id string) error {
+	if err := w.do("protect " + id); err != nil {
+		return err
+	}
+	w.images[id].Protected = true
+	return nil
+}
+
+func (w *world) Unprotect(_ context.Context, _, id string) error {
+	if err := w.do("unprotect " + id); err != nil {
+		return err
+	}
+	w.images[id].Protected = false
+	return nil
+}
+
 func (w *world) Deregister(_ context.Context, _, id string) (int64, error) {
-	return w.images[id].SnapshotGiB, w.do("deregister " + id)
+	gib := w.images[id].SnapshotGiB
+	if err := w.do("deregister " + id); err != nil {
+		return 0, err
+	}
+	delete(w.images, id)
+	return gib, nil
 }
 
 func (w *world) service(apply bool) Service {
