@@ -21,9 +21,6 @@ type Fleet interface {
 	// instances' launch template versions: a group Phoenix does not manage
 	// may launch from a template Phoenix retires versions of.
 	Groups(ctx context.Context, region string) ([]rollout.Group, error)
-	// ResolveVersion turns a version as written into the numbered version
-	// it means now.
-	ResolveVersion(ctx context.Context, region, launchTemplateID, version string) (rollout.TemplateVersion, error)
 }
 
 // Ledger is what a run reads and writes of the ledger (shared/ledger).
@@ -286,20 +283,26 @@ func (s Service) snapshot(ctx context.Context, now time.Time, region string) (Sn
 			templates[g.LaunchTemplateID] = true
 		}
 	}
+	// The templates are read first: a group's "$Default" or "$Latest" is
+	// resolved from them, not with a call per group.
+	ids := slices.Sorted(maps.Keys(templates))
+	if snap.Templates, err = s.Images.Templates(ctx, region, ids); err != nil {
+		return snap, err
+	}
+	byID := map[string]Template{}
+	for _, t := range snap.Templates {
+		byID[t.ID] = t
+	}
 	guard := map[rollout.GroupKey]time.Duration{}
 	for _, g := range groups {
 		if !templates[g.LaunchTemplateID] {
 			continue // a launch configuration, or a template Phoenix leaves alone
 		}
 		if _, ok := g.Tags[rollout.TagEnabled]; !ok {
-			lg, err := s.uses(ctx, g)
-			if err != nil {
-				return snap, err
-			}
-			snap.Groups = append(snap.Groups, lg)
+			snap.Groups = append(snap.Groups, uses(g, byID[g.LaunchTemplateID]))
 			continue
 		}
-		lg, err := s.group(ctx, g)
+		lg, err := s.group(ctx, g, byID[g.LaunchTemplateID])
 		if err != nil {
 			return snap, err
 		}
@@ -331,14 +334,6 @@ func (s Service) snapshot(ctx context.Context, now time.Time, region string) (Sn
 				From: r.From.Number, To: r.To.Number, FromImage: r.From.ImageID, ToImage: r.To.ImageID})
 		}
 	}
-	ids := make([]string, 0, len(templates))
-	for id := range templates {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	if snap.Templates, err = s.Images.Templates(ctx, region, ids); err != nil {
-		return snap, err
-	}
 	images, err := s.Images.OwnImages(ctx, region)
 	if err != nil {
 		return snap, err
@@ -366,34 +361,42 @@ func (s Service) snapshot(ctx context.Context, now time.Time, region string) (Sn
 	return snap, nil
 }
 
-// uses reads what a group's configuration and instances use.
-func (s Service) uses(ctx context.Context, g rollout.Group) (Group, error) {
-	out := Group{Key: g.Key, TemplateID: g.LaunchTemplateID}
-	v, err := s.Fleet.ResolveVersion(ctx, g.Key.Region, g.LaunchTemplateID, g.LaunchTemplateVersion)
-	var nf *rollout.NotFoundError
-	switch {
-	case errors.As(err, &nf):
-		// The version it names is gone: nothing to hold; the rest of the
-		// group's holds still apply.
-	case err != nil:
-		return out, err
-	default:
-		out.Version = v.Number
-	}
+// uses returns what a group's configuration and instances use: the
+// numbered version its configuration means now (resolved against t; 0
+// when it names a version that no longer exists) and its instances'.
+func uses(g rollout.Group, t Template) Group {
+	out := Group{Key: g.Key, TemplateID: g.LaunchTemplateID, Version: resolve(t, g.LaunchTemplateVersion)}
 	for _, in := range g.Instances {
 		if n, err := strconv.ParseInt(in.LaunchTemplateVersion, 10, 64); err == nil {
 			out.InstanceVersions = append(out.InstanceVersions, n)
 		}
 	}
-	return out, nil
+	return out
+}
+
+// resolve turns a version as a group writes it ("3", "$Latest",
+// "$Default", "") into the number it means in t.
+func resolve(t Template, v string) int64 {
+	switch v {
+	case "", "$Default":
+		return t.Default
+	case "$Latest":
+		var latest int64
+		for _, x := range t.Versions {
+			latest = max(latest, x.Number)
+		}
+		return latest
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || !slices.ContainsFunc(t.Versions, func(x Version) bool { return x.Number == n }) {
+		return 0
+	}
+	return n
 }
 
 // group reads what the ledger and the fleet say of one of Phoenix's groups.
-func (s Service) group(ctx context.Context, g rollout.Group) (Group, error) {
-	out, err := s.uses(ctx, g)
-	if err != nil {
-		return out, err
-	}
+func (s Service) group(ctx context.Context, g rollout.Group, t Template) (Group, error) {
+	out := uses(g, t)
 	lkg, _, ok, err := s.Ledger.LastKnownGood(ctx, g.Key)
 	if err != nil {
 		return out, err

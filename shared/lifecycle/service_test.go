@@ -15,7 +15,6 @@ import (
 // world is an in-memory fleet, ledger and EC2 for the service's tests.
 type world struct {
 	groups    []rollout.Group
-	versions  map[string]int64 // "$Default" etc. resolve to this per template
 	lkg       map[rollout.GroupKey]rollout.Version
 	history   map[rollout.GroupKey][]rollout.Rollout
 	recent    []rollout.Rollout
@@ -38,7 +37,7 @@ type world struct {
 }
 
 func newWorld() *world {
-	return &world{versions: map[string]int64{}, lkg: map[rollout.GroupKey]rollout.Version{}, history: map[rollout.GroupKey][]rollout.Rollout{},
+	return &world{lkg: map[rollout.GroupKey]rollout.Version{}, history: map[rollout.GroupKey][]rollout.Rollout{},
 		queued: map[rollout.GroupKey]string{}, templates: map[string]*Template{}, images: map[string]*Image{}, records: map[string]Tracked{},
 		refsAtRecheck: map[string][]Reference{}, failOn: map[string]error{}}
 }
@@ -49,10 +48,6 @@ func (w *world) Groups(_ context.Context, region string) ([]rollout.Group, error
 		w.onSecondSnapshot(w)
 	}
 	return slices.Clone(w.groups), nil
-}
-
-func (w *world) ResolveVersion(_ context.Context, _, lt, _ string) (rollout.TemplateVersion, error) {
-	return rollout.TemplateVersion{LaunchTemplateID: lt, Number: w.versions[lt]}, nil
 }
 
 func (w *world) LastKnownGood(_ context.Context, k rollout.GroupKey) (rollout.Version, time.Time, bool, error) {
@@ -194,7 +189,6 @@ func standard() *world {
 	w := newWorld()
 	w.groups = []rollout.Group{{Key: web, LaunchTemplateID: lt, LaunchTemplateVersion: "6", Tags: map[string]string{rollout.TagEnabled: "true"},
 		Instances: []rollout.Instance{{ID: "i-1", LaunchTemplateVersion: "6"}}}}
-	w.versions[lt] = 6
 	tpl := template(6, 6)
 	w.templates[lt] = &tpl
 	w.lkg[web] = rollout.Version{LaunchTemplateID: lt, Number: 6, ImageID: ami(6)}
@@ -271,7 +265,7 @@ func TestAnApplyRunDoesWhatThePlanSaysAndRecordsIt(t *testing.T) {
 func TestTheRecheckHoldsWhatStartedBeingUsedBetweenPlanAndAct(t *testing.T) {
 	t.Run("a version a group moved to is not deleted", func(t *testing.T) {
 		w := standard()
-		w.onSecondSnapshot = func(w *world) { w.versions[lt] = 3 } // an operator pinned version 3
+		w.onSecondSnapshot = func(w *world) { w.groups[0].LaunchTemplateVersion = "3" } // an operator pinned version 3
 		if _, err := w.service(true).RunRegion(context.Background(), testRun, region); err != nil {
 			t.Fatal(err)
 		}
@@ -391,6 +385,15 @@ func TestAGroupPhoenixDoesNotManageHoldsTheVersionsItUses(t *testing.T) {
 	for _, v := range rep.Plan.Versions {
 		if v.TemplateID == "lt-0legacy" {
 			t.Errorf("a template no Phoenix group uses is planned: %+v", v)
+		}
+	}
+}
+
+func TestAGroupsVersionIsResolvedFromTheTemplate(t *testing.T) {
+	tpl := Template{ID: lt, Default: 2, Versions: []Version{{Number: 1}, {Number: 2}, {Number: 5}}}
+	for v, want := range map[string]int64{"": 2, "$Default": 2, "$Latest": 5, "1": 1, "3": 0, "x": 0} {
+		if got := resolve(tpl, v); got != want {
+			t.Errorf("resolve(%q) = %d, want %d", v, got, want)
 		}
 	}
 }

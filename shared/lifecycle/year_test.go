@@ -43,7 +43,6 @@ func TestAYearOfRolloutsStaysBoundedAndNeverLosesWhatIsNeeded(t *testing.T) {
 		tid := fmt.Sprintf("lt-%017x", i+1)
 		img := newImage(start)
 		w.templates[tid] = &Template{ID: tid, Region: region, Default: 1, Versions: []Version{{Number: 1, ImageID: img}}}
-		w.versions[tid] = 1
 		for j := 0; j < 2; j++ {
 			k := rollout.GroupKey{Region: region, Name: fmt.Sprintf("g-%d-%d", i, j)}
 			groups = append(groups, yearGroup{key: k, template: tid})
@@ -63,10 +62,6 @@ func TestAYearOfRolloutsStaysBoundedAndNeverLosesWhatIsNeeded(t *testing.T) {
 				Tags: map[string]string{rollout.TagEnabled: "true"}, Instances: []rollout.Instance{{ID: "i-" + g.key.Name, LaunchTemplateVersion: fmt.Sprint(v)}}})
 		}
 	}
-	// The world's ResolveVersion answers per template; each group here
-	// names its version as a number, which the fake resolves through
-	// versions[template]: keep that the template's default so that the
-	// numbers the groups name are what holds them.
 	svc := Service{Images: w, Fleet: w, Ledger: w, Queue: w, Policy: DefaultPolicy(), Defaults: rollout.DefaultPolicy(), Account: acct, Apply: true}
 	var created, reverted, rolledBack, maxVersions, maxActions int
 	var gib int64
@@ -109,9 +104,6 @@ func TestAYearOfRolloutsStaysBoundedAndNeverLosesWhatIsNeeded(t *testing.T) {
 				w.history[g.key] = append([]rollout.Rollout{{ID: fmt.Sprintf("r-%d-%d", day, n), Group: g.key, Status: st,
 					EndedAt: noon, To: rollout.Version{LaunchTemplateID: g.template, Number: n, ImageID: img}}}, w.history[g.key]...)
 			}
-		}
-		for tid, tpl := range w.templates {
-			w.versions[tid] = tpl.Default
 		}
 		refresh()
 		w.calls = nil
