@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
@@ -79,6 +80,9 @@ type Config struct {
 	Publish publish.Config
 	// Recycle is the recycle-scheduler function's section (Needs.Recycle).
 	Recycle recycle.Config
+	// Lifecycle is the image-lifecycle function's section
+	// (Needs.Lifecycle).
+	Lifecycle lifecycle.Config
 }
 
 // Needs says which optional variables a function cannot do without.
@@ -98,6 +102,9 @@ type Needs struct {
 	// Recycle reads the recycle-scheduler function's section; it needs the
 	// state machine.
 	Recycle bool
+	// Lifecycle reads the image-lifecycle function's section; it needs the
+	// account (only the account's own AMIs are ever touched).
+	Lifecycle bool
 }
 
 // Load reads the configuration through env (os.LookupEnv in a main) and
@@ -124,7 +131,7 @@ func Load(env Env, needs Needs) (Config, error) {
 		r.fail(EnvTopicARN, "is not an ARN")
 	}
 	c.Account, c.Region = r.get(EnvAccountID), r.get(EnvRegion)
-	if needs.Account || needs.Publish {
+	if needs.Account || needs.Publish || needs.Lifecycle {
 		if !rollout.ValidAccount(c.Account) {
 			r.fail(EnvAccountID, fmt.Sprintf("is %q, not a 12-digit account id", c.Account))
 		}
@@ -161,6 +168,9 @@ func Load(env Env, needs Needs) (Config, error) {
 	}
 	if needs.Recycle {
 		c.Recycle = r.recycle()
+	}
+	if needs.Lifecycle {
+		c.Lifecycle = r.lifecycle()
 	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)

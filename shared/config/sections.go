@@ -2,10 +2,12 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"regexp"
 	"strconv"
 	"time"
 
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
@@ -28,6 +30,19 @@ const (
 	EnvMaxPerNight     = "PHOENIX_RECYCLE_MAX_PER_NIGHT"
 	EnvJitter          = "PHOENIX_RECYCLE_JITTER"
 	EnvFreezeParameter = "PHOENIX_FREEZE_PARAMETER"
+)
+
+// The image-lifecycle function's variables (docs/lifecycle.md,
+// "Configuration").
+const (
+	EnvImageLifecycle              = "PHOENIX_IMAGE_LIFECYCLE"
+	EnvLifecycleKeepVersions       = "PHOENIX_LIFECYCLE_KEEP_VERSIONS"
+	EnvLifecycleKeepRollback       = "PHOENIX_LIFECYCLE_KEEP_ROLLBACK_VERSIONS"
+	EnvLifecycleDeprecateAfter     = "PHOENIX_LIFECYCLE_DEPRECATE_AFTER"
+	EnvLifecycleDisableAfter       = "PHOENIX_LIFECYCLE_DISABLE_AFTER"
+	EnvLifecycleDeregisterAfter    = "PHOENIX_LIFECYCLE_DEREGISTER_AFTER"
+	EnvLifecycleRetireShared       = "PHOENIX_LIFECYCLE_RETIRE_SHARED"
+	EnvLifecycleMaxActionsPerNight = "PHOENIX_LIFECYCLE_MAX_ACTIONS"
 )
 
 // minMaxWait is the shortest publishing wait allowed: below a couple of
@@ -91,6 +106,35 @@ func (r *reader) recycle() recycle.Config {
 		if v != "" && (len(v) > maxParameterName || !parameterPattern.MatchString(v)) {
 			r.fail(EnvFreezeParameter, fmt.Sprintf("is %q, not a Parameter Store name (or empty for no global freeze)", v))
 		}
+	}
+	return c
+}
+
+// lifecycle reads the image-lifecycle function's section. The mode must
+// be said (the template always sets it): a lost variable must not turn a
+// stack that only plans into one that deletes, nor the reverse in silence.
+func (r *reader) lifecycle() lifecycle.Config {
+	c := lifecycle.Config{Policy: lifecycle.DefaultPolicy()}
+	switch v := r.required(EnvImageLifecycle); v {
+	case lifecycle.LogModeApply:
+		c.Apply = true
+	case lifecycle.LogModePlan, "":
+	default:
+		r.fail(EnvImageLifecycle, fmt.Sprintf("is %q; want %s or %s", v, lifecycle.LogModePlan, lifecycle.LogModeApply))
+	}
+	p := &c.Policy
+	p.KeepVersions = r.whole(EnvLifecycleKeepVersions, 1, lifecycle.MaxKeepVersions, p.KeepVersions)
+	p.KeepRollbackVersions = r.whole(EnvLifecycleKeepRollback, 0, lifecycle.MaxKeepRollbackVersions, p.KeepRollbackVersions)
+	p.DeprecateAfter = r.optionalDuration(EnvLifecycleDeprecateAfter, 0, lifecycle.MaxStageWait, p.DeprecateAfter)
+	p.DisableAfter = r.optionalDuration(EnvLifecycleDisableAfter, 0, lifecycle.MaxStageWait, p.DisableAfter)
+	p.DeregisterAfter = r.optionalDuration(EnvLifecycleDeregisterAfter, 0, lifecycle.MaxStageWait, p.DeregisterAfter)
+	p.MaxActions = r.whole(EnvLifecycleMaxActionsPerNight, 1, lifecycle.MaxMaxActions, p.MaxActions)
+	switch v := strings.ToLower(r.get(EnvLifecycleRetireShared)); v {
+	case "", "false":
+	case "true":
+		p.RetireShared = true
+	default:
+		r.fail(EnvLifecycleRetireShared, fmt.Sprintf("is %q; want true or false", v))
 	}
 	return c
 }

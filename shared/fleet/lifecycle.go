@@ -220,6 +220,27 @@ func (f *Fleet) OwnImages(ctx context.Context, region string) ([]lifecycle.Image
 	return out, nil
 }
 
+// OwnImage reads one of the region's images by id, in whatever state, as
+// OwnImages describes it. An image EC2 no longer lists is a
+// *rollout.NotFoundError.
+func (f *Fleet) OwnImage(ctx context.Context, region, imageID string) (lifecycle.Image, error) {
+	ec2c, err := f.lifecycleEC2(region)
+	if err != nil {
+		return lifecycle.Image{}, err
+	}
+	img, err := ownImage(ctx, ec2c, imageID)
+	if err != nil {
+		return lifecycle.Image{}, err
+	}
+	li := lifecycleImageFrom(region, img)
+	if !li.Shared && retirable(img.State) {
+		if li.Shared, err = sharedWithOthers(ctx, ec2c, li.ID); err != nil {
+			return lifecycle.Image{}, err
+		}
+	}
+	return li, nil
+}
+
 // retirable reports whether an image in state is one a plan could retire,
 // so that whom it is shared with matters: available or disabled.
 func retirable(state ec2types.ImageState) bool {

@@ -26,6 +26,12 @@ const (
 	TagRole = rollout.TagPrefix + "role"
 	// TagKeepVersions on a launch template overrides Policy.KeepVersions.
 	TagKeepVersions = rollout.TagPrefix + "keep-versions"
+	// TagDeprecateAfter, TagDisableAfter and TagDeregisterAfter on an image
+	// override the policy's stage waits for it (seconds, or a duration like
+	// 36h): the pipeline that builds a role's images tags them.
+	TagDeprecateAfter  = rollout.TagPrefix + "deprecate-after"
+	TagDisableAfter    = rollout.TagPrefix + "disable-after"
+	TagDeregisterAfter = rollout.TagPrefix + "deregister-after"
 )
 
 // Policy is how much history is kept and how slowly an AMI is retired.
@@ -59,6 +65,24 @@ const (
 	DefaultDeregisterAfter      = 30 * 24 * time.Hour
 	DefaultMaxActions           = 500
 )
+
+// The bounds of the policy's settings: a template holds at most 10,000
+// versions (AWS's quota), a stage waits at most a year.
+const (
+	MaxKeepVersions         = 10000
+	MaxKeepRollbackVersions = 100
+	MaxStageWait            = 365 * 24 * time.Hour
+	MaxMaxActions           = 10000
+)
+
+// Config is the image-lifecycle function's configuration (stack
+// parameters ImageLifecycle and Lifecycle*).
+type Config struct {
+	// Apply carries plans out; otherwise runs only record what they would
+	// do (ImageLifecycle=plan, a new stack's default).
+	Apply  bool
+	Policy Policy
+}
 
 // DefaultPolicy returns the defaults.
 func DefaultPolicy() Policy {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
 // Reason says why a version or an image is kept.
@@ -32,6 +34,10 @@ const (
 	KeptNotSettled      Reason = "not-settled"
 	KeptWaiting         Reason = "waiting"
 	KeptBounded         Reason = "bounded"
+	// KeptBadTag: a policy tag on the template or the image does not
+	// parse; what it governs is kept until it is fixed, rather than
+	// retired under a policy nobody asked for.
+	KeptBadTag Reason = "bad-policy-tag"
 )
 
 // Action is what a plan does to a version or an image.
@@ -187,13 +193,14 @@ func (p Policy) validate() error {
 
 // decideVersions keeps every version something holds and deletes the rest.
 func decideVersions(s Snapshot, p Policy, t Template) ([]VersionDecision, error) {
-	keepN := p.KeepVersions
+	keepN, badTag := p.KeepVersions, ""
 	if v, ok := t.Tags[TagKeepVersions]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > 10000 {
-			return nil, fmt.Errorf("launch template %s: %s is %q; want a whole number from 1 to 10000", t.ID, TagKeepVersions, v)
+		if err != nil || n < 1 || n > MaxKeepVersions {
+			badTag = fmt.Sprintf("%s=%q (want a whole number from 1 to %d)", TagKeepVersions, v, MaxKeepVersions)
+		} else {
+			keepN = n
 		}
-		keepN = n
 	}
 	holds := map[int64][]Hold{}
 	hold := func(n int64, r Reason, by string) {
@@ -206,6 +213,11 @@ func decideVersions(s Snapshot, p Policy, t Template) ([]VersionDecision, error)
 	if isTrue(t.Tags[TagKeep]) {
 		for _, v := range versions {
 			hold(v.Number, KeptTagged, "")
+		}
+	}
+	if badTag != "" {
+		for _, v := range versions {
+			hold(v.Number, KeptBadTag, badTag)
 		}
 	}
 	hold(t.Default, KeptDefault, "")
@@ -278,6 +290,17 @@ func decideImage(s Snapshot, p Policy, img Image, kept map[string]map[int64]bool
 		return d
 	}
 	holds, lkg := imageHolds(s, p, img, kept)
+	p, bad := imagePolicy(p, img.Tags)
+	if bad != "" {
+		// Kept where it stands: not moved on under a wait nobody asked
+		// for, nor its out-of-use time cleared, so that fixing the tag
+		// resumes the stages.
+		holds = append(holds, Hold{Reason: KeptBadTag, By: bad})
+		if len(holds) == 1 {
+			d.Holds = holds
+			return d
+		}
+	}
 	d.Holds = holds
 	switch {
 	case len(holds) > 0:
@@ -329,6 +352,27 @@ func decideImage(s Snapshot, p Policy, img Image, kept map[string]map[int64]bool
 	}
 	d.Action = next
 	return d
+}
+
+// imagePolicy returns p with the stage waits an image's tags set (its
+// role's pipeline tags the images it builds), and a description of the
+// first tag that does not parse.
+func imagePolicy(p Policy, tags map[string]string) (Policy, string) {
+	for _, w := range []struct {
+		tag string
+		to  *time.Duration
+	}{{TagDeprecateAfter, &p.DeprecateAfter}, {TagDisableAfter, &p.DisableAfter}, {TagDeregisterAfter, &p.DeregisterAfter}} {
+		v, ok := tags[w.tag]
+		if !ok {
+			continue
+		}
+		d, err := rollout.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < 0 || d > MaxStageWait {
+			return p, fmt.Sprintf("%s=%q (want seconds or a duration like 36h, at most %s)", w.tag, v, MaxStageWait)
+		}
+		*w.to = d
+	}
+	return p, ""
 }
 
 // imageHolds returns why img is kept, and whether it is a group's

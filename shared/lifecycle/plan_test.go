@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -135,9 +134,46 @@ func TestTemplateTagsOverrideThePolicy(t *testing.T) {
 			t.Errorf("a template tagged keep loses version %d", d.Number)
 		}
 	}
-	tpl.Tags = map[string]string{TagKeepVersions: "many"}
-	if _, err := Decide(Snapshot{Now: now, Account: acct, Templates: []Template{tpl}}, tpol); err == nil || !strings.Contains(err.Error(), TagKeepVersions) {
-		t.Errorf("a bad keep-versions tag: %v", err)
+	// A tag that does not parse keeps every version of its template, with
+	// the reason, and leaves the other templates to the policy.
+	other := template(5, 5)
+	other.ID = "lt-0other"
+	for _, bad := range []string{"many", "0", "10001", "-3"} {
+		tpl.Tags = map[string]string{TagKeepVersions: bad}
+		plan := decide(t, Snapshot{Templates: []Template{tpl, other}}, tpol)
+		for _, d := range plan.Versions {
+			switch {
+			case d.TemplateID == lt && (d.Action != ActionNone || !slices.Contains(reasons(d.Holds), KeptBadTag)):
+				t.Errorf("keep-versions %q: version %d is %+v", bad, d.Number, d)
+			case d.TemplateID == other.ID && d.Number == 1 && d.Action != ActionDeleteVersion:
+				t.Errorf("keep-versions %q on another template stops this one's deletions: %+v", bad, d)
+			}
+		}
+	}
+}
+
+func TestImageTagsSetTheirOwnStageWaits(t *testing.T) {
+	out := func(days int) func(*Image) {
+		return func(i *Image) { i.Ledger.UnusedSince = now.Add(-time.Duration(days) * day) }
+	}
+	tagged := func(k, v string) func(*Image) { return func(i *Image) { i.Tags[k] = v } }
+	s := Snapshot{Images: []Image{
+		image(1, out(2)),                                   // the policy's 7 days: waiting
+		image(2, out(2), tagged(TagDeprecateAfter, "36h")), // its own 36 hours: due
+		image(3, out(2), tagged(TagDeprecateAfter, "soon")),
+		image(4, out(2), tagged(TagDeregisterAfter, "9000h")),
+	}}
+	plan := decide(t, s, tpol)
+	if d := imageDecision(t, plan, ami(1)); d.Action != ActionNone || reasons(d.Holds)[0] != KeptWaiting {
+		t.Errorf("untagged image: %+v", d)
+	}
+	if d := imageDecision(t, plan, ami(2)); d.Action != ActionDeprecate {
+		t.Errorf("deprecate-after 36h, out of use 2 days: %+v", d)
+	}
+	for _, id := range []string{ami(3), ami(4)} {
+		if d := imageDecision(t, plan, id); d.Action != ActionNone || !slices.Contains(reasons(d.Holds), KeptBadTag) {
+			t.Errorf("%s with a bad wait tag: %+v", id, d)
+		}
 	}
 }
 

@@ -17,6 +17,10 @@ type Images interface {
 	// deprecated ones included, with their snapshots' size, protection,
 	// deprecation time and whether they are shared.
 	OwnImages(ctx context.Context, region string) ([]Image, error)
+	// OwnImage reads one image by id, in whatever state, with what OwnImages
+	// says of it (Shared included); an image EC2 no longer lists is a
+	// *rollout.NotFoundError.
+	OwnImage(ctx context.Context, region, imageID string) (Image, error)
 	// References returns, per AMI, what EC2 says references it
 	// (DescribeImageReferences over every resource type; every launch
 	// template version counts).

@@ -104,6 +104,14 @@ func (w *world) OwnImages(context.Context, string) ([]Image, error) {
 	return out, nil
 }
 
+func (w *world) OwnImage(_ context.Context, _ string, id string) (Image, error) {
+	img, ok := w.images[id]
+	if !ok {
+		return Image{}, &rollout.NotFoundError{Kind: "image", ID: id}
+	}
+	return *img, nil
+}
+
 func (w *world) References(_ context.Context, _ string, ids []string) (map[string][]Reference, error) {
 	w.refReads++
 	out := map[string][]Reference{}

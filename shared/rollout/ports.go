@@ -185,6 +185,10 @@ type Ledger interface {
 	LastKnownGood(ctx context.Context, key GroupKey) (v Version, at time.Time, ok bool, err error)
 	// SetLastKnownGood records v unless a record newer than at exists.
 	SetLastKnownGood(ctx context.Context, key GroupKey, v Version, rolloutID string, at time.Time) error
+	// MarkRolled records that a rollout rolls the image, which makes it
+	// the image lifecycle's to retire once nothing uses it
+	// (docs/lifecycle.md); marking it again changes nothing.
+	MarkRolled(ctx context.Context, region, imageID string, at time.Time) error
 	// Park stores the task token of a parked Await for the rollout and
 	// returns the signals recorded after afterSeq (a signal that arrived
 	// before the token did must not be lost).

@@ -204,6 +204,12 @@ func (d Deps) toVersion(ctx context.Context, log *slog.Logger, req rollout.Reque
 	case rollout.ModeRevert:
 		return rollout.Version{LaunchTemplateID: pin.Target.LaunchTemplateID, Number: pin.Target.Number, ImageID: pin.Target.ImageID}, nil
 	}
+	// Marked before any version names it: from here on the image is the
+	// lifecycle's to retire once nothing uses it, even if this rollout
+	// is refused or reverted.
+	if err := d.Ledger.MarkRolled(ctx, req.Group.Region, req.ImageID, rec.StartedAt); err != nil {
+		return rollout.Version{}, fmt.Errorf("mark image %s rolled: %w", req.ImageID, err)
+	}
 	desc := fmt.Sprintf("Phoenix rollout %s: image %s", req.RolloutID, req.ImageID)
 	tv, err := d.Fleet.CreateVersion(ctx, req.Group.Region, rec.From.LaunchTemplateID, rec.From.Number, req.ImageID, rollout.ClientToken(req.RolloutID), desc)
 	if err != nil {

@@ -171,6 +171,21 @@ func TestPrepare(t *testing.T) {
 		errorAs[*rollout.PreflightError](t, err, nil)
 		eq(t, w.fleet.Versions("lt-1"), 1)
 	})
+	t.Run("an image rollout marks its image rolled before a version names it", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		// The mark fails: no version is created, and the retry marks it.
+		w.ledger.Fail("MarkRolled", &rollout.TransientError{Op: "UpdateItem", Err: errors.New("throttled")})
+		_, err := w.deps.Prepare(ctx, at(imageRequest(), t0))
+		errorAs[*rollout.TransientError](t, err, nil)
+		eq(t, w.fleet.Versions("lt-1"), 1)
+		must(t)(w.deps.Prepare(ctx, at(imageRequest(), t0.Add(time.Minute))))
+		when, ok := w.ledger.Rolled("eu-west-1", "ami-new")
+		if !ok || !when.Equal(t0) {
+			t.Errorf("ami-new rolled %v at %v; want marked at the rollout's start %v", ok, when, t0)
+		}
+		eq(t, w.fleet.Versions("lt-1"), 2)
+	})
 	t.Run("a held lease refuses a second rollout", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)

@@ -20,6 +20,7 @@ type Ledger struct {
 	tokens   map[string]string
 	failures map[string][]error
 	halts    map[rollout.GroupKey]rollout.Halt
+	rolled   map[string]time.Time
 }
 
 type lkgRecord struct {
@@ -34,6 +35,7 @@ func NewLedger() *Ledger {
 		leases: map[rollout.GroupKey]rollout.Lease{}, rollouts: map[string]*rollout.Rollout{},
 		lkg: map[rollout.GroupKey]lkgRecord{}, signals: map[string][]rollout.Signal{},
 		tokens: map[string]string{}, failures: map[string][]error{}, halts: map[rollout.GroupKey]rollout.Halt{},
+		rolled: map[string]time.Time{},
 	}
 }
 
@@ -216,6 +218,27 @@ func (l *Ledger) SetLastKnownGood(_ context.Context, key rollout.GroupKey, v rol
 	}
 	l.lkg[key] = lkgRecord{v: v, rolloutID: rolloutID, at: at}
 	return nil
+}
+
+// MarkRolled implements rollout.Ledger: the first mark's time is kept.
+func (l *Ledger) MarkRolled(_ context.Context, region, imageID string, at time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.injected("MarkRolled"); err != nil {
+		return err
+	}
+	if _, ok := l.rolled[region+"/"+imageID]; !ok {
+		l.rolled[region+"/"+imageID] = at
+	}
+	return nil
+}
+
+// Rolled reports whether the image was marked rolled, and when first.
+func (l *Ledger) Rolled(region, imageID string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.rolled[region+"/"+imageID]
+	return at, ok
 }
 
 // Park implements rollout.Ledger.
