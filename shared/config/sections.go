@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
-	"strings"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"

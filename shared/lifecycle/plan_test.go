@@ -158,7 +158,7 @@ func TestImageTagsSetTheirOwnStageWaits(t *testing.T) {
 	}
 	tagged := func(k, v string) func(*Image) { return func(i *Image) { i.Tags[k] = v } }
 	s := Snapshot{Images: []Image{
-		image(1, out(2)),                                   // the policy's 7 days: waiting
+		image(1, out(2)), // the policy's 7 days: waiting
 		image(2, out(2), tagged(TagDeprecateAfter, "36h")), // its own 36 hours: due
 		image(3, out(2), tagged(TagDeprecateAfter, "soon")),
 		image(4, out(2), tagged(TagDeregisterAfter, "9000h")),
