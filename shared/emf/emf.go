@@ -23,6 +23,8 @@ const Namespace = "Phoenix"
 const (
 	UnitCount   = "Count"
 	UnitSeconds = "Seconds"
+	// UnitGigabytes is CloudWatch's name; Phoenix's sizes are EBS's GiB.
+	UnitGigabytes = "Gigabytes"
 )
 
 // Limits of the format: CloudWatch drops a line that breaks them, so they

@@ -88,6 +88,9 @@ type Report struct {
 	GiBReclaimed int64 `json:"gibReclaimed"`
 	// Halted is set when a global halt stopped the run before it acted.
 	Halted string `json:"halted,omitempty"`
+	// Entries are the actions the run logged (planned, or carried out with
+	// their results).
+	Entries []LogEntry `json:"entries"`
 }
 
 // maxGuardWindow bounds the ledger read for rollouts that may still be
@@ -118,14 +121,14 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 	rep.Plan = plan
 	log := s.logger().With("runId", run.ID, "region", region, "mode", rep.Mode)
 	if !s.Apply {
-		return rep, s.log(ctx, run, region, rep.Mode, planEntries(plan))
+		return s.finish(ctx, run, region, rep, planEntries(plan))
 	}
 	if why, halted, err := s.globalHalt(ctx); err != nil || halted {
 		if err != nil {
 			return rep, err
 		}
 		rep.Halted, rep.Mode = why, LogModePlan
-		return rep, s.log(ctx, run, region, rep.Mode, planEntries(plan))
+		return s.finish(ctx, run, region, rep, planEntries(plan))
 	}
 	// The re-check: the plan is made again from fresh reads just before
 	// acting, and only what both plans agree on is done, so a rollout,
@@ -194,7 +197,7 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 		gib, err := s.act(ctx, run, region, d, records[d.ImageID])
 		switch {
 		case rollout.IsTransient(err):
-			_ = s.log(ctx, run, region, rep.Mode, entries)
+			rep, _ = s.finish(ctx, run, region, rep, entries)
 			return rep, err
 		case errors.Is(err, errInUse):
 			e.Result = ResultSkipped(err.Error())
@@ -210,7 +213,7 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 		}
 		entries = append(entries, e)
 	}
-	return rep, s.log(ctx, run, region, rep.Mode, entries)
+	return s.finish(ctx, run, region, rep, entries)
 }
 
 // deprecationLead puts the deprecation time a little after the run's time:
@@ -464,6 +467,13 @@ func planEntries(p Plan) []LogEntry {
 		}
 	}
 	return out
+}
+
+// finish logs the run's entries and keeps them in its report.
+func (s Service) finish(ctx context.Context, run Run, region string, rep Report, entries []LogEntry) (Report, error) {
+	err := s.log(ctx, run, region, rep.Mode, entries)
+	rep.Entries = entries
+	return rep, err
 }
 
 // log numbers the entries and writes them.

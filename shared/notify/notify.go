@@ -163,6 +163,18 @@ func (n *Notifier) Notify(ctx context.Context, note rollout.Notification) error 
 	return &rollout.TransientError{Op: "notify " + note.DetailType, Err: joined}
 }
 
+// PublishText publishes a message that is not about one rollout (the image
+// lifecycle's nightly summary) to the topic only, with attrs as message
+// attributes (empty values are left out: SNS refuses them).
+func (n *Notifier) PublishText(ctx context.Context, subject, message string, attrs map[string]string) error {
+	id, err := n.send(ctx, subject, message, attrs)
+	if err != nil {
+		return err
+	}
+	n.opts.Logger.InfoContext(ctx, "published to the topic", "subject", subject, "messageId", id)
+	return nil
+}
+
 // detailOf builds the event detail of a notification.
 func detailOf(note rollout.Notification) Detail {
 	r := note.Rollout
@@ -193,17 +205,22 @@ func (n *Notifier) publish(ctx context.Context, note rollout.Notification, d Det
 	if subject == "" {
 		subject = fmt.Sprintf("%s: %s", note.DetailType, d.Group)
 	}
+	return n.send(ctx, subject, messageBody(note, d), map[string]string{
+		"detailType": note.DetailType, "severity": note.Severity, "rolloutId": d.RolloutID,
+		"group": d.Group, "region": d.Region, "status": d.Status, "mode": d.Mode,
+	})
+}
+
+// send publishes one message with its attributes; SNS refuses an attribute
+// without a value, so empty ones are left out.
+func (n *Notifier) send(ctx context.Context, subject, message string, attrs map[string]string) (string, error) {
 	in := &sns.PublishInput{
 		TopicArn:          aws.String(n.opts.TopicARN),
 		Subject:           aws.String(snsSubject(subject)),
-		Message:           aws.String(messageBody(note, d)),
+		Message:           aws.String(message),
 		MessageAttributes: map[string]snstypes.MessageAttributeValue{},
 	}
-	for name, v := range map[string]string{
-		"detailType": note.DetailType, "severity": note.Severity, "rolloutId": d.RolloutID,
-		"group": d.Group, "region": d.Region, "status": d.Status, "mode": d.Mode,
-	} {
-		// SNS refuses an attribute without a value.
+	for name, v := range attrs {
 		if v != "" {
 			in.MessageAttributes[name] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 		}

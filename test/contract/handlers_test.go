@@ -19,6 +19,7 @@ import (
 	"unicode"
 
 	"github.com/phoenix-rollouts/phoenix/shared/alarms"
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/steps"
@@ -62,6 +63,7 @@ var handlers = map[string]any{
 	"campaign-gate":     publish.Service.Gate,
 	"recycle-scheduler": recycle.Service.Handle,
 	"alarm-events":      alarms.Service.Handle,
+	"image-lifecycle":   lifecycle.Nightly.Handle,
 }
 
 // taskFunctions returns, for a rendered definition, the logical id of the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/steps"
@@ -297,6 +298,7 @@ func TestTheDashboardShowsEveryFunctionStateMachineAndPhoenixMetric(t *testing.T
 	written := []string{steps.MetricStarted, steps.MetricOutcomes,
 		publish.MetricRejected, publish.MetricIgnored, publish.MetricStarted, publish.MetricDuplicate, publish.MetricNoRoll,
 		recycle.MetricOffVersion, recycle.MetricOffImage, recycle.MetricOverMaxAge, recycle.MetricOldestAge}
+	written = append(written, lifecycle.Metrics()...)
 	var shown []string
 	for _, m := range metrics {
 		if m.namespace == "Phoenix" && !slices.Contains(shown, m.name) {

@@ -105,10 +105,10 @@ func TestEveryInvokedFunctionIsATemplateFunctionThroughItsArnSubstitution(t *tes
 		}
 		invoked[folder] = true
 	}
-	// refresh-events, image-published, recycle-scheduler and alarm-events
-	// are invoked by events, and campaign-gate by the campaign machine,
-	// not by the rollout state machine.
-	want := without(designFunctions(t, r.root), "refresh-events", "image-published", "campaign-gate", "recycle-scheduler", "alarm-events")
+	// refresh-events, image-published, recycle-scheduler, alarm-events and
+	// image-lifecycle are invoked by events, and campaign-gate by the
+	// campaign machine, not by the rollout state machine.
+	want := without(designFunctions(t, r.root), "refresh-events", "image-published", "campaign-gate", "recycle-scheduler", "alarm-events", "image-lifecycle")
 	if got := keys(invoked); !equalSets(got, want) {
 		t.Errorf("the state machine invokes %s, want %s", joined(got), joined(want))
 	}

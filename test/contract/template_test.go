@@ -219,10 +219,13 @@ func statements(t *testing.T, r *repo) []statement {
 	return out
 }
 
-// withoutResourceLevelPermissions are the actions IAM only grants on "*".
+// withoutResourceLevelPermissions are the actions IAM only grants on "*"
+// (EC2's Describe actions, the image ones included, have no resource-level
+// permissions).
 var withoutResourceLevelPermissions = []string{
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes",
 	"ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeInstanceTypes",
+	"ec2:DescribeImageAttribute", "ec2:DescribeImageReferences",
 	"elasticloadbalancing:DescribeTargetHealth",
 	"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries",
 	"logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
@@ -428,7 +431,7 @@ func TestTheTemplateDeploysOnTheLocalCloud(t *testing.T) {
 	}
 	// One rule for instance refresh progress, three for image publishing
 	// (Image Builder, EC2 AMI, Parameter Store), one for alarms, and the
-	// nightly recycle's schedule.
+	// two nightly schedules: the recycle's and the image lifecycle's.
 	sources := map[string]bool{}
 	var schedules []string
 	for _, r := range rules.Rules {
@@ -446,11 +449,12 @@ func TestTheTemplateDeploysOnTheLocalCloud(t *testing.T) {
 		sources[p.Source[0]] = true
 	}
 	want := map[string]bool{"aws.autoscaling": true, "aws.imagebuilder": true, "aws.ec2": true, "aws.ssm": true, "aws.cloudwatch": true}
-	if len(rules.Rules) != 6 || !reflect.DeepEqual(sources, want) {
+	if len(rules.Rules) != 7 || !reflect.DeepEqual(sources, want) {
 		t.Errorf("rules on sources %v, want one each on %v", sources, want)
 	}
-	if !slices.Equal(schedules, []string{"cron(0 3 * * ? *)"}) {
-		t.Errorf("schedules %q, want the nightly recycle's default cron(0 3 * * ? *)", schedules)
+	slices.Sort(schedules)
+	if !slices.Equal(schedules, []string{"cron(0 3 * * ? *)", "cron(30 4 * * ? *)"}) {
+		t.Errorf("schedules %q, want the nightly recycle's default cron(0 3 * * ? *) and the image lifecycle's cron(30 4 * * ? *)", schedules)
 	}
 }
 

@@ -98,6 +98,35 @@ var authzRules = map[string]authzRule{
 	}),
 	"ec2.RunInstances": rule((*Cloud).runInstancesRequests),
 
+	// EC2 image life stages (the image lifecycle): reads have no
+	// resource-level permissions; each change is authorized on the image
+	// (arn:aws:ec2:REGION::image/ID, no account) or the launch template.
+	"ec2.DescribeImageAttribute":  noResource("ec2:DescribeImageAttribute"),
+	"ec2.DescribeImageReferences": noResource("ec2:DescribeImageReferences"),
+	"ec2.DescribeSnapshots":       noResource("ec2:DescribeSnapshots"),
+	"ec2.DeleteLaunchTemplateVersions": rule(func(c *Cloud, ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput) ([]iam.Request, error) {
+		return c.templateRequest(ctx, "ec2:DeleteLaunchTemplateVersions", in.LaunchTemplateId, in.LaunchTemplateName)
+	}),
+	"ec2.EnableImageDeprecation": rule(func(c *Cloud, ctx context.Context, in *ec2.EnableImageDeprecationInput) ([]iam.Request, error) {
+		return c.imageRequest(ctx, "ec2:EnableImageDeprecation", in.ImageId), nil
+	}),
+	"ec2.DisableImageDeprecation": rule(func(c *Cloud, ctx context.Context, in *ec2.DisableImageDeprecationInput) ([]iam.Request, error) {
+		return c.imageRequest(ctx, "ec2:DisableImageDeprecation", in.ImageId), nil
+	}),
+	"ec2.DisableImage": rule(func(c *Cloud, ctx context.Context, in *ec2.DisableImageInput) ([]iam.Request, error) {
+		return c.imageRequest(ctx, "ec2:DisableImage", in.ImageId), nil
+	}),
+	"ec2.EnableImage": rule(func(c *Cloud, ctx context.Context, in *ec2.EnableImageInput) ([]iam.Request, error) {
+		return c.imageRequest(ctx, "ec2:EnableImage", in.ImageId), nil
+	}),
+	"ec2.EnableImageDeregistrationProtection": rule(func(c *Cloud, ctx context.Context, in *ec2.EnableImageDeregistrationProtectionInput) ([]iam.Request, error) {
+		return c.imageRequest(ctx, "ec2:EnableImageDeregistrationProtection", in.ImageId), nil
+	}),
+	"ec2.DisableImageDeregistrationProtection": rule(func(c *Cloud, ctx context.Context, in *ec2.DisableImageDeregistrationProtectionInput) ([]iam.Request, error) {
+		return c.imageRequest(ctx, "ec2:DisableImageDeregistrationProtection", in.ImageId), nil
+	}),
+	"ec2.DeregisterImage": rule((*Cloud).deregisterRequests),
+
 	// Elastic Load Balancing v2: reads have no resource-level permissions.
 	"elasticloadbalancing.DescribeTargetHealth":  noResource("elasticloadbalancing:DescribeTargetHealth"),
 	"elasticloadbalancing.DescribeTargetGroups":  noResource("elasticloadbalancing:DescribeTargetGroups"),
@@ -221,6 +250,39 @@ func AuthorizedOperations() []string { return slices.Sorted(maps.Keys(authzRules
 // region.
 func (c *Cloud) arn(ctx context.Context, service, resource string) string {
 	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, api.Region(ctx), c.World.Account(), resource)
+}
+
+// imageRequest authorizes an action on one AMI: image ARNs carry no
+// account.
+func (c *Cloud) imageRequest(ctx context.Context, action string, id *string) []iam.Request {
+	return []iam.Request{{Action: action, Resource: fmt.Sprintf("arn:aws:ec2:%s::image/%s", api.Region(ctx), aws.ToString(id))}}
+}
+
+// deregisterRequests authorizes DeregisterImage; with
+// DeleteAssociatedSnapshots the caller must also be allowed to delete each
+// of the image's snapshots (a choice: the EC2 guide lists
+// ec2:DeleteSnapshot among the permissions for deleting an AMI with its
+// snapshots, and requiring it is the safe side for a least-privilege
+// check).
+func (c *Cloud) deregisterRequests(ctx context.Context, in *ec2.DeregisterImageInput) ([]iam.Request, error) {
+	reqs := c.imageRequest(ctx, "ec2:DeregisterImage", in.ImageId)
+	if !aws.ToBool(in.DeleteAssociatedSnapshots) {
+		return reqs, nil
+	}
+	out, err := c.World.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{aws.ToString(in.ImageId)},
+		IncludeDeprecated: aws.Bool(true), IncludeDisabled: aws.Bool(true)})
+	if err != nil {
+		return reqs, nil // the call itself says what is wrong with the image
+	}
+	for _, img := range out.Images {
+		for _, bd := range img.BlockDeviceMappings {
+			if bd.Ebs != nil && aws.ToString(bd.Ebs.SnapshotId) != "" {
+				reqs = append(reqs, iam.Request{Action: "ec2:DeleteSnapshot",
+					Resource: fmt.Sprintf("arn:aws:ec2:%s::snapshot/%s", api.Region(ctx), aws.ToString(bd.Ebs.SnapshotId))})
+			}
+		}
+	}
+	return reqs, nil
 }
 
 // ruleARN is an EventBridge rule's ARN: rule/NAME on the default bus,

@@ -1,10 +1,10 @@
 // Package cli is the phoenix operator command line: status, history, plan,
-// rollout, rollback, halt, resume and shell completion. It talks only AWS
-// APIs (Auto Scaling, EC2, DynamoDB, Step Functions, STS, Lambda), so it
-// works the same against AWS and against the local cloud, and it reuses the
-// shared packages the functions use (ledger, fleet, notify, images,
-// publish, rollout) rather than reading Phoenix's items and documents a
-// second way. docs/cli.md documents the commands, their JSON and their exit
+// rollout, rollback, halt, resume, images (plan, restore) and shell
+// completion. It talks only AWS APIs (Auto Scaling, EC2, DynamoDB, Step
+// Functions, STS, Lambda), so it works the same against AWS and against the
+// local cloud, and it reuses the shared packages the functions use (ledger,
+// fleet, notify, images, publish, rollout, lifecycle) rather than reading
+// Phoenix's items and documents a second way. docs/cli.md documents the commands, their JSON and their exit
 // codes.
 //
 // Run is the whole program; cmd/phoenix/main.go only wires the process's
@@ -203,7 +203,7 @@ Exit codes:
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "phoenix",
-		Short:         "Operate Phoenix rollouts: status, history, plan, rollout, rollback, halt, resume",
+		Short:         "Operate Phoenix rollouts: status, history, plan, rollout, rollback, halt, resume, images",
 		Long:          rootLong,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -232,7 +232,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage("%v (see --help)", err) })
 	root.AddCommand(
 		a.statusCommand(), a.historyCommand(), a.planCommand(), a.rolloutCommand(), a.rollbackCommand(),
-		a.haltCommand(), a.resumeCommand(),
+		a.haltCommand(), a.resumeCommand(), a.imagesCommand(),
 	)
 	return root
 }
