@@ -65,6 +65,16 @@ func TestBadUsageExitsTwoWithOneLine(t *testing.T) {
 		{"a history since nonsense", []string{"history", "--since", "last tuesday"}, "--since"},
 		{"a negative history limit", []string{"history", "--limit", "-1"}, "--limit"},
 		{"a history of a group and a rollout", []string{"history", "web", "--rollout", "r1"}, "not both"},
+		{"images without a command", []string{"images"}, "plan or restore AMI"},
+		{"an images command that does not exist", []string{"images", "prune"}, `unknown command "prune"`},
+		{"an images plan at a time that is not RFC 3339", []string{"images", "plan", "--at", "tomorrow"}, "--at must be an RFC 3339 time"},
+		{"an images plan at a date without a time", []string{"images", "plan", "--at", "2026-03-01"}, "--at must be an RFC 3339 time"},
+		{"an images plan with a stray argument", []string{"images", "plan", "web"}, "unknown command"},
+		{"a restore without an AMI", []string{"images", "restore"}, "accepts 1 arg(s)"},
+		{"a restore of two AMIs", []string{"images", "restore", "ami-0abc1234", "ami-0abc1235"}, "accepts 1 arg(s)"},
+		{"a restore of an AMI id too short", []string{"images", "restore", "ami-0abc123"}, "is not an AMI id"},
+		{"a restore of an AMI id that is not hexadecimal", []string{"images", "restore", "ami-0abc123z"}, "is not an AMI id"},
+		{"a restore of an instance id", []string{"images", "restore", "i-0abc1234"}, "is not an AMI id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +116,7 @@ func TestNoCredentialsExitsFour(t *testing.T) {
 		// whatever the developer's holds.
 		"AWS_PROFILE": "nobody", "AWS_CONFIG_FILE": profileWithoutCredentials(t),
 	}
-	for _, args := range [][]string{{"status"}, {"history"}, {"halt", "--reason", "x"}, {"rollout", "web", "--image", "ami-1"}} {
+	for _, args := range [][]string{{"status"}, {"history"}, {"halt", "--reason", "x"}, {"rollout", "web", "--image", "ami-1"}, {"images", "plan"}, {"images", "restore", "ami-0abc1234"}} {
 		code, _, stderr := run(t, env, args...)
 		if code != ExitUnreachable {
 			t.Errorf("%v: exit %d, want %d; stderr: %s", args, code, ExitUnreachable, stderr)
@@ -166,8 +176,8 @@ func TestHelpDocumentsExitCodesAndEveryCommandHasExamples(t *testing.T) {
 			t.Errorf("--help does not mention %q", want)
 		}
 	}
-	for _, cmd := range []string{"status", "history", "plan", "rollout", "rollback", "halt", "resume"} {
-		code, out, _ := run(t, nil, cmd, "--help")
+	for _, cmd := range []string{"status", "history", "plan", "rollout", "rollback", "halt", "resume", "images", "images plan", "images restore"} {
+		code, out, _ := run(t, nil, append(strings.Fields(cmd), "--help")...)
 		if code != ExitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "phoenix "+cmd) {
 			t.Errorf("%s --help: exit %d, no examples:\n%s", cmd, code, out)
 		}

@@ -53,10 +53,15 @@ type imagesPlanDoc struct {
 	Counts    imagesPlanCounts    `json:"counts"`
 	Templates []templatePlanView  `json:"templates"`
 	Images    []imagePlanView     `json:"images"`
-	names     map[string]string   // template id -> name, for tables
-	byTmpl    map[string][]int    // template id -> indexes into Images it lists first
-	others    []int               // indexes into Images no template version names
-	hidden    map[lifecycle.Reason]int
+
+	// For tables: the templates' names by id; per template, the indexes
+	// into Images of the images its versions name (each image under the
+	// first template naming it); the images no version names; and how many
+	// of those are not Phoenix's, counted rather than listed.
+	names      map[string]string
+	byTemplate map[string][]int
+	others     []int
+	notPhoenix int
 }
 
 // lifecyclePolicyView is the policy a plan was made under and where it came
@@ -186,7 +191,7 @@ const imagesRestoreExample = `  phoenix images restore ami-0abc1234def567890
 
 func (a *app) imagesCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "images (plan | restore AMI)",
+		Use:     "images",
 		Short:   "Plan the retirement of old AMIs and launch template versions, or restore an AMI",
 		Long:    imagesLong,
 		Example: imagesExample,
@@ -357,7 +362,7 @@ func planImages(p lifecycle.Plan, st lifecycleSettings) imagesPlanDoc {
 		},
 		Counts:    imagesPlanCounts{ImagesByAction: map[string]int{}},
 		Templates: []templatePlanView{}, Images: []imagePlanView{},
-		byTmpl: map[string][]int{}, hidden: map[lifecycle.Reason]int{},
+		byTemplate: map[string][]int{},
 	}
 	if st.Mode != modeUnknown {
 		doc.Policy.Function = st.Function
@@ -403,17 +408,17 @@ func planImages(p lifecycle.Plan, st lifecycleSettings) imagesPlanDoc {
 		doc.Images = append(doc.Images, iv)
 		switch tid, ok := firstTemplate[d.ImageID]; {
 		case ok:
-			doc.byTmpl[tid] = append(doc.byTmpl[tid], i)
+			doc.byTemplate[tid] = append(doc.byTemplate[tid], i)
 		case d.Action == lifecycle.ActionNone && len(d.Holds) == 1 && d.Holds[0].Reason == lifecycle.KeptNotPhoenix:
 			// An account may hold many AMIs Phoenix never touches; tables
 			// count them rather than list them.
-			doc.hidden[lifecycle.KeptNotPhoenix]++
+			doc.notPhoenix++
 		default:
 			doc.others = append(doc.others, i)
 		}
 	}
 	// A template's images in the order of the first version naming them.
-	for tid, idx := range doc.byTmpl {
+	for tid, idx := range doc.byTemplate {
 		first := func(i int) int64 {
 			for _, v := range doc.Templates[index[tid]].Versions {
 				if v.ImageID == doc.Images[i].ImageID {
@@ -501,14 +506,14 @@ func writeImagesPlan(w io.Writer, doc imagesPlanDoc) {
 		if n := doc.names[t.LaunchTemplateID]; n != "" {
 			name += " (" + n + ")"
 		}
-		fmt.Fprintf(w, "\nLaunch template %s: %d versions, %d to delete, %d kept\n", name, len(t.Versions), t.ToDelete, t.Kept)
+		fmt.Fprintf(w, "\nLaunch template %s: %s, %d to delete, %d kept\n", name, plural(len(t.Versions), "version"), t.ToDelete, t.Kept)
 		tw := newTable(w)
 		row(tw, "  VERSION", "IMAGE", "ACTION", "KEPT BECAUSE")
 		for _, v := range t.Versions {
 			row(tw, "  v"+strconv.FormatInt(v.Version, 10), dash(v.ImageID), cmp.Or(v.Action, "keep"), dash(holdsText(v.KeptBecause)))
 		}
 		_ = tw.Flush()
-		if idx := doc.byTmpl[t.LaunchTemplateID]; len(idx) > 0 {
+		if idx := doc.byTemplate[t.LaunchTemplateID]; len(idx) > 0 {
 			writeImageRows(w, doc, idx)
 		}
 	}
@@ -516,11 +521,11 @@ func writeImagesPlan(w io.Writer, doc imagesPlanDoc) {
 		fmt.Fprintln(w, "\nImages no version of these launch templates names:")
 		writeImageRows(w, doc, doc.others)
 	}
-	if n := doc.hidden[lifecycle.KeptNotPhoenix]; n > 0 {
-		fmt.Fprintf(w, "\n%d other images of the account are not Phoenix's (neither rolled by it nor tagged %s): never touched (-o json lists them).\n",
-			n, lifecycle.TagRole)
+	if n := doc.notPhoenix; n > 0 {
+		fmt.Fprintf(w, "\n%s of the account: not Phoenix's (neither rolled by it nor tagged %s), never touched (-o json lists them).\n",
+			plural(n, "other image"), lifecycle.TagRole)
 	}
-	fmt.Fprintf(w, "\nIn all: %d versions to delete, %d kept; images: %s", doc.Counts.VersionsToDelete, doc.Counts.VersionsKept, actionCounts(doc.Counts.ImagesByAction))
+	fmt.Fprintf(w, "\nIn all: %s to delete, %d kept; images: %s", plural(doc.Counts.VersionsToDelete, "version"), doc.Counts.VersionsKept, actionCounts(doc.Counts.ImagesByAction))
 	if doc.Counts.GiBReclaimed > 0 {
 		fmt.Fprintf(w, "; the deregistrations would reclaim %d GiB of snapshots", doc.Counts.GiBReclaimed)
 	}
@@ -563,6 +568,14 @@ func actionCounts(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("unchanged %d", n))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// plural writes "1 version", "2 versions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // waitText writes a stage wait: whole days as "7d", else as durationText.
