@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/publish"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 )
@@ -265,4 +266,62 @@ func TestTheRecycleSection(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestTheLifecycleSection(t *testing.T) {
+	t.Parallel()
+	load := func(set map[string]string) (Config, error) {
+		env := with(map[string]string{EnvAccountID: account, EnvRegion: region, EnvImageLifecycle: "plan"})
+		for k, v := range set {
+			env[k] = v
+		}
+		return Load(Map(env), Needs{Lifecycle: true})
+	}
+	t.Run("plan with the defaults", func(t *testing.T) {
+		t.Parallel()
+		c, err := load(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Lifecycle.Apply || c.Lifecycle.Policy != lifecycle.DefaultPolicy() || c.Account != account {
+			t.Fatalf("got %+v", c.Lifecycle)
+		}
+	})
+	t.Run("the template's values are read", func(t *testing.T) {
+		t.Parallel()
+		c, err := load(map[string]string{EnvImageLifecycle: "apply", EnvLifecycleKeepVersions: "5", EnvLifecycleKeepRollback: "0",
+			EnvLifecycleDeprecateAfter: "3600", EnvLifecycleDisableAfter: "36h", EnvLifecycleDeregisterAfter: "0",
+			EnvLifecycleRetireShared: "true", EnvLifecycleMaxActionsPerNight: "12"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := lifecycle.Policy{KeepVersions: 5, KeepRollbackVersions: 0, DeprecateAfter: time.Hour, DisableAfter: 36 * time.Hour,
+			DeregisterAfter: 0, RetireShared: true, MaxActions: 12}
+		if !c.Lifecycle.Apply || c.Lifecycle.Policy != want {
+			t.Fatalf("got %+v, want apply with %+v", c.Lifecycle, want)
+		}
+	})
+	bad := []struct {
+		name, variable, value string
+	}{
+		{"a missing mode fails: a lost variable must not decide between deleting and not", EnvImageLifecycle, ""},
+		{"an unknown mode fails", EnvImageLifecycle, "yes"},
+		{"keeping no versions fails", EnvLifecycleKeepVersions, "0"},
+		{"keeping more versions than a template holds fails", EnvLifecycleKeepVersions, "10001"},
+		{"a negative rollback history fails", EnvLifecycleKeepRollback, "-1"},
+		{"a wait that is no duration fails", EnvLifecycleDeprecateAfter, "a week"},
+		{"a wait over a year fails", EnvLifecycleDeregisterAfter, "9000h"},
+		{"a retire-shared that is no boolean fails", EnvLifecycleRetireShared, "maybe"},
+		{"no actions a night fails", EnvLifecycleMaxActionsPerNight, "0"},
+		{"a missing account fails", EnvAccountID, ""},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := load(map[string]string{tc.variable: tc.value})
+			if err == nil || !strings.Contains(err.Error(), tc.variable) {
+				t.Fatalf("got %v, want an error naming %s", err, tc.variable)
+			}
+		})
+	}
 }

@@ -144,6 +144,28 @@ func TestNotify(t *testing.T) {
 			t.Errorf("event time %s, want between %s and %s", ev.Time, sent, b.env.Now())
 		}
 	})
+	t.Run("a text message goes to the topic alone, with its attributes", func(t *testing.T) {
+		t.Parallel()
+		b := newBench(t)
+		subject := "Phoenix image lifecycle us-east-1 (apply): 4 versions, 1 AMIs retired, and a subject far longer than SNS takes"
+		if err := b.notifier.PublishText(context.Background(), subject, "line one\nline two",
+			map[string]string{"detailType": "Phoenix Image Lifecycle Summary", "mode": "apply", "empty": ""}); err != nil {
+			t.Fatal(err)
+		}
+		msgs := b.env.Cloud.SNS.Messages(b.topic)
+		if len(msgs) != 1 || msgs[0].Message != "line one\nline two" || len(msgs[0].Subject) > 100 || !strings.HasPrefix(msgs[0].Subject, "Phoenix image lifecycle") {
+			t.Fatalf("messages %+v", msgs)
+		}
+		if got := aws.ToString(msgs[0].MessageAttributes["mode"].StringValue); got != "apply" {
+			t.Errorf("attribute mode = %q", got)
+		}
+		if _, ok := msgs[0].MessageAttributes["empty"]; ok {
+			t.Error("an empty attribute was sent (SNS refuses it)")
+		}
+		if n := len(b.env.Cloud.EventBridge.Ingested()); n != 0 {
+			t.Errorf("%d events put on the bus; a text message goes to the topic only", n)
+		}
+	})
 	t.Run("the SNS message carries the text, the facts and filterable attributes", func(t *testing.T) {
 		t.Parallel()
 		b := newBench(t)
