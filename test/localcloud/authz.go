@@ -487,8 +487,9 @@ var dynamoActions = []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "
 // impliedActions are actions the local cloud checks inside another
 // operation rather than as operations of their own: SNS uses the topic's
 // key on the publisher's behalf when a role publishes to an encrypted
-// topic (kms.go).
-var impliedActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
+// topic (kms.go); DeregisterImage with DeleteAssociatedSnapshots deletes
+// the image's snapshots on the caller's behalf (deregisterRequests).
+var impliedActions = []string{"kms:Decrypt", "kms:GenerateDataKey", "ec2:DeleteSnapshot"}
 
 // AuthorizedActions lists the IAM actions the table authorizes, as
 // "prefix:Action", sorted: a policy action outside it names a call the

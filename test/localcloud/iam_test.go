@@ -54,6 +54,7 @@ var testPolicy = map[string]any{"Version": "2012-10-17", "Statement": []any{
 	map[string]any{"Sid": "Events", "Effect": "Allow", "Action": "events:PutEvents", "Resource": "arn:aws:events:us-east-1:123456789012:event-bus/default",
 		"Condition": map[string]any{"StringEquals": map[string]any{"events:source": "phoenix.rollouts"}}},
 	map[string]any{"Sid": "Params", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/phoenix/*"},
+	map[string]any{"Sid": "DeregisterImagesOnly", "Effect": "Allow", "Action": "ec2:DeregisterImage", "Resource": "arn:aws:ec2:*::image/*"},
 	map[string]any{"Sid": "NeverTheseAlarms", "Effect": "Deny", "Action": "cloudwatch:*", "Resource": "*"},
 }}
 
@@ -253,6 +254,38 @@ func TestADeployedFunctionsCallsAreHeldAgainstItsRole(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The image life stages are authorized on the image's ARN (no account),
+// and deleting an image's snapshots with it needs ec2:DeleteSnapshot on
+// each of them.
+func TestImageStageCallsAreHeldAgainstTheImageAndItsSnapshots(t *testing.T) {
+	e := newIAMEnv(t, "yes")
+	ctx := api.WithRequest(t.Context(), api.Request{Region: "us-east-1", Account: e.env.Cloud.World.Account()})
+	c := ec2.NewFromConfig(e.cfg)
+	add := func(name string) (string, string) {
+		img, err := e.env.Cloud.World.AddImage("us-east-1", sim.ImageSpec{Name: name, Available: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.env.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{img}})
+		if err != nil || len(out.Images) != 1 || len(out.Images[0].BlockDeviceMappings) == 0 || out.Images[0].BlockDeviceMappings[0].Ebs == nil {
+			t.Fatalf("image %s has no snapshot: %v", img, err)
+		}
+		return img, aws.ToString(out.Images[0].BlockDeviceMappings[0].Ebs.SnapshotId)
+	}
+	img, snap := add("old")
+	_, err := c.DisableImage(ctx, &ec2.DisableImageInput{ImageId: aws.String(img)})
+	wantDenied(t, err, "UnauthorizedOperation", http.StatusForbidden, "ec2:DisableImage", "arn:aws:ec2:us-east-1::image/"+img)
+	_, err = c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(img), DeleteAssociatedSnapshots: aws.Bool(true)})
+	wantDenied(t, err, "UnauthorizedOperation", http.StatusForbidden, "ec2:DeleteSnapshot", "arn:aws:ec2:us-east-1::snapshot/"+snap)
+	if _, err := c.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(img)}); err != nil {
+		t.Fatalf("ec2:DeregisterImage on image/* allows deregistering without the snapshots: %v", err)
+	}
+	snaps, err := e.env.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: []string{snap}})
+	if err != nil || len(snaps.Snapshots) != 1 {
+		t.Errorf("the snapshot of the image deregistered without it is gone: %v", err)
+	}
 }
 
 func TestTheIAMSwitchTurnsEnforcementOff(t *testing.T) {
