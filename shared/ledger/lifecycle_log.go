@@ -39,6 +39,7 @@ const (
 	attrAction      = "action"
 	attrTarget      = "target"
 	attrKeptBecause = "keptBecause"
+	attrRule        = "rule"
 	attrResult      = "result"
 )
 
@@ -195,6 +196,7 @@ func lifecycleItem(e LifecycleEntry) item {
 	it.str(attrMode, e.Mode)
 	it.str(attrAction, string(e.Action))
 	it.str(attrTarget, e.Target)
+	it.str(attrRule, e.Rule)
 	it.strs(attrKeptBecause, e.KeptBecause)
 	it.str(attrResult, e.Result)
 	it.str(attrBy, e.By)
@@ -210,6 +212,7 @@ func decodeLifecycleEntry(it map[string]types.AttributeValue) (LifecycleEntry, e
 		Mode:        r.str(attrMode),
 		Action:      lifecycle.Action(r.str(attrAction)),
 		Target:      r.str(attrTarget),
+		Rule:        r.str(attrRule),
 		KeptBecause: r.strs(attrKeptBecause),
 		Result:      r.str(attrResult),
 		By:          r.str(attrBy),

@@ -27,7 +27,7 @@ func runEntries(n int, runID, mode string) []LifecycleEntry {
 	}
 	at := night(n)
 	return []LifecycleEntry{
-		{At: at, RunID: runID, Seq: 0, Mode: mode, Action: lifecycle.ActionDeleteVersion, Target: "lt-0abc:3", Result: result(lifecycle.ResultDone), By: lifecycle.ByNightly},
+		{At: at, RunID: runID, Seq: 0, Mode: mode, Action: lifecycle.ActionDeleteVersion, Target: "lt-0abc:3", Rule: "not among the template's newest 20, not its default, and nothing uses it", Result: result(lifecycle.ResultDone), By: lifecycle.ByNightly},
 		{At: at, RunID: runID, Seq: 1, Mode: mode, Action: lifecycle.ActionDeprecate, Target: "ami-0123abcd",
 			Result: result(lifecycle.ResultSkipped("in use again: group-uses (eu-west-1/web)")), By: lifecycle.ByNightly},
 		{At: at, RunID: runID, Seq: 2, Mode: mode, Action: lifecycle.ActionRestore, Target: "ami-0123456789abcdef0",

@@ -36,6 +36,9 @@ type LogEntry struct {
 	// Target is an AMI id, or <template id>:<version> for a launch
 	// template version.
 	Target string `json:"target"`
+	// Rule is the rule that decided the action (docs/lifecycle.md): the
+	// wait that ran out, or why a version is no longer kept.
+	Rule string `json:"rule,omitempty"`
 	// KeptBecause are the holds of an action on something in use
 	// (Hold.String()): why an image was restored or protected.
 	KeptBecause []string `json:"keptBecause,omitempty"`

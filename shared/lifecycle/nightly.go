@@ -320,8 +320,8 @@ func (s Summary) Text() (subject, message string) {
 		if e.Result != "" {
 			line += ": " + e.Result
 		}
-		if len(e.KeptBecause) > 0 {
-			line += " (" + strings.Join(e.KeptBecause, "; ") + ")"
+		if why := strings.Join(append([]string{e.Rule}, e.KeptBecause...), "; "); strings.Trim(why, "; ") != "" {
+			line += " (" + strings.Trim(why, "; ") + ")"
 		}
 		b.WriteString(line + "\n")
 	}

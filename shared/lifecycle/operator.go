@@ -33,7 +33,7 @@ var ErrNotPhoenixImage = errors.New("not an image of this account")
 // *rollout.NotFoundError for an image that does not exist (deregistered
 // already), ErrNotPhoenixImage, *rollout.TransientError.
 func (s Service) Restore(ctx context.Context, run Run, region, imageID string) (LogEntry, error) {
-	entry := LogEntry{Action: ActionRestore, Target: imageID, KeptBecause: []string{"restored by " + run.By}}
+	entry := LogEntry{Action: ActionRestore, Target: imageID, Rule: "restored by hand (phoenix images restore)"}
 	img, err := s.Images.OwnImage(ctx, region, imageID)
 	if err != nil {
 		return entry, err

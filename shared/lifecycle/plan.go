@@ -96,7 +96,10 @@ type VersionDecision struct {
 	Number     int64  `json:"version"`
 	ImageID    string `json:"imageId,omitempty"`
 	Action     Action `json:"action,omitempty"`
-	Holds      []Hold `json:"keptBecause,omitempty"`
+	// Rule says which rule decided the action (empty when kept: the holds
+	// say why).
+	Rule  string `json:"rule,omitempty"`
+	Holds []Hold `json:"keptBecause,omitempty"`
 }
 
 // ImageDecision is the plan for one AMI.
@@ -108,9 +111,11 @@ type ImageDecision struct {
 	Action Action `json:"action,omitempty"`
 	// Due is when the next stage is due (for an image waiting), or when it
 	// became due.
-	Due         time.Time `json:"due,omitzero"`
-	Holds       []Hold    `json:"keptBecause,omitempty"`
-	SnapshotGiB int64     `json:"snapshotGiB,omitempty"`
+	Due time.Time `json:"due,omitzero"`
+	// Rule says which rule decided the action.
+	Rule        string `json:"rule,omitempty"`
+	Holds       []Hold `json:"keptBecause,omitempty"`
+	SnapshotGiB int64  `json:"snapshotGiB,omitempty"`
 }
 
 // The stages of an image.
@@ -256,6 +261,7 @@ func decideVersions(s Snapshot, p Policy, t Template) ([]VersionDecision, error)
 		d := VersionDecision{TemplateID: t.ID, Region: t.Region, Number: v.Number, ImageID: v.ImageID, Holds: dedupe(holds[v.Number])}
 		if len(d.Holds) == 0 {
 			d.Action = ActionDeleteVersion
+			d.Rule = fmt.Sprintf("not among the template's newest %d, not its default, and nothing uses it", keepN)
 		}
 		out = append(out, d)
 	}
@@ -309,50 +315,60 @@ func decideImage(s Snapshot, p Policy, img Image, kept map[string]map[int64]bool
 		d.Stage = StageInUse
 		switch {
 		case img.Ledger.Staged():
-			d.Action = ActionRestore
+			d.Action, d.Rule = ActionRestore, "Phoenix staged it and it is in use again"
 		case lkg && !img.Protected:
-			d.Action = ActionProtect
+			d.Action, d.Rule = ActionProtect, "a group's last-known-good is protected from deregistration"
 		case !lkg && img.Ledger.ProtectedByPhoenix && img.Protected:
-			d.Action = ActionUnprotect
+			d.Action, d.Rule = ActionUnprotect, ruleNotLastKnownGood
 		case !img.Ledger.UnusedSince.IsZero():
-			d.Action = ActionMarkUsed
+			d.Action, d.Rule = ActionMarkUsed, "in use again: its out-of-use wait is cleared"
 		}
 		return d
 	case img.Ledger.ProtectedByPhoenix && img.Protected:
 		// No longer anyone's last-known-good: lift Phoenix's protection
 		// (AWS may hold it 24 hours more); the stages follow on later
 		// nights.
-		d.Action = ActionUnprotect
+		d.Action, d.Rule = ActionUnprotect, ruleNotLastKnownGood
 		return d
 	case img.Protected:
 		d.Holds = []Hold{{Reason: KeptProtected}}
 		return d
 	case img.Ledger.UnusedSince.IsZero():
 		d.Action, d.Due = ActionMarkUnused, s.Now.Add(p.DeprecateAfter)
+		d.Rule = "nothing holds it: its out-of-use wait starts"
 		return d
 	}
 	var next Action
+	var since time.Time
+	var wait time.Duration
 	switch d.Stage {
 	case StageUnused:
-		next, d.Due = ActionDeprecate, img.Ledger.UnusedSince.Add(p.DeprecateAfter)
+		next, since, wait = ActionDeprecate, img.Ledger.UnusedSince, p.DeprecateAfter
+		d.Rule = fmt.Sprintf("out of use since %s; deprecated after %s", since.UTC().Format(time.RFC3339), wait)
 	case StageDeprecated:
-		next, d.Due = ActionDisable, later(img.DeprecatedAt, img.Ledger.UnusedSince).Add(p.DisableAfter)
+		next, since, wait = ActionDisable, later(img.DeprecatedAt, img.Ledger.UnusedSince), p.DisableAfter
+		d.Rule = fmt.Sprintf("deprecated since %s; disabled after %s", since.UTC().Format(time.RFC3339), wait)
 	case StageDisabled:
-		since := img.Ledger.DisabledAt
+		since = img.Ledger.DisabledAt
 		if since.IsZero() {
 			// Disabled by someone else: its wait counts from when Phoenix
 			// first found it out of use.
 			since = img.Ledger.UnusedSince
 		}
-		next, d.Due = ActionDeregister, since.Add(p.DeregisterAfter)
+		next, wait = ActionDeregister, p.DeregisterAfter
+		d.Rule = fmt.Sprintf("disabled since %s; deregistered with its snapshots after %s", since.UTC().Format(time.RFC3339), wait)
 	}
+	d.Due = since.Add(wait)
 	if s.Now.Before(d.Due) {
 		d.Holds = []Hold{{Reason: KeptWaiting, By: string(next) + " due " + d.Due.UTC().Format(time.RFC3339)}}
+		d.Rule = ""
 		return d
 	}
 	d.Action = next
 	return d
 }
+
+const ruleNotLastKnownGood = "no longer any group's last-known-good: Phoenix lifts the protection it set"
 
 // imagePolicy returns p with the stage waits an image's tags set (its
 // role's pipeline tags the images it builds), and a description of the
@@ -466,7 +482,7 @@ func bound(p *Plan, max int) {
 		d := &p.Versions[i]
 		if d.Action.Destructive() {
 			if n++; n > max {
-				d.Action, d.Holds = ActionNone, []Hold{{Reason: KeptBounded}}
+				d.Action, d.Rule, d.Holds = ActionNone, "", []Hold{{Reason: KeptBounded}}
 			}
 		}
 	}
@@ -474,7 +490,7 @@ func bound(p *Plan, max int) {
 		d := &p.Images[i]
 		if d.Action.Destructive() {
 			if n++; n > max {
-				d.Action, d.Holds = ActionNone, []Hold{{Reason: KeptBounded, By: "due " + d.Due.UTC().Format(time.RFC3339)}}
+				d.Action, d.Rule, d.Holds = ActionNone, "", []Hold{{Reason: KeptBounded, By: "due " + d.Due.UTC().Format(time.RFC3339)}}
 			}
 		}
 	}

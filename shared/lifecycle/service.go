@@ -152,9 +152,13 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 	for _, v := range plan.Versions {
 		if v.Action == ActionDeleteVersion && !slices.ContainsFunc(deletions[v.TemplateID], func(b []int64) bool { return slices.Contains(b, v.Number) }) {
 			entries = append(entries, LogEntry{Action: v.Action, Target: v.TemplateID + ":" + strconv.FormatInt(v.Number, 10),
-				Result: ResultSkipped("the re-check keeps it")})
+				Rule: v.Rule, Result: ResultSkipped("the re-check keeps it")})
 			rep.Skipped++
 		}
+	}
+	rules := map[string]string{}
+	for _, v := range plan.Versions {
+		rules[v.TemplateID+":"+strconv.FormatInt(v.Number, 10)] = v.Rule
 	}
 	for _, tid := range slices.Sorted(maps.Keys(deletions)) {
 		for _, batch := range deletions[tid] {
@@ -163,7 +167,8 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 				return rep, err
 			}
 			for _, n := range batch {
-				e := LogEntry{Action: ActionDeleteVersion, Target: tid + ":" + strconv.FormatInt(n, 10)}
+				target := tid + ":" + strconv.FormatInt(n, 10)
+				e := LogEntry{Action: ActionDeleteVersion, Target: target, Rule: rules[target]}
 				switch {
 				case err != nil:
 					e.Result = ResultFailed(err)
@@ -187,7 +192,7 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 		if d.Action == ActionNone {
 			continue
 		}
-		e := LogEntry{Action: d.Action, Target: d.ImageID, KeptBecause: holdStrings(d.Holds)}
+		e := LogEntry{Action: d.Action, Target: d.ImageID, Rule: d.Rule, KeptBecause: holdStrings(d.Holds)}
 		if agreed[d.ImageID] != d.Action {
 			e.Result = ResultSkipped(fmt.Sprintf("the re-check planned %q", agreed[d.ImageID]))
 			rep.Skipped++
@@ -458,12 +463,12 @@ func planEntries(p Plan) []LogEntry {
 	var out []LogEntry
 	for _, v := range p.Versions {
 		if v.Action != ActionNone {
-			out = append(out, LogEntry{Action: v.Action, Target: v.TemplateID + ":" + strconv.FormatInt(v.Number, 10)})
+			out = append(out, LogEntry{Action: v.Action, Target: v.TemplateID + ":" + strconv.FormatInt(v.Number, 10), Rule: v.Rule})
 		}
 	}
 	for _, d := range p.Images {
 		if d.Action != ActionNone {
-			out = append(out, LogEntry{Action: d.Action, Target: d.ImageID, KeptBecause: holdStrings(d.Holds)})
+			out = append(out, LogEntry{Action: d.Action, Target: d.ImageID, Rule: d.Rule, KeptBecause: holdStrings(d.Holds)})
 		}
 	}
 	return out

@@ -267,6 +267,15 @@ func TestAnApplyRunDoesWhatThePlanSaysAndRecordsIt(t *testing.T) {
 		if e.Result != ResultDone || e.Mode != LogModeApply {
 			t.Errorf("entry %+v", e)
 		}
+		// Every action says the rule that decided it.
+		want := map[Action]string{
+			ActionDeleteVersion: "not among the template's newest 2, not its default, and nothing uses it",
+			ActionDeprecate:     "out of use since 2026-05-02T03:00:00Z; deprecated after 168h0m0s",
+			ActionMarkUnused:    "nothing holds it: its out-of-use wait starts",
+		}[e.Action]
+		if e.Rule != want {
+			t.Errorf("%s %s: rule %q, want %q", e.Action, e.Target, e.Rule, want)
+		}
 	}
 }
 
