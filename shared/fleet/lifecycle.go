@@ -72,6 +72,10 @@ const (
 // other reason (a pending image) stays an error.
 const codeIncorrectState = "IncorrectState"
 
+// codeAuthFailure is EC2's answer to a read of another account's image
+// attribute.
+const codeAuthFailure = "AuthFailure"
+
 // protectionOn starts every DeregistrationProtection value of a protected
 // image: "enabled-with-cooldown", "enabled-without-cooldown". A value
 // "disabled after <time>" (the cooldown after a with-cooldown protection
@@ -234,7 +238,15 @@ func (f *Fleet) OwnImage(ctx context.Context, region, imageID string) (lifecycle
 	}
 	li := lifecycleImageFrom(region, img)
 	if !li.Shared && retirable(img.State) {
-		if li.Shared, err = sharedWithOthers(ctx, ec2c, li.ID); err != nil {
+		li.Shared, err = sharedWithOthers(ctx, ec2c, li.ID)
+		if awserr.Code(err) == codeAuthFailure {
+			// EC2 shows launch permissions to the owner only: this image is
+			// another account's (shared with this one), which its Owner
+			// says; whom else it is shared with is not this account's to
+			// know.
+			return li, nil
+		}
+		if err != nil {
 			return lifecycle.Image{}, err
 		}
 	}

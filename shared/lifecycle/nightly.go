@@ -252,6 +252,14 @@ func (s Summary) metricLines() []emf.Line {
 		}})
 }
 
+// plural writes n thing or n things.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
+}
+
 // maxSummaryActions bounds the actions the summary lists one by one: a
 // night may do hundreds, and SNS takes at most 256 KiB; the ledger's log
 // holds them all.
@@ -264,8 +272,8 @@ func (s Summary) Text() (subject, message string) {
 	if s.Mode != LogModeApply {
 		verb = "to retire"
 	}
-	subject = fmt.Sprintf("Phoenix image lifecycle %s (%s): %d versions, %d AMIs %s", s.Region, s.Mode,
-		c.Actions[ActionDeleteVersion], c.Actions[ActionDeregister], verb)
+	subject = fmt.Sprintf("Phoenix image lifecycle %s (%s): %s, %s %s", s.Region, s.Mode,
+		plural(c.Actions[ActionDeleteVersion], "version"), plural(c.Actions[ActionDeregister], "AMI"), verb)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Phoenix image lifecycle, %s, night of %s, mode %s.\n", s.Region, s.At.UTC().Format(time.RFC3339), s.Mode)
 	switch {

@@ -132,7 +132,7 @@ func TestANightWithADeregistrationCountsTheGiBAndAFailureWarns(t *testing.T) {
 		t.Errorf("counts %+v", c)
 	}
 	if tp.attrs[0]["severity"] != "warning" || !strings.Contains(tp.messages[0], "failed 1") ||
-		!strings.Contains(tp.subjects[0], "1 AMIs retired") || !strings.Contains(tp.messages[0], "30 GiB of snapshots reclaimed") {
+		!strings.Contains(tp.subjects[0], "1 AMI retired") || !strings.Contains(tp.messages[0], "30 GiB of snapshots reclaimed") {
 		t.Errorf("summary %q %v\n%s", tp.subjects[0], tp.attrs[0], tp.messages[0])
 	}
 }
@@ -161,11 +161,12 @@ func TestRestoreUndoesAStageByHandAndRestartsTheWait(t *testing.T) {
 	w.images[ami(2)].State = "disabled"
 	w.records[ami(2)] = Tracked{Rolled: true, Deprecated: true, UnusedSince: now.Add(-20 * day), DisabledAt: now.Add(-day)}
 	run := Run{ID: "cli-1", Now: now, By: "arn:aws:iam::111122223333:user/ops"}
-	e, err := w.service(false).Restore(context.Background(), run, region, ami(2))
+	e, err := w.service(false).Restore(context.Background(), run, region, ami(2), " incident 4711 ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Result != ResultDone || e.By != run.By || e.Mode != LogModeApply || w.images[ami(2)].State != "available" {
+	if e.Result != ResultDone || e.By != run.By || e.Mode != LogModeApply || w.images[ami(2)].State != "available" ||
+		e.Rule != "restored by hand (phoenix images restore): incident 4711" {
 		t.Errorf("entry %+v, image %+v", e, w.images[ami(2)])
 	}
 	if r := w.records[ami(2)]; r.Staged() || !r.UnusedSince.IsZero() || !r.Rolled {
@@ -173,17 +174,24 @@ func TestRestoreUndoesAStageByHandAndRestartsTheWait(t *testing.T) {
 	}
 	// Nothing to restore: skipped, EC2 untouched.
 	calls := len(w.calls)
-	e, err = w.service(false).Restore(context.Background(), run, region, ami(6))
+	e, err = w.service(false).Restore(context.Background(), run, region, ami(6), "")
 	if err != nil || !strings.HasPrefix(e.Result, ResultSkippedPrefix) || len(w.calls) != calls {
 		t.Errorf("restoring an image in use: %+v, %v, calls %v", e, err, w.calls[calls:])
 	}
 	var nf *rollout.NotFoundError
-	if _, err := w.service(false).Restore(context.Background(), run, region, "ami-0000000000000dead"); !errors.As(err, &nf) {
+	if _, err := w.service(false).Restore(context.Background(), run, region, "ami-0000000000000dead", ""); !errors.As(err, &nf) {
 		t.Errorf("an unknown image: %v", err)
 	}
 	w.images[ami(3)].Owner = foreign
-	if _, err := w.service(false).Restore(context.Background(), run, region, ami(3)); !errors.Is(err, ErrNotPhoenixImage) {
+	if _, err := w.service(false).Restore(context.Background(), run, region, ami(3), ""); !errors.Is(err, ErrNotPhoenixImage) {
 		t.Errorf("another account's image: %v", err)
+	}
+	// A later night's record stands: the restore says it does not hold.
+	w.images[ami(4)].DeprecatedAt = now.Add(-day)
+	w.records[ami(4)] = Tracked{Rolled: true, Deprecated: true, UnusedSince: now.Add(-9 * day)}
+	w.laterRecords = map[string]bool{ami(4): true}
+	if _, err := w.service(false).Restore(context.Background(), run, region, ami(4), ""); !errors.Is(err, ErrLaterRecord) {
+		t.Errorf("a restore the ledger does not record: %v", err)
 	}
 }
 

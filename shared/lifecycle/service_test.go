@@ -31,6 +31,9 @@ type world struct {
 	refsFrom      int // the References call from which they show (1-based)
 	refReads      int
 	failOn        map[string]error
+	// laterRecords are images whose ledger record a later run wrote: a
+	// write at an earlier time is refused, silently, as the ledger does.
+	laterRecords map[string]bool
 	// onSecondSnapshot changes the world between the plan and the re-check.
 	onSecondSnapshot func(*world)
 	snapshots        int
@@ -72,6 +75,9 @@ func (w *world) ImageRecords(context.Context, string) (map[string]Tracked, error
 }
 
 func (w *world) PutImageRecord(_ context.Context, _, id string, t Tracked, _ string, _ time.Time) error {
+	if w.laterRecords[id] {
+		return nil
+	}
 	w.records[id] = t
 	return nil
 }

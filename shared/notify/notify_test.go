@@ -147,7 +147,7 @@ func TestNotify(t *testing.T) {
 	t.Run("a text message goes to the topic alone, with its attributes", func(t *testing.T) {
 		t.Parallel()
 		b := newBench(t)
-		subject := "Phoenix image lifecycle us-east-1 (apply): 4 versions, 1 AMIs retired, and a subject far longer than SNS takes"
+		subject := "Phoenix image lifecycle us-east-1 (apply): 4 versions, 1 AMI retired, and a subject far longer than SNS takes"
 		if err := b.notifier.PublishText(context.Background(), subject, "line one\nline two",
 			map[string]string{"detailType": "Phoenix Image Lifecycle Summary", "mode": "apply", "empty": ""}); err != nil {
 			t.Fatal(err)

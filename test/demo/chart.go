@@ -89,8 +89,12 @@ func (d *demo) chartData() []*GroupChart {
 				c.Markers = append(c.Markers, Marker{At: e.At, Text: label + " published", Kind: e.Kind})
 			case e.Group == g.name && e.Kind == "alarm" && strings.Contains(e.Text, "to ALARM"):
 				c.Markers = append(c.Markers, Marker{At: e.At, Text: g.alarm + " ALARM", Kind: e.Kind})
-			case e.Group == g.name && e.Kind == "recycle":
+			case e.Group == g.name && e.Kind == "recycle" && strings.HasPrefix(e.Text, "nightly schedule fired"):
+				// The recycle's start (the night's drift reports, one per
+				// group, say nothing was recycled).
 				c.Markers = append(c.Markers, Marker{At: e.At, Text: "nightly recycle", Kind: e.Kind})
+			case e.Group == g.name && e.Kind == "rollback":
+				c.Markers = append(c.Markers, Marker{At: e.At, Text: "phoenix rollback", Kind: e.Kind})
 			}
 		}
 		var end time.Time
@@ -114,7 +118,10 @@ const (
 )
 
 // svg draws the chart as stacked steps: each layer's count holds from one
-// sample to the next. Story spans are shaded behind and numbered.
+// sample to the next. Story spans are shaded behind and numbered. Time
+// runs to scale where anything happens; stretches in which nothing
+// changes for longer than maxQuiet (the nights of story 4) are squeezed
+// to maxQuiet and marked as breaks in the axis.
 func (d *demo) svg(c *GroupChart, end time.Time) (template.HTML, string) {
 	if len(c.Points) == 0 || !end.After(start) {
 		return "", "no samples"
@@ -124,7 +131,6 @@ func (d *demo) svg(c *GroupChart, end time.Time) (template.HTML, string) {
 		// The chart starts a little before story 1: the setup is flat.
 		t0 = d.stories[1].Started.Add(-5 * time.Minute)
 	}
-	span := end.Sub(t0).Seconds()
 	maxN := 1
 	for _, p := range c.Points {
 		total := 0
@@ -134,11 +140,18 @@ func (d *demo) svg(c *GroupChart, end time.Time) (template.HTML, string) {
 		maxN = max(maxN, total)
 	}
 	plotW, plotH := chartW-padLeft-padRight, chartH-padTop-padBot
-	x := func(t time.Time) float64 {
-		s := t.Sub(t0).Seconds()
-		s = min(max(s, 0), span)
-		return padLeft + plotW*s/span
+	busy := []time.Time{t0, end}
+	for _, p := range c.Points {
+		busy = append(busy, p.At)
 	}
+	for _, m := range c.Markers {
+		busy = append(busy, m.At)
+	}
+	for _, st := range d.stories {
+		busy = append(busy, st.Started, st.Ended)
+	}
+	axis := newTimeAxis(t0, end, busy, maxQuiet)
+	x := func(t time.Time) float64 { return padLeft + plotW*axis.at(t) }
 	y := func(n int) float64 { return padTop + plotH*(1-float64(n)/float64(maxN)) }
 
 	var b strings.Builder
@@ -207,13 +220,30 @@ func (d *demo) svg(c *GroupChart, end time.Time) (template.HTML, string) {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" class="grid"/>`, padLeft, padLeft+plotW, y(n), y(n))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tick" text-anchor="end">%d</text>`, padLeft-6, y(n)+4, n)
 	}
-	step := time.Hour
-	if span < 3*3600 {
-		step = 30 * time.Minute
+	// Hour ticks where time is drawn to scale, each labelled if there is
+	// room, with its date when the day changed; a squeezed stretch is
+	// drawn as a break in the axis with how long it lasted.
+	lastX, lastDay := -100.0, t0.YearDay()
+	for t := t0.Truncate(time.Hour).Add(time.Hour); t.Before(end); t = t.Add(time.Hour) {
+		if axis.squeezed(t) {
+			continue
+		}
+		tx := x(t)
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" class="grid"/>`, tx, tx, padTop+plotH, padTop+plotH+4)
+		label := t.Format("15:04")
+		if t.YearDay() != lastDay {
+			label = t.Format("Jan 2 15:04")
+		}
+		if tx-lastX < float64(len(label))*6+8 || axis.nearGap(t, x, 24) {
+			continue
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tick" text-anchor="middle">%s</text>`, tx, padTop+plotH+16, label)
+		lastX, lastDay = tx, t.YearDay()
 	}
-	for t := t0.Truncate(step).Add(step); t.Before(end); t = t.Add(step) {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" class="grid"/>`, x(t), x(t), padTop+plotH, padTop+plotH+4)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tick" text-anchor="middle">%s</text>`, x(t), padTop+plotH+16, t.Format("15:04"))
+	for _, g := range axis.gaps {
+		mid := (x(g.from) + x(g.to)) / 2
+		fmt.Fprintf(&b, `<path d="M%.1f,%.1f l4,-8 M%.1f,%.1f l4,-8" class="break"/>`, mid-5, padTop+plotH+4, mid+1, padTop+plotH+4)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tick" text-anchor="middle">+%s</text>`, mid, padTop+plotH+16, hoursText(g.to.Sub(g.from)))
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="axis" text-anchor="middle">simulated time (UTC)</text>`, padLeft+plotW/2, chartH-4)
 	fmt.Fprintf(&b, `<text x="12" y="%.1f" class="axis" text-anchor="middle" transform="rotate(-90 12 %.1f)">instances</text>`, padTop+plotH/2, padTop+plotH/2)
@@ -245,6 +275,9 @@ func patternShape(i int, colour string) string {
 	return bg
 }
 
+// altTime is how the text alternative writes a time: the run lasts days.
+const altTime = "Jan 2 15:04"
+
 // altText says in words what the chart shows: which version the whole
 // group ran from when (the moves between them are the staircases), and
 // the moments marked on it.
@@ -275,16 +308,99 @@ func (d *demo) altText(c *GroupChart, t0, end time.Time) string {
 		if at.Before(t0) {
 			at = t0
 		}
-		parts = append(parts, fmt.Sprintf("%s all on %s (%d in service)", at.Format("15:04"), only, n))
+		parts = append(parts, fmt.Sprintf("%s all on %s (%d in service)", at.Format(altTime), only, n))
 		last = only
 	}
 	var marks []string
 	for _, m := range c.Markers {
-		marks = append(marks, m.At.Format("15:04")+" "+m.Text)
+		marks = append(marks, m.At.Format(altTime)+" "+m.Text)
 	}
-	text := fmt.Sprintf("Group %s from %s to %s UTC: %s.", c.Name, t0.Format("15:04"), end.Format("15:04"), strings.Join(parts, "; then "))
+	text := fmt.Sprintf("Group %s from %s to %s UTC: %s.", c.Name, t0.Format(altTime), end.Format(altTime), strings.Join(parts, "; then "))
 	if len(marks) > 0 {
 		text += " Marked: " + strings.Join(marks, "; ") + "."
 	}
 	return text
+}
+
+// maxQuiet is the longest stretch without a change that a chart draws to
+// scale.
+const maxQuiet = 90 * time.Minute
+
+// timeAxis maps simulated time onto [0, 1], squeezing quiet stretches.
+type timeAxis struct {
+	knots []time.Time // the busy moments, sorted, from t0 to end
+	pos   []float64   // each knot's drawn offset, in seconds
+	total float64
+	gaps  []span // the squeezed stretches
+}
+
+type span struct{ from, to time.Time }
+
+// newTimeAxis draws [t0, end] with every stretch between two busy moments
+// longer than quiet drawn as quiet.
+func newTimeAxis(t0, end time.Time, busy []time.Time, quiet time.Duration) timeAxis {
+	var a timeAxis
+	ks := slices.SortedFunc(slices.Values(busy), func(x, y time.Time) int { return x.Compare(y) })
+	for _, k := range ks {
+		if k.Before(t0) || k.After(end) || (len(a.knots) > 0 && k.Equal(a.knots[len(a.knots)-1])) {
+			continue
+		}
+		if n := len(a.knots); n > 0 {
+			gap := k.Sub(a.knots[n-1])
+			if gap > quiet {
+				a.gaps = append(a.gaps, span{a.knots[n-1], k})
+				gap = quiet
+			}
+			a.total += gap.Seconds()
+		}
+		a.knots = append(a.knots, k)
+		a.pos = append(a.pos, a.total)
+	}
+	return a
+}
+
+// at is where t falls, from 0 (t0) to 1 (end).
+func (a timeAxis) at(t time.Time) float64 {
+	if len(a.knots) < 2 || a.total == 0 {
+		return 0
+	}
+	i, _ := slices.BinarySearchFunc(a.knots, t, func(k, t time.Time) int { return k.Compare(t) })
+	switch {
+	case i == 0:
+		return 0
+	case i == len(a.knots):
+		return 1
+	}
+	lo, hi := a.knots[i-1], a.knots[i]
+	f := t.Sub(lo).Seconds() / hi.Sub(lo).Seconds()
+	return (a.pos[i-1] + f*(a.pos[i]-a.pos[i-1])) / a.total
+}
+
+// squeezed reports whether t falls inside a squeezed stretch.
+func (a timeAxis) squeezed(t time.Time) bool {
+	for _, g := range a.gaps {
+		if t.After(g.from) && t.Before(g.to) {
+			return true
+		}
+	}
+	return false
+}
+
+// nearGap reports whether t is drawn within px of a break's label.
+func (a timeAxis) nearGap(t time.Time, x func(time.Time) float64, px float64) bool {
+	for _, g := range a.gaps {
+		if mid := (x(g.from) + x(g.to)) / 2; x(t) > mid-px && x(t) < mid+px {
+			return true
+		}
+	}
+	return false
+}
+
+// hoursText writes a squeezed stretch's length: "21h", "1h30m".
+func hoursText(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dh%02dm", d/time.Hour, (d%time.Hour)/time.Minute)
 }

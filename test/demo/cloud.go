@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
@@ -41,20 +43,23 @@ type cloud struct {
 	machine  string // the rollout state machine
 	campaign string // the campaign state machine
 	table    string // the ledger table
+	topic    string // the notification topic
 
 	ec2  *ec2.Client
 	asg  *autoscaling.Client
 	elb  *elasticloadbalancingv2.Client
 	cw   *cloudwatch.Client
 	sfn  *sfn.Client
+	lam  *lambda.Client
 	ddb  *dynamodb.Client
 	http *http.Client
 }
 
 // startCloud starts a stepped local cloud with DynamoDB at start, serves it
 // on 127.0.0.1 and deploys the template with the functions built in
-// cfg.Functions.
-func startCloud(ctx context.Context, cfg Config, start time.Time) (*cloud, error) {
+// cfg.Functions and the stack parameters params (the others keep their
+// defaults).
+func startCloud(ctx context.Context, cfg Config, start time.Time, params map[string]string) (*cloud, error) {
 	tpl, err := filepath.Abs(cfg.Template)
 	if err != nil {
 		return nil, err
@@ -81,14 +86,14 @@ func startCloud(ctx context.Context, cfg Config, start time.Time) (*cloud, error
 	}
 	c := &cloud{local: lc, url: url, srv: &http.Server{Handler: lc.Handler(), ReadHeaderTimeout: 10 * time.Second}}
 	go func() { _ = c.srv.Serve(l) }()
-	c.stack, err = deploy.File(ctx, lc, tpl, deploy.Options{BinDir: bins})
+	c.stack, err = deploy.File(ctx, lc, tpl, deploy.Options{BinDir: bins, Parameters: params})
 	if err != nil {
 		c.close()
 		return nil, fmt.Errorf("deploy %s: %w", cfg.Template, err)
 	}
 	// New functions are Pending until the clock next runs its events.
 	lc.Clock.Settle()
-	for name, into := range map[string]*string{"StateMachineArn": &c.machine, "CampaignStateMachineArn": &c.campaign, "LedgerTableName": &c.table} {
+	for name, into := range map[string]*string{"StateMachineArn": &c.machine, "CampaignStateMachineArn": &c.campaign, "LedgerTableName": &c.table, "NotificationTopicArn": &c.topic} {
 		if *into, err = c.output(name); err != nil {
 			c.close()
 			return nil, err
@@ -100,6 +105,7 @@ func startCloud(ctx context.Context, cfg Config, start time.Time) (*cloud, error
 	c.elb = elasticloadbalancingv2.NewFromConfig(sdk)
 	c.cw = cloudwatch.NewFromConfig(sdk)
 	c.sfn = sfn.NewFromConfig(sdk)
+	c.lam = lambda.NewFromConfig(sdk)
 	c.ddb = dynamodb.NewFromConfig(sdk)
 	c.http = &http.Client{Timeout: 30 * time.Second}
 	return c, nil
@@ -168,6 +174,57 @@ func (c *cloud) lambdaLog(ctx context.Context, function string) (string, error) 
 		return "", fmt.Errorf("lambda logs of %s: %w", function, err)
 	}
 	return out.Log, nil
+}
+
+// Message is one message published to the stack's topic, as its
+// subscribers receive it.
+type Message struct {
+	Subject string            `json:"subject"`
+	Text    string            `json:"text"`
+	Attrs   map[string]string `json:"attributes,omitempty"`
+	At      time.Time         `json:"at"`
+}
+
+// topicMessages reads every message published to the stack's notification
+// topic through the local cloud's admin API (its stand-in for an email
+// subscription), oldest first.
+func (c *cloud) topicMessages(ctx context.Context) ([]Message, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+localcloud.AdminPrefix+"sns/messages?topicArn="+url.QueryEscape(c.topic), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("messages of %s: %s: %s", c.topic, resp.Status, b)
+	}
+	var out struct {
+		Messages []struct {
+			Subject           string
+			Message           string
+			MessageAttributes map[string]struct{ StringValue *string }
+			Time              time.Time
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("messages of %s: %w", c.topic, err)
+	}
+	msgs := make([]Message, 0, len(out.Messages))
+	for _, m := range out.Messages {
+		msg := Message{Subject: m.Subject, Text: m.Message, At: m.Time, Attrs: map[string]string{}}
+		for k, v := range m.MessageAttributes {
+			msg.Attrs[k] = aws.ToString(v.StringValue)
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs, nil
 }
 
 // invocations counts a function's invocations: the START lines Lambda

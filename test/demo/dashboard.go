@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/monitoring"
 )
@@ -210,7 +211,9 @@ func (db *Dashboard) figure(widget, label string) (float64, bool) {
 
 // check holds the dashboard's figures against what the demo read without
 // CloudWatch: the ledger's rollouts by status, the executions it watched,
-// and the poll function's invocations counted from its log. A figure that
+// the poll function's invocations counted from its log, and what the
+// ledger's lifecycle log says the image lifecycle retired, with the size
+// of the retired images' snapshots as EC2 gave it. A figure that
 // disagrees fails the demo: the dashboard would be lying to an operator.
 func (d *demo) checkDashboard(ctx context.Context, db *Dashboard, since time.Time) error {
 	recent, err := d.led.Recent(ctx, since, 0)
@@ -231,6 +234,25 @@ func (d *demo) checkDashboard(ctx context.Context, db *Dashboard, since time.Tim
 	if err != nil {
 		return err
 	}
+	// What the image lifecycle's apply nights did, by their log.
+	entries, err := d.led.LifecycleLog(ctx, region, since, 0)
+	if err != nil {
+		return fmt.Errorf("lifecycle log: %w", err)
+	}
+	var versionsDeleted, imagesDeregistered int
+	var gib int64
+	for _, e := range entries {
+		if e.Mode != lifecycle.LogModeApply || e.Result != lifecycle.ResultDone {
+			continue
+		}
+		switch e.Action {
+		case lifecycle.ActionDeleteVersion:
+			versionsDeleted++
+		case lifecycle.ActionDeregister:
+			imagesDeregistered++
+			gib += d.imageGiB[e.Target]
+		}
+	}
 	expect := []struct {
 		widget, label string
 		want          int
@@ -243,6 +265,9 @@ func (d *demo) checkDashboard(ctx context.Context, db *Dashboard, since time.Tim
 		{"Rollouts by outcome", "needs-human", status[rollout.StatusDirty], "ledger rollouts dirty"},
 		{"Executions", "rollout started", rollouts, "rollout executions listed"},
 		{"Fallback polls and ledger throttling", "fallback polls", polls, "START lines in the poll function's log"},
+		{"Image lifecycle: retired (nightly)", "versions deleted", versionsDeleted, "versions deleted in the ledger's lifecycle log"},
+		{"Image lifecycle: retired (nightly)", "AMIs deregistered", imagesDeregistered, "AMIs deregistered in the ledger's lifecycle log"},
+		{"Image lifecycle: retired (nightly)", "snapshot GiB reclaimed", int(gib), "the size of their snapshots, as DescribeSnapshots gave it before"},
 	}
 	var wrong []string
 	for _, e := range expect {

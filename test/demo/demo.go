@@ -19,7 +19,8 @@ type Config struct {
 	Fast bool
 	// Seed makes the local cloud's ids and jitter repeatable.
 	Seed uint64
-	// Template is template.yaml, deployed with its parameters' defaults;
+	// Template is template.yaml, deployed with its parameters' defaults
+	// but for stackParameters (the image lifecycle's, shortened);
 	// Functions the folder of built bootstraps (make functions). Dynalite
 	// is found as the tests find it ($PHOENIX_NODE_DIR, else test/node).
 	Template  string
@@ -33,6 +34,9 @@ type Config struct {
 	Wall func() time.Time
 }
 
+// storyCount is how many stories the demo tells, the setup aside.
+const storyCount = 4
+
 // mode is what differs between the full demo and the fast one.
 type mode struct {
 	name string
@@ -45,6 +49,8 @@ type mode struct {
 	sample time.Duration
 	// idle is the step while nothing happens (waiting for the night).
 	idle time.Duration
+	// night is the step while the nights of story 4 pass.
+	night time.Duration
 	// degradeAfter is how long v3's instances serve well once running: long
 	// enough for the canary's last checkpoint to pass, short enough that
 	// they all degrade while the rollout bakes.
@@ -62,7 +68,7 @@ var (
 			"phoenix:warmup":           "120",
 			"phoenix:bake":             "1800",
 		},
-		sample: 30 * time.Second, idle: 5 * time.Minute,
+		sample: 30 * time.Second, idle: 5 * time.Minute, night: 15 * time.Minute,
 		degradeAfter: 1200 * time.Second, maxAge: time.Hour,
 	}
 	fastMode = mode{
@@ -73,7 +79,7 @@ var (
 			"phoenix:warmup":           "120",
 			"phoenix:bake":             "900",
 		},
-		sample: time.Minute, idle: 10 * time.Minute,
+		sample: time.Minute, idle: 10 * time.Minute, night: 30 * time.Minute,
 		degradeAfter: 600 * time.Second, maxAge: time.Hour,
 	}
 )
@@ -95,6 +101,20 @@ type demo struct {
 	labels    []string          // labels in publication order
 	versions  []Version
 	instances map[string]instanceInfo
+	// ltImages is the image of every launch template version seen, by
+	// TEMPLATE:VERSION, kept after the version is deleted.
+	ltImages map[string]string
+	// nights are the image lifecycle's runs seen, from their summaries on
+	// the topic; messagesSeen counts the topic's messages read.
+	nights       []Night
+	messagesSeen int
+	// quietRecycles keeps the steps of nightly recycles off the terminal
+	// (the report has them) once the recycle story is told.
+	quietRecycles bool
+	// snapshots names each own snapshot's image, and imageGiB sums each
+	// own image's snapshots, as read before story 4's apply nights.
+	snapshots map[string]string
+	imageGiB  map[string]int64
 
 	story   int // the story being told (0 is the setup)
 	watch   *watcher
@@ -121,7 +141,7 @@ type Event struct {
 	Minor bool `json:"minor,omitempty"`
 }
 
-// run tells the three stories and returns what happened.
+// run tells the four stories and returns what happened.
 func run(ctx context.Context, cfg Config) (*Report, error) {
 	m := fullMode
 	if cfg.Fast {
@@ -135,19 +155,20 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		wall = func() time.Time { return time.Time{} }
 	}
 	began := wall()
-	c, err := startCloud(ctx, cfg, start)
+	c, err := startCloud(ctx, cfg, start, stackParameters)
 	if err != nil {
 		return nil, err
 	}
 	defer c.close()
 	d := &demo{
 		cfg: cfg, mode: m, c: c, led: ledger.New(c.ddb, c.table),
-		images: map[string]string{}, instances: map[string]instanceInfo{},
+		images: map[string]string{}, instances: map[string]instanceInfo{}, ltImages: map[string]string{},
 	}
 	d.watch = newWatcher(d)
 	rep := &Report{
 		Mode: m.name, Seed: cfg.Seed, Start: start, Endpoint: c.url, Region: region, InstancesPerGroup: m.size,
 		Policy: m.policy, Deployed: fmt.Sprintf("%s as stack %s (%d resources)", cfg.Template, c.stack.Name, len(c.stack.Order)),
+		Parameters: stackParameters,
 	}
 	if !began.IsZero() {
 		rep.WallSetup = wall().Sub(began).Seconds()
@@ -163,6 +184,7 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		{"A new image rolls out in waves", d.storyRollout},
 		{"A bad image trips an alarm and is reverted", d.storyAlarm},
 		{"The nightly recycle replaces old instances", d.storyRecycle},
+		{"The image lifecycle plans, then retires what nobody uses", d.storyLifecycle},
 	}
 	var storyErr error
 	for i, s := range stories {
@@ -431,7 +453,7 @@ func (d *demo) emit(e Event) {
 	if r := []rune(text); len(r) > maxLine {
 		text = string(r[:maxLine-1]) + "…"
 	}
-	fmt.Fprintf(d.cfg.Out, "  %-10s %-5s %s\n", e.T, e.Group, text)
+	fmt.Fprintf(d.cfg.Out, "  %-11s %-5s %s\n", e.T, e.Group, text)
 }
 
 // maxLine bounds a timeline line on the terminal; the report has it whole.

@@ -102,7 +102,13 @@ type page struct {
 				VersionAfter string   `json:"versionAfter"`
 				Images       []string `json:"images"`
 			} `json:"replaced"`
+			Lifecycle *pageLifecycle `json:"lifecycle"`
 		} `json:"result"`
+		Commands []struct {
+			Command string `json:"command"`
+			Output  string `json:"output"`
+			Code    int    `json:"code"`
+		} `json:"commands"`
 		Figures struct {
 			Transitions int `json:"stateTransitions"`
 			Invocations int `json:"lambdaInvocations"`
@@ -160,6 +166,32 @@ type pageRollout struct {
 	Signals  []string  `json:"signals"`
 }
 
+// pageLifecycle is story 4's outcome as the page records it.
+type pageLifecycle struct {
+	Plan []struct {
+		What        string   `json:"what"`
+		Action      string   `json:"action"`
+		KeptBecause []string `json:"keptBecause"`
+	} `json:"plan"`
+	SwitchedAt time.Time `json:"switchedAt"`
+	Nights     []struct {
+		At      time.Time `json:"at"`
+		Mode    string    `json:"mode"`
+		Subject string    `json:"subject"`
+		Actions []struct {
+			Action string `json:"action"`
+			Target string `json:"target"`
+			Result string `json:"result"`
+		} `json:"actions"`
+		GiBReclaimed int64 `json:"gibReclaimed"`
+	} `json:"nights"`
+	Versions     map[string][]int64 `json:"versions"`
+	Deleted      []string           `json:"deleted"`
+	Images       map[string]string  `json:"images"`
+	GiBReclaimed int64              `json:"gibReclaimed"`
+	Rollback     *pageRollout       `json:"rollback"`
+}
+
 // rollout returns story n's rollout of group (nil if none).
 func (p *page) rollout(n int, group string) *pageRollout {
 	for i, r := range p.Stories[n].Result.Rollouts {
@@ -188,16 +220,16 @@ func readPage(t *testing.T, path string) (*page, string) {
 	if err := json.Unmarshal([]byte(m[1]), &p); err != nil {
 		t.Fatalf("the report's JSON: %v", err)
 	}
-	if len(p.Stories) != 4 {
-		t.Fatalf("the report tells %d stories (setup included), want the setup and 3", len(p.Stories))
+	if len(p.Stories) != 1+storyCount {
+		t.Fatalf("the report tells %d stories (setup included), want the setup and %d", len(p.Stories), storyCount)
 	}
 	return &p, html
 }
 
-// TestTheFastDemoTellsTheThreeStories runs the demo as `make test` does, in
+// TestTheFastDemoTellsTheFourStories runs the demo as `make test` does, in
 // its fast mode, and checks its report: what the page says and the data it
 // embeds, against what each story claims.
-func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
+func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 	dynamo.Require(t, "the demo (the ledger needs dynalite)")
 	root := repoRoot(t)
 	bins := buildFunctions(t, root)
@@ -221,8 +253,8 @@ func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
 	for _, x := range p.Versions {
 		v[x.Label] = x.ImageID
 	}
-	if len(v) != 3 || v["v1"] == "" || v["v2"] == "" || v["v3"] == "" {
-		t.Fatalf("versions %+v, want v1, v2 and v3 published", p.Versions)
+	if len(v) != 4 || v["v1"] == "" || v["v2"] == "" || v["v3"] == "" || v["v4"] == "" {
+		t.Fatalf("versions %+v, want v1 to v4 published", p.Versions)
 	}
 	size := p.InstancesPerGroup
 	if p.Mode != "fast" || size < 1 {
@@ -315,6 +347,94 @@ func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
 		}
 	})
 
+	t.Run("story 4: the image lifecycle plans, then retires v3 and the unused versions, and keeps what a rollback needs", func(t *testing.T) {
+		s := p.Stories[4]
+		lc := s.Result.Lifecycle
+		if lc == nil {
+			t.Fatal("story 4 has no lifecycle outcome")
+		}
+		plan := map[string][]string{}
+		var deletes []string
+		for _, l := range lc.Plan {
+			plan[l.What] = l.KeptBecause
+			if l.Action == "delete-version" {
+				deletes = append(deletes, l.What)
+			}
+		}
+		slices.Sort(deletes)
+		if want := []string{"api:1 (v1)", "web:1 (v1)", "web:3 (v3)"}; !slices.Equal(deletes, want) {
+			t.Errorf("the plan deletes %v, want %v", deletes, want)
+		}
+		for what, want := range map[string][]string{
+			"web:4 (v4)": {"template-default", "group-uses", "last-known-good", "newest-versions"},
+			"api:3 (v4)": {"template-default", "group-uses", "last-known-good", "newest-versions"},
+			"web:2 (v2)": {"rollback-history"}, "api:2 (v2)": {"rollback-history"},
+			"v1": {"not-phoenix"}, "v2": {"kept-version"}, "v4": {"last-known-good"},
+		} {
+			for _, r := range want {
+				if !slices.Contains(plan[what], r) {
+					t.Errorf("%s is kept because %v, want %s among the reasons", what, plan[what], r)
+				}
+			}
+		}
+		if len(lc.Nights) < 5 || lc.Nights[0].Mode != "plan" || lc.Nights[0].At.After(lc.SwitchedAt) {
+			t.Fatalf("nights %+v switched at %s, want a plan night before the switch and apply nights after", lc.Nights, lc.SwitchedAt)
+		}
+		var stages []string
+		for _, n := range lc.Nights {
+			if n.At.Before(lc.SwitchedAt) {
+				continue
+			}
+			if n.Mode != "apply" || !strings.HasPrefix(n.Subject, "Phoenix image lifecycle us-east-1 (apply)") {
+				t.Errorf("night %s: mode %s, subject %q; want apply", n.At, n.Mode, n.Subject)
+			}
+			for _, a := range n.Actions {
+				if a.Result != "done" {
+					t.Errorf("night %s: %s %s: %s", n.At, a.Action, a.Target, a.Result)
+				}
+				if a.Target == "v3" {
+					stages = append(stages, a.Action)
+				}
+			}
+		}
+		if want := []string{"mark-unused", "deprecate", "disable", "deregister"}; !slices.Equal(stages, want) {
+			t.Errorf("v3 went through %v, want %v", stages, want)
+		}
+		if slices.Sort(lc.Deleted); !slices.Equal(lc.Deleted, deletes) {
+			t.Errorf("deleted %v, want the plan's %v", lc.Deleted, deletes)
+		}
+		if !slices.Equal(lc.Versions["web"], []int64{2, 4}) || !slices.Equal(lc.Versions["api"], []int64{2, 3}) {
+			t.Errorf("versions left %v, want web 2 and 4, api 2 and 3", lc.Versions)
+		}
+		if lc.Images["v3"] != "gone" || lc.Images["v4"] != "available, protected" || lc.Images["v2"] != "available" || lc.Images["v1"] != "available" {
+			t.Errorf("images %v, want v3 gone, v4 protected, v1 and v2 available", lc.Images)
+		}
+		if lc.GiBReclaimed <= 0 {
+			t.Errorf("%d GiB reclaimed", lc.GiBReclaimed)
+		}
+		if r := lc.Rollback; r == nil || r.Status != "finalized" || r.From != "v4" || r.To != "v2" || r.Trigger != "manual" {
+			t.Errorf("rollback %+v, want web back from v4 to v2, finalized", r)
+		}
+		if s.Result.Fleet["web"]["v2"] != size || s.Result.Fleet["api"]["v4"] != size {
+			t.Errorf("fleet %v, want web on v2 and api on v4", s.Result.Fleet)
+		}
+		var cmds []string
+		for _, c := range s.Commands {
+			cmds = append(cmds, c.Command)
+			if c.Code != 0 {
+				t.Errorf("%s exited %d: %s", c.Command, c.Code, c.Output)
+			}
+		}
+		if !slices.Equal(cmds, []string{"phoenix images plan", "phoenix rollback web"}) {
+			t.Errorf("the operator ran %v", cmds)
+		}
+		for _, want := range []string{"Mode: plan", "delete-version", "rollback-history", "last-known-good"} {
+			if len(s.Commands) == 0 || !strings.Contains(s.Commands[0].Output, want) {
+				t.Errorf("the plan the operator read does not say %q", want)
+			}
+		}
+	})
+
 	t.Run("each story is told as happened, with its figures", func(t *testing.T) {
 		for _, s := range p.Stories[1:] {
 			if !s.AsTold {
@@ -338,12 +458,14 @@ func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
 				t.Errorf("timeline out of order at %d: %s after %s", i, e.At, p.Events[i-1].At)
 			}
 		}
-		for _, k := range []string{"image", "campaign", "validate", "finalize", "alarm", "revert", "recycle", "fleet"} {
+		for _, k := range []string{"image", "campaign", "validate", "finalize", "alarm", "revert", "recycle", "fleet", "lifecycle", "operator", "rollback"} {
 			if !kinds[k] {
 				t.Errorf("the timeline has no %q line", k)
 			}
 		}
-		for _, want := range []string{"alarm web-5xx: Alarm updated from OK to ALARM", "alarm-events signalled the rollout", "nightly schedule fired"} {
+		for _, want := range []string{"alarm web-5xx: Alarm updated from OK to ALARM", "alarm-events signalled the rollout", "nightly schedule fired",
+			"nightly image lifecycle (plan, nothing done): would delete", "nightly image lifecycle (apply): deleted", "deregistered v3 and deleted its snapshots",
+			"the operator runs `phoenix images plan`", "ImageLifecycle=apply"} {
 			if !strings.Contains(html, want) || !strings.Contains(out.String(), want) {
 				t.Errorf("the page or the terminal does not say %q", want)
 			}
@@ -360,9 +482,10 @@ func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
 			for _, pt := range g.Points {
 				peak = max(peak, pt.Counts[v3])
 			}
-			last := g.Points[len(g.Points)-1].Counts
-			if last[slices.Index(g.Layers, "v2")] != size {
-				t.Errorf("%s chart ends on %v, want %d on v2", g.Name, last, size)
+			// Story 4 ends with web rolled back to v2 and api on v4.
+			last, want := g.Points[len(g.Points)-1].Counts, map[string]string{"web": "v2", "api": "v4"}[g.Name]
+			if last[slices.Index(g.Layers, want)] != size {
+				t.Errorf("%s chart ends on %v, want %d on %s", g.Name, last, size, want)
 			}
 			switch g.Name {
 			case "web":
@@ -402,9 +525,26 @@ func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
 			return -1
 		}
 		// Story 1 finalizes web and api, story 2 reverts web, story 3
-		// recycles api (a finalized recycle).
-		if got := figure("Rollouts by outcome", "finalized"); got != 3 {
-			t.Errorf("finalized %v, want 3", got)
+		// recycles api (a finalized recycle) and so does every night
+		// after; story 4 finalizes v4 in web and api, and web's rollback.
+		recycles := 0
+		for _, e := range p.Events {
+			if e.Kind == "recycle" && strings.HasPrefix(e.Text, "nightly schedule fired") {
+				recycles++
+			}
+		}
+		if got := figure("Rollouts by outcome", "finalized"); got != float64(5+recycles) {
+			t.Errorf("finalized %v, want %d (%d recycles)", got, 5+recycles, recycles)
+		}
+		lc := p.Stories[4].Result.Lifecycle
+		if got := figure("Image lifecycle: retired (nightly)", "versions deleted"); got != 3 {
+			t.Errorf("versions deleted %v, want 3", got)
+		}
+		if got := figure("Image lifecycle: retired (nightly)", "AMIs deregistered"); got != 1 {
+			t.Errorf("AMIs deregistered %v, want 1 (v3)", got)
+		}
+		if got := figure("Image lifecycle: retired (nightly)", "snapshot GiB reclaimed"); lc == nil || got != float64(lc.GiBReclaimed) {
+			t.Errorf("snapshot GiB reclaimed %v, want story 4's", got)
 		}
 		if got := figure("Rollouts by outcome", "reverted"); got != 1 {
 			t.Errorf("reverted %v, want 1", got)
@@ -419,7 +559,7 @@ func TestTheFastDemoTellsTheThreeStories(t *testing.T) {
 			}
 			fired[a.Name] = a.Fired
 		}
-		if len(db.Alarms) != 10 || fired["phoenix-campaign-failed"] != 1 || len(slices.DeleteFunc(slices.Collect(maps.Values(fired)), func(n int) bool { return n == 0 })) != 1 {
+		if _, ok := fired["phoenix-image-lifecycle-errors"]; !ok || fired["phoenix-campaign-failed"] != 1 || len(slices.DeleteFunc(slices.Collect(maps.Values(fired)), func(n int) bool { return n == 0 })) != 1 {
 			t.Errorf("alarms fired %v, want campaign-failed once (story 2) and no other", fired)
 		}
 		if !strings.Contains(html, `<h2 id="dashboard">`) || !strings.Contains(out.String(), "Dashboard "+db.Name) {

@@ -1,4 +1,4 @@
-// Command demo tells Phoenix's three stories on the local cloud, with
+// Command demo tells Phoenix's four stories on the local cloud, with
 // nothing but AWS APIs, and writes an HTML report of what happened:
 //
 //  1. an image is published and rolled in waves (the canary group, then
@@ -6,7 +6,11 @@
 //  2. a bad image trips the canary's alarm during its bake and is reverted
 //     by itself, and the campaign stops before the next wave;
 //  3. the nightly schedule recycles a group whose instances are too old:
-//     every instance replaced, on the version it ran.
+//     every instance replaced, on the version it ran;
+//  4. after one more rollout, the operator reads the image lifecycle's
+//     plan, switches the stack to apply, and the nights retire the
+//     versions and the image nobody uses while what the groups run, their
+//     last-known-good and their rollback history stay; a rollback works.
 //
 // It starts a stepped local cloud with DynamoDB, deploys template.yaml with
 // the built functions (make functions), creates two groups behind their
@@ -71,8 +75,8 @@ func realMain(args []string) int {
 			told++
 		}
 	}
-	fmt.Printf("\n%d of 3 stories went as told; %.0f s of wall time.\nReport: %s\n", told, rep.WallSeconds, *report)
-	if told != 3 {
+	fmt.Printf("\n%d of %d stories went as told; %.0f s of wall time.\nReport: %s\n", told, storyCount, rep.WallSeconds, *report)
+	if told != storyCount {
 		code = 1
 	}
 	return code

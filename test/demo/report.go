@@ -25,6 +25,9 @@ type Report struct {
 	Deployed          string            `json:"deployed"`
 	InstancesPerGroup int               `json:"instancesPerGroup"`
 	Policy            map[string]string `json:"policy"`
+	// Parameters are the stack parameters deployed other than the
+	// template's defaults.
+	Parameters map[string]string `json:"parameters"`
 	// WallSetup is the wall time to start the cloud and deploy; WallSeconds
 	// the whole run's (0 when not measured).
 	WallSetup   float64       `json:"wallSetupSeconds"`
@@ -60,6 +63,8 @@ type Story struct {
 	Facts   []Fact   `json:"facts"`
 	Result  *Outcome `json:"result,omitempty"`
 	Figures Figures  `json:"figures"`
+	// Commands are the operator's CLI runs during the story.
+	Commands []OperatorView `json:"commands,omitempty"`
 	// Operator is what `phoenix status` showed at the story's end.
 	Operator *OperatorView `json:"operator,omitempty"`
 }
@@ -104,6 +109,7 @@ type Outcome struct {
 	LastKnownGood map[string]string `json:"lastKnownGood"`
 	Alarm         *AlarmOutcome     `json:"alarm,omitempty"`
 	Replaced      *ReplacedOutcome  `json:"replaced,omitempty"`
+	Lifecycle     *LifecycleOutcome `json:"lifecycle,omitempty"`
 }
 
 func (o *Outcome) rollout(group string) *RolloutOutcome {

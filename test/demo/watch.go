@@ -19,8 +19,9 @@ import (
 
 // watcher turns what Phoenix and AWS record into timeline lines: the
 // executions of both state machines (Step Functions), each rollout's own
-// timeline (the ledger, through DynamoDB) and the alarms' state changes
-// (CloudWatch alarm history). Every line carries the time the record
+// timeline (the ledger, through DynamoDB), the alarms' state changes
+// (CloudWatch alarm history) and the image lifecycle's nights (their
+// summaries on the topic and the ledger's lifecycle log). Every line carries the time the record
 // says, not the time the demo looked.
 type watcher struct {
 	d *demo
@@ -70,6 +71,11 @@ func (w *watcher) poll(ctx context.Context) ([]Event, error) {
 	}
 	evs = append(evs, got...)
 	got, err = w.pollAlarms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	evs = append(evs, got...)
+	got, err = w.d.pollNights(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +176,8 @@ func (w *watcher) started(x *execution) []Event {
 			text += fmt.Sprintf(", starting at %s (jitter)", r.StartAt.Format("15:04:05"))
 		}
 		return []Event{{At: x.Start, Group: r.Target.Name, Kind: "recycle", Text: text}}
+	case "manual":
+		return []Event{{At: x.Start, Group: r.Target.Name, Kind: "rollback", Text: fmt.Sprintf("the operator's %s rollout %s started, to version %d", r.Mode, x.Name, r.Version)}}
 	}
 	return nil
 }
@@ -217,7 +225,8 @@ func (w *watcher) pollRollouts(ctx context.Context) ([]Event, error) {
 				continue
 			}
 			w.steps[k] = true
-			evs = append(evs, Event{At: s.At, Group: r.Group.Name, Kind: stepKind(s.Key), Text: w.d.stepText(r, s)})
+			quiet := w.d.quietRecycles && r.Mode == rollout.ModeRecycle && s.Key != "finalize"
+			evs = append(evs, Event{At: s.At, Group: r.Group.Name, Kind: stepKind(s.Key), Text: w.d.stepText(r, s), Minor: quiet})
 		}
 		sigs, err := w.d.signals(ctx, r.ID, w.signalSeq[r.ID])
 		if err != nil {
@@ -230,7 +239,7 @@ func (w *watcher) pollRollouts(ctx context.Context) ([]Event, error) {
 				if s.Kind == rollout.SignalAlarm {
 					kind = "alarm"
 				}
-				evs = append(evs, Event{At: s.At, Group: r.Group.Name, Kind: kind, Text: text})
+				evs = append(evs, Event{At: s.At, Group: r.Group.Name, Kind: kind, Text: text, Minor: w.d.quietRecycles && r.Mode == rollout.ModeRecycle})
 			}
 		}
 		if x.Status != sfntypes.ExecutionStatusRunning {

@@ -70,6 +70,7 @@ type (
 		ImageID                string     `json:"imageId"`
 		Stage                  string     `json:"stage"`
 		Action                 string     `json:"action"`
+		Rule                   string     `json:"rule"`
 		Due                    time.Time  `json:"due"`
 		SnapshotGiB            int64      `json:"snapshotGiB"`
 		KeptBecause            []jsonHold `json:"keptBecause"`
@@ -320,7 +321,7 @@ func TestTheCLIPlansTheImageLifecycleWithoutChangingAnythingAndRestoresAnImage(t
 		{"the image disabled for a month", deregister, "disabled", "deregister", disabledAt.Add(derAt), 12},
 	} {
 		d := images[tc.id]
-		if d.Stage != tc.stage || d.Action != tc.action || !d.Due.Equal(tc.due) || d.SnapshotGiB != tc.gib || len(d.KeptBecause) != 0 {
+		if d.Stage != tc.stage || d.Action != tc.action || d.Rule == "" || !d.Due.Equal(tc.due) || d.SnapshotGiB != tc.gib || len(d.KeptBecause) != 0 {
 			t.Errorf("%s = %+v; want %s, %s due %v, %d GiB, nothing holding it", tc.name, d, tc.stage, tc.action, tc.due, tc.gib)
 		}
 	}
@@ -392,7 +393,7 @@ func TestTheCLIPlansTheImageLifecycleWithoutChangingAnythingAndRestoresAnImage(t
 		return out
 	}
 	if got := restores(log); len(got) != 1 || got[0].Action != lifecycle.ActionRestore || got[0].Mode != lifecycle.LogModeApply ||
-		got[0].Result != lifecycle.ResultDone || got[0].By != restored.By || got[0].RunID != restored.RunID || !got[0].At.Equal(restoreAt) {
+		got[0].Result != lifecycle.ResultDone || got[0].Rule != "restored by hand (phoenix images restore): rollback target for incident 7" || got[0].By != restored.By || got[0].RunID != restored.RunID || !got[0].At.Equal(restoreAt) {
 		t.Errorf("lifecycle log of the restored image = %+v; want one applied restore by %s in run %s", got, restored.By, restored.RunID)
 	}
 	// A later plan starts the image's stages over.
@@ -404,12 +405,26 @@ func TestTheCLIPlansTheImageLifecycleWithoutChangingAnythingAndRestoresAnImage(t
 		}
 	}
 
-	// Again: nothing to restore, and the log says so.
+	// Again: nothing to restore, and the log says so. Both restores ran at
+	// the same simulated time, so the log's order between them is the run
+	// ids'; the entry is found by its run.
 	if out := r.phoenixOK("images", "restore", deregister); !strings.Contains(out, "Nothing to restore: image "+deregister+" in "+region+" is neither deprecated nor disabled") {
 		t.Errorf("a second restore:\n%s", out)
 	}
-	if _, log := r.ledgerState(l); len(restores(log)) != 2 || !strings.HasPrefix(restores(log)[0].Result, lifecycle.ResultSkippedPrefix) {
-		t.Errorf("lifecycle log of the restored image after a second restore = %+v; want a skipped restore newest", restores(log))
+	var again jsonRestore
+	r.phoenixJSON(&again, "images", "restore", deregister)
+	if again.Restored || again.Result != lifecycle.ResultSkipped("neither deprecated nor disabled") || again.RunID == restored.RunID {
+		t.Errorf("a third restore = %+v; want nothing restored, in a run of its own", again)
+	}
+	_, log = r.ledgerState(l)
+	var skipped []ledger.LifecycleEntry
+	for _, e := range restores(log) {
+		if e.RunID == again.RunID {
+			skipped = append(skipped, e)
+		}
+	}
+	if len(restores(log)) != 3 || len(skipped) != 1 || skipped[0].Result != again.Result || skipped[0].By != again.By {
+		t.Errorf("lifecycle log of the restored image after two more restores = %+v; want 3 entries, run %s's skipped", restores(log), again.RunID)
 	}
 
 	code, _, errs = r.phoenix("images", "restore", "ami-0000000000000dead")

@@ -107,8 +107,10 @@ type templatePlanView struct {
 type versionPlanView struct {
 	Version int64  `json:"version"`
 	ImageID string `json:"imageId,omitempty"`
-	// Action is "delete-version", or absent for a version kept.
+	// Action is "delete-version", or absent for a version kept; Rule says
+	// which rule decided it, KeptBecause why a version is kept.
 	Action      string     `json:"action,omitempty"`
+	Rule        string     `json:"rule,omitempty"`
 	KeptBecause []holdView `json:"keptBecause,omitempty"`
 }
 
@@ -123,7 +125,9 @@ type imagePlanView struct {
 	Action string `json:"action,omitempty"`
 	// Due is when the next stage is due (an image waiting), or when the
 	// action became due.
-	Due         time.Time  `json:"due,omitzero"`
+	Due time.Time `json:"due,omitzero"`
+	// Rule says which rule decided the action.
+	Rule        string     `json:"rule,omitempty"`
 	SnapshotGiB int64      `json:"snapshotGiB"`
 	KeptBecause []holdView `json:"keptBecause,omitempty"`
 	// LaunchTemplateVersions are the versions of the planned templates that
@@ -245,7 +249,7 @@ func (a *app) imagesRestoreCommand() *cobra.Command {
 			return a.imagesRestore(cmd.Context(), id, strings.TrimSpace(reason))
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why, shown in the output (the lifecycle log records who and when)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded in the lifecycle log with who and when")
 	return cmd
 }
 
@@ -263,11 +267,11 @@ type lifecycleSettings struct {
 	Note     string
 }
 
-// lifecycleSettings reads the nightly function's configuration. When it
+// readLifecycleSettings reads the nightly function's configuration. When it
 // cannot be read (an older stack without the function, a role not allowed
 // to read it) or does not load, the built-in policies and the caller's
 // account are used, the mode is unknown, and Note says why.
-func (s *session) lifecycleSettings(ctx context.Context) (lifecycleSettings, error) {
+func (s *session) readLifecycleSettings(ctx context.Context) (lifecycleSettings, error) {
 	fn := s.stack + lifecycleFunctionSuffix
 	var env map[string]string
 	out, err := s.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
@@ -332,7 +336,7 @@ func (a *app) imagesPlan(ctx context.Context, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.lifecycleSettings(ctx)
+	st, err := s.readLifecycleSettings(ctx)
 	if err != nil {
 		return err
 	}
@@ -341,7 +345,7 @@ func (a *app) imagesPlan(ctx context.Context, at time.Time) error {
 		return s.awsError("plan the image lifecycle", err)
 	}
 	doc := planImages(plan, st)
-	doc.Stack, doc.Region, doc.At = s.stack, s.region, at
+	doc.Stack, doc.Region = s.stack, s.region
 	doc.names = s.templateNames(ctx, doc.templateIDs())
 	for i := range doc.Templates {
 		doc.Templates[i].Name = doc.names[doc.Templates[i].LaunchTemplateID]
@@ -378,7 +382,7 @@ func planImages(p lifecycle.Plan, st lifecycleSettings) imagesPlanDoc {
 			doc.Templates = append(doc.Templates, templatePlanView{LaunchTemplateID: v.TemplateID, Versions: []versionPlanView{}})
 		}
 		t := &doc.Templates[i]
-		vv := versionPlanView{Version: v.Number, ImageID: v.ImageID, Action: string(v.Action), KeptBecause: holdViews(v.Holds)}
+		vv := versionPlanView{Version: v.Number, ImageID: v.ImageID, Action: string(v.Action), Rule: v.Rule, KeptBecause: holdViews(v.Holds)}
 		if v.Action == lifecycle.ActionDeleteVersion {
 			t.ToDelete++
 			doc.Counts.VersionsToDelete++
@@ -396,7 +400,7 @@ func planImages(p lifecycle.Plan, st lifecycleSettings) imagesPlanDoc {
 	}
 	for _, d := range p.Images {
 		iv := imagePlanView{
-			ImageID: d.ImageID, Stage: d.Stage, Action: string(d.Action), Due: d.Due, SnapshotGiB: d.SnapshotGiB,
+			ImageID: d.ImageID, Stage: d.Stage, Action: string(d.Action), Due: d.Due, Rule: d.Rule, SnapshotGiB: d.SnapshotGiB,
 			KeptBecause: holdViews(d.Holds), LaunchTemplateVersions: named[d.ImageID],
 		}
 		action := cmp.Or(iv.Action, actionNone)
@@ -508,9 +512,9 @@ func writeImagesPlan(w io.Writer, doc imagesPlanDoc) {
 		}
 		fmt.Fprintf(w, "\nLaunch template %s: %s, %d to delete, %d kept\n", name, plural(len(t.Versions), "version"), t.ToDelete, t.Kept)
 		tw := newTable(w)
-		row(tw, "  VERSION", "IMAGE", "ACTION", "KEPT BECAUSE")
+		row(tw, "  VERSION", "IMAGE", "ACTION", "WHY")
 		for _, v := range t.Versions {
-			row(tw, "  v"+strconv.FormatInt(v.Version, 10), dash(v.ImageID), cmp.Or(v.Action, "keep"), dash(holdsText(v.KeptBecause)))
+			row(tw, "  v"+strconv.FormatInt(v.Version, 10), dash(v.ImageID), cmp.Or(v.Action, "keep"), dash(whyText(v.Rule, v.KeptBecause)))
 		}
 		_ = tw.Flush()
 		if idx := doc.byTemplate[t.LaunchTemplateID]; len(idx) > 0 {
@@ -535,12 +539,24 @@ func writeImagesPlan(w io.Writer, doc imagesPlanDoc) {
 // writeImageRows writes the table of the images at idx.
 func writeImageRows(w io.Writer, doc imagesPlanDoc, idx []int) {
 	tw := newTable(w)
-	row(tw, "  IMAGE", "STAGE", "ACTION", "DUE", "GIB", "KEPT BECAUSE")
+	row(tw, "  IMAGE", "STAGE", "ACTION", "DUE", "GIB", "WHY")
 	for _, i := range idx {
 		img := doc.Images[i]
-		row(tw, "  "+img.ImageID, img.Stage, cmp.Or(img.Action, "-"), timeText(img.Due), strconv.FormatInt(img.SnapshotGiB, 10), dash(holdsText(img.KeptBecause)))
+		row(tw, "  "+img.ImageID, img.Stage, cmp.Or(img.Action, "-"), timeText(img.Due), strconv.FormatInt(img.SnapshotGiB, 10), dash(whyText(img.Rule, img.KeptBecause)))
 	}
 	_ = tw.Flush()
+}
+
+// whyText writes why a decision was made: the rule that decided an action,
+// then what holds the version or image ("kept because ...").
+func whyText(rule string, hs []holdView) string {
+	switch {
+	case len(hs) == 0:
+		return rule
+	case rule == "":
+		return holdsText(hs)
+	}
+	return rule + "; kept because " + holdsText(hs)
 }
 
 // holdsText writes holds as "reason (by), reason".
@@ -601,7 +617,7 @@ func (a *app) imagesRestore(ctx context.Context, imageID, reason string) error {
 	// change.
 	svc := s.lifecycleService(lifecycleSettings{Policy: lifecycle.DefaultPolicy(), Defaults: rollout.DefaultPolicy(), Account: who.Account})
 	run := lifecycle.Run{ID: "restore-" + uuid.NewString(), Now: a.env.Now().UTC(), By: who.ARN}
-	entry, err := svc.Restore(ctx, run, s.region, imageID)
+	entry, err := svc.Restore(ctx, run, s.region, imageID, reason)
 	if err != nil {
 		return s.restoreError(imageID, err)
 	}
@@ -622,6 +638,8 @@ func (s *session) restoreError(imageID string, err error) error {
 		return fail(ExitNotFound, "image %s not found in %s", imageID, s.region)
 	case errors.Is(err, lifecycle.ErrNotPhoenixImage):
 		return fail(ExitFailed, "cannot restore %s: %v; Phoenix restores only images of the account it runs in", imageID, err)
+	case errors.Is(err, lifecycle.ErrLaterRecord):
+		return fail(ExitFailed, "%v", err)
 	}
 	return s.awsError("restore image "+imageID, err)
 }

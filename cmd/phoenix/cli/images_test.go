@@ -79,16 +79,17 @@ func aPlan(at time.Time) lifecycle.Plan {
 		At: at,
 		Versions: []lifecycle.VersionDecision{
 			{TemplateID: "lt-a", Number: 1, ImageID: "ami-00000001", Holds: []lifecycle.Hold{{Reason: lifecycle.KeptGroupUses, By: "eu-west-1/web"}}},
-			{TemplateID: "lt-a", Number: 2, ImageID: "ami-00000002", Action: lifecycle.ActionDeleteVersion},
+			{TemplateID: "lt-a", Number: 2, ImageID: "ami-00000002", Action: lifecycle.ActionDeleteVersion, Rule: "not among the newest 5"},
 			{TemplateID: "lt-a", Number: 3, ImageID: "ami-00000003", Holds: []lifecycle.Hold{{Reason: lifecycle.KeptDefault}, {Reason: lifecycle.KeptNewest}}},
 			{TemplateID: "lt-b", Number: 1, ImageID: "ami-00000003", Holds: []lifecycle.Hold{{Reason: lifecycle.KeptDefault}}},
 		},
 		Images: []lifecycle.ImageDecision{
-			{ImageID: "ami-00000009", Stage: lifecycle.StageDisabled, Action: lifecycle.ActionDeregister, Due: at.Add(-time.Hour), SnapshotGiB: 30},
+			{ImageID: "ami-00000009", Stage: lifecycle.StageDisabled, Action: lifecycle.ActionDeregister, Due: at.Add(-time.Hour), SnapshotGiB: 30, Rule: "disabled for 30d"},
 			{ImageID: "ami-0000000a", Stage: lifecycle.StageUnused, Holds: []lifecycle.Hold{{Reason: lifecycle.KeptNotPhoenix}}, SnapshotGiB: 8},
 			{ImageID: "ami-00000003", Stage: lifecycle.StageInUse, SnapshotGiB: 8, Holds: []lifecycle.Hold{{Reason: lifecycle.KeptVersion, By: "lt-a:3"}, {Reason: lifecycle.KeptVersion, By: "lt-b:1"}}},
 			{ImageID: "ami-00000002", Stage: lifecycle.StageDeprecated, Action: lifecycle.ActionDisable, Due: at.Add(-time.Minute), SnapshotGiB: 8},
-			{ImageID: "ami-00000001", Stage: lifecycle.StageInUse, SnapshotGiB: 8, Holds: []lifecycle.Hold{{Reason: lifecycle.KeptInstance, By: "arn:aws:ec2:eu-west-1:123456789012:instance/i-1"}}},
+			{ImageID: "ami-00000001", Stage: lifecycle.StageInUse, Action: lifecycle.ActionRestore, Rule: "staged and in use again", SnapshotGiB: 8,
+				Holds: []lifecycle.Hold{{Reason: lifecycle.KeptInstance, By: "arn:aws:ec2:eu-west-1:123456789012:instance/i-1"}}},
 			{ImageID: "ami-0000000b", Stage: lifecycle.StageUnused, Action: lifecycle.ActionMarkUnused, Due: at.Add(7 * 24 * time.Hour), SnapshotGiB: 12},
 			{ImageID: "ami-0000000c", Stage: lifecycle.StageUnused, SnapshotGiB: 4, Holds: []lifecycle.Hold{{Reason: lifecycle.KeptWaiting, By: "deprecate due 2026-02-03T00:00:00Z"}}},
 		},
@@ -105,7 +106,7 @@ func TestAnImagesPlanGroupsVersionsByTemplateAndCountsWhatItWouldDo(t *testing.T
 	if doc.Counts.VersionsToDelete != 1 || doc.Counts.VersionsKept != 3 || doc.Counts.GiBReclaimed != 30 {
 		t.Errorf("counts = %+v; want 1 version to delete, 3 kept, the deregistration's 30 GiB", doc.Counts)
 	}
-	wantActions := map[string]int{"deregister": 1, "disable": 1, "mark-unused": 1, "none": 4}
+	wantActions := map[string]int{"deregister": 1, "disable": 1, "mark-unused": 1, "restore": 1, "none": 3}
 	if fmt.Sprint(doc.Counts.ImagesByAction) != fmt.Sprint(wantActions) {
 		t.Errorf("images by action = %v, want %v", doc.Counts.ImagesByAction, wantActions)
 	}
@@ -137,11 +138,14 @@ func TestAnImagesPlanGroupsVersionsByTemplateAndCountsWhatItWouldDo(t *testing.T
 		"Launch template lt-b: 1 version, 0 to delete, 1 kept",
 		"template-default, newest-versions",
 		"group-uses (eu-west-1/web)",
+		"not among the newest 5",
+		"staged and in use again; kept because instance (arn:aws:ec2:eu-west-1:123456789012:instance/i-1)",
+		"disabled for 30d",
 		"kept-version (lt-a:3), kept-version (lt-b:1)",
 		"Images no version of these launch templates names:",
 		"waiting (deprecate due 2026-02-03T00:00:00Z)",
 		"1 other image of the account: not Phoenix's",
-		"In all: 1 version to delete, 3 kept; images: deregister 1, disable 1, mark-unused 1, unchanged 4; the deregistrations would reclaim 30 GiB of snapshots.",
+		"In all: 1 version to delete, 3 kept; images: deregister 1, disable 1, mark-unused 1, restore 1, unchanged 3; the deregistrations would reclaim 30 GiB of snapshots.",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
@@ -175,6 +179,7 @@ func TestAnImagesPlanGroupsVersionsByTemplateAndCountsWhatItWouldDo(t *testing.T
 			Versions         []struct {
 				Version     int64  `json:"version"`
 				Action      string `json:"action"`
+				Rule        string `json:"rule"`
 				KeptBecause []struct {
 					Reason string `json:"reason"`
 					By     string `json:"by"`
@@ -185,6 +190,7 @@ func TestAnImagesPlanGroupsVersionsByTemplateAndCountsWhatItWouldDo(t *testing.T
 			ImageID                string   `json:"imageId"`
 			Action                 string   `json:"action"`
 			Due                    string   `json:"due"`
+			Rule                   string   `json:"rule"`
 			SnapshotGiB            int64    `json:"snapshotGiB"`
 			LaunchTemplateVersions []string `json:"launchTemplateVersions"`
 		} `json:"images"`
@@ -197,19 +203,19 @@ func TestAnImagesPlanGroupsVersionsByTemplateAndCountsWhatItWouldDo(t *testing.T
 		t.Fatal(err)
 	}
 	if !got.Prediction || got.Mode != "plan" || got.At != "2026-02-01T03:00:00Z" || got.Policy.Function != "phoenix-image-lifecycle" ||
-		got.Policy.KeepVersions != 5 || got.Policy.DeprecateAfterSeconds != 3*24*3600 || got.Counts.GiBReclaimed != 30 || got.Counts.ImagesByAction["none"] != 4 {
+		got.Policy.KeepVersions != 5 || got.Policy.DeprecateAfterSeconds != 3*24*3600 || got.Counts.GiBReclaimed != 30 || got.Counts.ImagesByAction["none"] != 3 {
 		t.Errorf("JSON = %s", b)
 	}
 	if v := got.Templates[0].Versions[0]; v.Version != 1 || v.Action != "" || len(v.KeptBecause) != 1 || v.KeptBecause[0].Reason != "group-uses" || v.KeptBecause[0].By != "eu-west-1/web" {
 		t.Errorf("lt-a v1 in JSON = %+v", v)
 	}
-	if v := got.Templates[0].Versions[1]; v.Action != "delete-version" || v.KeptBecause != nil {
+	if v := got.Templates[0].Versions[1]; v.Action != "delete-version" || v.Rule != "not among the newest 5" || v.KeptBecause != nil {
 		t.Errorf("lt-a v2 in JSON = %+v", v)
 	}
 	if img := got.Images[2]; img.ImageID != "ami-00000003" || !slices.Equal(img.LaunchTemplateVersions, []string{"lt-a:3", "lt-b:1"}) || img.Due != "" {
 		t.Errorf("the shared image in JSON = %+v", img)
 	}
-	if img := got.Images[0]; img.Action != "deregister" || img.Due != "2026-02-01T02:00:00Z" || img.SnapshotGiB != 30 {
+	if img := got.Images[0]; img.Action != "deregister" || img.Rule != "disabled for 30d" || img.Due != "2026-02-01T02:00:00Z" || img.SnapshotGiB != 30 {
 		t.Errorf("the deregistered image in JSON = %+v", img)
 	}
 }

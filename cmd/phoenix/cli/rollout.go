@@ -171,15 +171,15 @@ func (a *app) start(ctx context.Context, s *session, req rollout.Request, wait b
 }
 
 func writeStart(w io.Writer, doc startDoc) {
-	what := fmt.Sprintf("image %s", doc.Request.ImageID)
+	what := fmt.Sprintf("to image %s", doc.Request.ImageID)
 	if doc.Request.Mode == rollout.ModeRevert {
 		what = fmt.Sprintf("back to launch template version %d", doc.Request.Version)
 	}
 	switch doc.Action {
 	case "exists":
-		fmt.Fprintf(w, "Rollout %s of %s to %s was started before; not starting it again.\n", doc.RolloutID, doc.Request.Group.Name, what)
+		fmt.Fprintf(w, "Rollout %s of %s %s was started before; not starting it again.\n", doc.RolloutID, doc.Request.Group.Name, what)
 	default:
-		fmt.Fprintf(w, "Started rollout %s of %s to %s.\n", doc.RolloutID, doc.Request.Group.Name, what)
+		fmt.Fprintf(w, "Started rollout %s of %s %s.\n", doc.RolloutID, doc.Request.Group.Name, what)
 	}
 	fmt.Fprintf(w, "Execution: %s\n", doc.ExecutionARN)
 }
