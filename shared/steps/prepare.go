@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/phoenix-rollouts/phoenix/shared/bluegreen"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -63,6 +64,14 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 		return st, d.refuse(ctx, log, base, fmt.Sprintf("auto scaling group %s does not exist", req.Group), now)
 	} else if err != nil {
 		return st, fmt.Errorf("load group %s: %w", req.Group, err)
+	}
+	// A pair declared for blue/green must not be rolled in place as two
+	// rolling groups: until the blue/green flow lands, refuse it, saying so.
+	if strategy, err := bluegreen.Strategy(g.Tags); err != nil {
+		return st, d.refuse(ctx, log, base, err.Error(), now)
+	} else if strategy == bluegreen.StrategyBlueGreen {
+		return st, d.refuse(ctx, log, base, fmt.Sprintf("group %s is tagged %s=%s, and Phoenix does not roll blue/green pairs yet (docs/blue-green.md)",
+			g.Key.Name, bluegreen.TagStrategy, bluegreen.StrategyBlueGreen), now)
 	}
 	policy, problems := rollout.ParsePolicy(g.Tags, d.Policy)
 	for _, p := range problems {

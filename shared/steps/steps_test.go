@@ -186,6 +186,24 @@ func TestPrepare(t *testing.T) {
 		}
 		eq(t, w.fleet.Versions("lt-1"), 2)
 	})
+	t.Run("a group tagged for blue/green is refused, not rolled in place", func(t *testing.T) {
+		t.Parallel()
+		for tag, want := range map[string]string{"blue-green": "does not roll blue/green pairs yet", "blue/green": `phoenix:strategy is "blue/green"`} {
+			w := newWorld(t)
+			g := w.fleet.GroupNow(web)
+			g.Tags["phoenix:strategy"] = tag
+			w.fleet.PutGroup(g)
+			_, err := w.deps.Prepare(ctx, at(imageRequest(), t0))
+			var pe *rollout.PreflightError
+			errorAs(t, err, &pe)
+			if !strings.Contains(pe.Reason, want) {
+				t.Errorf("phoenix:strategy=%s: reason %q, want %q", tag, pe.Reason, want)
+			}
+			if c := w.fleet.Changes(); len(c) != 0 {
+				t.Errorf("changes made: %v", c)
+			}
+		}
+	})
 	t.Run("a held lease refuses a second rollout", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
