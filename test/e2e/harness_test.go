@@ -241,12 +241,19 @@ var defaultTags = map[string]string{
 // is available.
 func (r *rig) image(name, behavior string) string {
 	r.t.Helper()
-	out, err := r.env.EC2.RegisterImage(r.ctx, &ec2.RegisterImageInput{
+	return r.registered(&ec2.RegisterImageInput{
 		Name: aws.String(name), Architecture: ec2types.ArchitectureValuesX8664, RootDeviceName: aws.String("/dev/xvda"),
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImage, Tags: []ec2types.Tag{
 			{Key: aws.String("phoenix-sim:behavior"), Value: aws.String(behavior)},
 		}}},
 	})
+}
+
+// registered registers an AMI and waits until it is available.
+func (r *rig) registered(in *ec2.RegisterImageInput) string {
+	r.t.Helper()
+	name := aws.ToString(in.Name)
+	out, err := r.env.EC2.RegisterImage(r.ctx, in)
 	if err != nil {
 		r.t.Fatalf("register image %s: %v", name, err)
 	}

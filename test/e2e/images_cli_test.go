@@ -105,22 +105,12 @@ func reasons(hs []jsonHold) []string {
 // until it is available.
 func (r *rig) registerImage(name string, gib int32) string {
 	r.t.Helper()
-	out, err := r.env.EC2.RegisterImage(r.ctx, &ec2.RegisterImageInput{
+	return r.registered(&ec2.RegisterImageInput{
 		Name: aws.String(name), Architecture: ec2types.ArchitectureValuesX8664, RootDeviceName: aws.String("/dev/xvda"),
 		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(gib)}}},
 	})
-	if err != nil {
-		r.t.Fatalf("register image %s: %v", name, err)
-	}
-	id := aws.ToString(out.ImageId)
-	r.env.RunUntil(r.t, time.Hour, "image "+name+" to be available", func() bool {
-		imgs, err := r.env.EC2.DescribeImages(r.ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
-		return err == nil && len(imgs.Images) == 1 && imgs.Images[0].State == ec2types.ImageStateAvailable
-	})
-	return id
 }
 
-// tag tags EC2 resources.
 func (r *rig) tag(ids []string, kv ...string) {
 	r.t.Helper()
 	var tags []ec2types.Tag
