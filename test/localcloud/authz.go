@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/imagebuilder"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -132,6 +133,23 @@ var authzRules = map[string]authzRule{
 	"elasticloadbalancing.DescribeTargetGroups":  noResource("elasticloadbalancing:DescribeTargetGroups"),
 	"elasticloadbalancing.DescribeLoadBalancers": noResource("elasticloadbalancing:DescribeLoadBalancers"),
 	"elasticloadbalancing.DescribeListeners":     noResource("elasticloadbalancing:DescribeListeners"),
+	"elasticloadbalancing.DescribeRules":         noResource("elasticloadbalancing:DescribeRules"),
+	// Weighted forward actions (blue/green): listener changes and new rules
+	// are authorized on the listener (listener/app), rule changes on the
+	// rule (listener-rule/app), with the resource's tags, as the Service
+	// Authorization Reference lists them (cfn-lint's policy data).
+	"elasticloadbalancing.ModifyListener": rule(func(c *Cloud, ctx context.Context, in *elasticloadbalancingv2.ModifyListenerInput) ([]iam.Request, error) {
+		return c.elbRequest(ctx, "elasticloadbalancing:ModifyListener", aws.ToString(in.ListenerArn)), nil
+	}),
+	"elasticloadbalancing.CreateRule": rule(func(c *Cloud, ctx context.Context, in *elasticloadbalancingv2.CreateRuleInput) ([]iam.Request, error) {
+		return c.elbRequest(ctx, "elasticloadbalancing:CreateRule", aws.ToString(in.ListenerArn)), nil
+	}),
+	"elasticloadbalancing.ModifyRule": rule(func(c *Cloud, ctx context.Context, in *elasticloadbalancingv2.ModifyRuleInput) ([]iam.Request, error) {
+		return c.elbRequest(ctx, "elasticloadbalancing:ModifyRule", aws.ToString(in.RuleArn)), nil
+	}),
+	"elasticloadbalancing.DeleteRule": rule(func(c *Cloud, ctx context.Context, in *elasticloadbalancingv2.DeleteRuleInput) ([]iam.Request, error) {
+		return c.elbRequest(ctx, "elasticloadbalancing:DeleteRule", aws.ToString(in.RuleArn)), nil
+	}),
 
 	// CloudWatch: alarms are resources; metric reads and writes are not.
 	"monitoring.DescribeAlarms": rule(func(c *Cloud, ctx context.Context, in *cloudwatch.DescribeAlarmsInput) ([]iam.Request, error) {
@@ -458,6 +476,26 @@ func (c *Cloud) runInstancesRequests(ctx context.Context, in *ec2.RunInstancesIn
 		out = append(out, iam.Request{Action: "ec2:CreateTags", Resource: fmt.Sprintf("arn:aws:ec2:%s:%s:%s/*", region, acct, ts.ResourceType), Context: ctx})
 	}
 	return out, nil
+}
+
+// elbRequest authorizes an action on an Elastic Load Balancing resource
+// (a listener or a rule) by its ARN, with its tags as they are now under
+// both condition keys ELB supports (aws:ResourceTag and
+// elasticloadbalancing:ResourceTag). A resource that does not exist has no
+// tags; the service then says it is missing.
+func (c *Cloud) elbRequest(ctx context.Context, action, arn string) []iam.Request {
+	req := iam.Request{Action: action, Resource: arn, Context: map[string][]string{}}
+	out, err := c.World.ELB().DescribeTags(ctx, &elasticloadbalancingv2.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err == nil {
+		for _, d := range out.TagDescriptions {
+			for _, t := range d.Tags {
+				v := []string{aws.ToString(t.Value)}
+				req.Context["aws:ResourceTag/"+aws.ToString(t.Key)] = v
+				req.Context["elasticloadbalancing:ResourceTag/"+aws.ToString(t.Key)] = v
+			}
+		}
+	}
+	return []iam.Request{req}
 }
 
 // tokenRequest authorizes a task token call against the state machine

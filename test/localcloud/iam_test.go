@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -308,5 +310,80 @@ func TestIAMIsEnforcedByDefault(t *testing.T) {
 	t.Setenv(localcloud.IAMEnvVar, "off")
 	if cloudtest.New(t).Cloud.IAMEnforced() {
 		t.Errorf("%s=off did not turn enforcement off", localcloud.IAMEnvVar)
+	}
+}
+
+// Shifting traffic is authorized on what it changes: ModifyListener and
+// CreateRule on the listener, ModifyRule and DeleteRule on the rule with
+// its tags at the time of the call, DescribeRules on "*" (the Service
+// Authorization Reference's resource types, as cfn-lint carries them).
+func TestListenerAndRuleChangesAreHeldAgainstTheListenerAndTheRule(t *testing.T) {
+	e := newIAMEnv(t, "yes")
+	ctx := t.Context()
+	lb, err := e.env.ELB.CreateLoadBalancer(ctx, &elasticloadbalancingv2.CreateLoadBalancerInput{Name: aws.String("web"), Subnets: []string{"subnet-a", "subnet-b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tgs []string
+	for _, name := range []string{"blue", "green"} {
+		tg, err := e.env.ELB.CreateTargetGroup(ctx, &elasticloadbalancingv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
+			Port: aws.Int32(80), VpcId: aws.String("vpc-0iam")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tgs = append(tgs, aws.ToString(tg.TargetGroups[0].TargetGroupArn))
+	}
+	forward := func(blue, green int32) []elbtypes.Action {
+		return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+			{TargetGroupArn: aws.String(tgs[0]), Weight: aws.Int32(blue)}, {TargetGroupArn: aws.String(tgs[1]), Weight: aws.Int32(green)}}}}}
+	}
+	ls, err := e.env.ELB.CreateListener(ctx, &elasticloadbalancingv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
+		Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), DefaultActions: forward(100, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listener := aws.ToString(ls.Listeners[0].ListenerArn)
+	pathRule := []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/canary/*"}}}
+	rl, err := e.env.ELB.CreateRule(ctx, &elasticloadbalancingv2.CreateRuleInput{ListenerArn: aws.String(listener), Priority: aws.Int32(10),
+		Conditions: pathRule, Actions: forward(0, 100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := aws.ToString(rl.Rules[0].RuleArn)
+	p, err := iam.ParsePolicy("shift", map[string]any{"Version": "2012-10-17", "Statement": []any{
+		map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:DescribeRules", "Resource": "*"},
+		map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyListener", "Resource": listener},
+		map[string]any{"Effect": "Allow", "Action": []any{"elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule"},
+			"Resource":  "arn:aws:elasticloadbalancing:*:123456789012:listener-rule/app/*",
+			"Condition": map[string]any{"StringEquals": map[string]any{"elasticloadbalancing:ResourceTag/phoenix:enabled": "true"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.env.Cloud.IAM.Put(testRole, []*iam.Policy{p})
+	c := elasticloadbalancingv2.NewFromConfig(e.cfg)
+
+	if _, err := c.DescribeRules(ctx, &elasticloadbalancingv2.DescribeRulesInput{ListenerArn: aws.String(listener)}); err != nil {
+		t.Fatalf("DescribeRules on *: %v", err)
+	}
+	if _, err := c.ModifyListener(ctx, &elasticloadbalancingv2.ModifyListenerInput{ListenerArn: aws.String(listener), DefaultActions: forward(90, 10)}); err != nil {
+		t.Fatalf("ModifyListener on the listener: %v", err)
+	}
+	_, err = c.CreateRule(ctx, &elasticloadbalancingv2.CreateRuleInput{ListenerArn: aws.String(listener), Priority: aws.Int32(20), Conditions: pathRule, Actions: forward(1, 1)})
+	wantDenied(t, err, "AccessDenied", http.StatusForbidden, "elasticloadbalancing:CreateRule", listener)
+	modify := func() error {
+		_, err := c.ModifyRule(ctx, &elasticloadbalancingv2.ModifyRuleInput{RuleArn: aws.String(rule), Actions: forward(50, 50)})
+		return err
+	}
+	wantDenied(t, modify(), "AccessDenied", http.StatusForbidden, "elasticloadbalancing:ModifyRule", rule)
+	if _, err := e.env.ELB.AddTags(ctx, &elasticloadbalancingv2.AddTagsInput{ResourceArns: []string{rule},
+		Tags: []elbtypes.Tag{{Key: aws.String("phoenix:enabled"), Value: aws.String("true")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := modify(); err != nil {
+		t.Fatalf("ModifyRule once the rule is tagged: %v", err)
+	}
+	if _, err := c.DeleteRule(ctx, &elasticloadbalancingv2.DeleteRuleInput{RuleArn: aws.String(rule)}); err != nil {
+		t.Fatalf("DeleteRule of the tagged rule: %v", err)
 	}
 }

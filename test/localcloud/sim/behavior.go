@@ -39,7 +39,8 @@ import (
 // unhealthy target healthy again. The first check runs one interval after
 // registration, or after the target group starts being used by a listener.
 //
-// For TargetGroupTraffic an instance serving requests answers as follows:
+// For the traffic model (World.Traffic) an instance serving requests
+// answers as follows:
 // healthy 0% errors at 20 ms; unhealthy 100% HTTP 5xx at 10 ms; degraded 50%
 // 5xx at 1500 ms; not yet started or shutting down 100% 5xx (502) at 1 ms.
 //
@@ -163,7 +164,7 @@ func (inst *Instance) answer(now time.Time) probe {
 }
 
 // traffic returns the share of requests inst fails with a 5xx and the mean
-// latency of its answers at now, for TargetGroupTraffic.
+// latency of its answers at now, for World.Traffic.
 func (inst *Instance) traffic(now time.Time) (errShare float64, latency time.Duration) {
 	p := inst.answer(now)
 	switch {

@@ -29,8 +29,9 @@ type EC2Config struct {
 	// LoadBalancerProvisioning is how long a new load balancer stays in the
 	// provisioning state. Default 60 seconds.
 	LoadBalancerProvisioning time.Duration
-	// RequestsPerMinute is the traffic a target group used by a listener
-	// receives, for TargetGroupTraffic. Default 600.
+	// RequestsPerMinute is the client traffic each load balancer receives,
+	// split by its front listener's forward action (World.Traffic).
+	// Default 600.
 	RequestsPerMinute float64
 }
 

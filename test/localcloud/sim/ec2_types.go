@@ -232,16 +232,42 @@ type LoadBalancer struct {
 	seq uint64
 }
 
-// Listener is a load balancer listener.
+// Listener is a load balancer listener with its rules.
 type Listener struct {
 	ARN             string
 	LoadBalancerARN string
 	Protocol        string
 	Port            int32
-	// TargetGroupARNs are the target groups the default actions forward to.
+	// TargetGroupARNs are the target groups the default actions and the
+	// rules forward to (weight 0 included), in first-use order; the
+	// listener's own actions and rules are the truth, refreshTargetGroups
+	// recomputes this from them after every change.
 	TargetGroupARNs []string
 	Tags            map[string]string
+	// DefaultRuleARN is the ARN of the default rule, which DescribeRules
+	// lists with IsDefault and whose actions are the default actions.
+	DefaultRuleARN string
+
+	// actions are the default actions as ELB answers them (a forward
+	// action carries its ForwardConfig; see normalizeActions).
+	actions []elbtypes.Action
+	// rules are the non-default rules, keyed by ARN.
+	rules map[string]*ListenerRule
+	// defaultRuleTags are the default rule's own tags (AddTags on its ARN).
+	defaultRuleTags map[string]string
+	seq             uint64
+}
+
+// ListenerRule is a non-default rule of a listener: conditions, a priority
+// unique in the listener (1-50000) and actions.
+type ListenerRule struct {
+	ARN         string
+	ListenerARN string
+	Priority    int32
+	// Conditions are stored as given (see checkConditions for what is
+	// checked and matchesSyntheticRequest for how they route).
+	Conditions []elbtypes.RuleCondition
+	Tags       map[string]string
 
 	actions []elbtypes.Action
-	seq     uint64
 }

@@ -20,8 +20,8 @@ import (
 )
 
 // ELB serves the Elastic Load Balancing v2 operations of the model:
-// Application Load Balancers, listeners with forward actions, instance
-// target groups and target health. Each method has the aws-sdk-go-v2 client
+// Application Load Balancers, listeners and their rules with weighted
+// forward actions, instance target groups and target health. Each method has the aws-sdk-go-v2 client
 // method's signature.
 type ELB struct {
 	w *World
@@ -280,8 +280,13 @@ func (e *ELB) DeleteLoadBalancer(ctx context.Context, in *elb.DeleteLoadBalancer
 // --- listeners -------------------------------------------------------------
 
 // CreateListener adds a listener whose default actions forward to target
-// groups (fixed-response and redirect actions are kept but route nothing).
-// The target groups it forwards to start health checking their targets.
+// groups (fixed-response and redirect actions are kept but route nothing),
+// checked and answered as normalizeActions and checkActionTargets say:
+// one routing action; a forward action names at most 5 existing target
+// groups, each once, with weights 0-999, all in one VPC and serving no
+// other load balancer. The target groups it forwards to, weight 0
+// included, start health checking their targets. The listener gets a
+// default rule (DescribeRules) whose actions are its default actions.
 func (e *ELB) CreateListener(ctx context.Context, in *elb.CreateListenerInput, _ ...func(*elb.Options)) (*elb.CreateListenerOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -308,40 +313,12 @@ func (e *ELB) CreateListener(ctx context.Context, in *elb.CreateListenerInput, _
 	if len(in.DefaultActions) == 0 {
 		return nil, api.Validation("A default action must be specified")
 	}
-	var tgARNs []string
-	for _, a := range in.DefaultActions {
-		switch a.Type {
-		case elbtypes.ActionTypeEnumForward:
-			arns := []string{}
-			if arn := aws.ToString(a.TargetGroupArn); arn != "" {
-				arns = append(arns, arn)
-			}
-			if a.ForwardConfig != nil {
-				for _, t := range a.ForwardConfig.TargetGroups {
-					if arn := aws.ToString(t.TargetGroupArn); !contains(arns, arn) {
-						arns = append(arns, arn)
-					}
-				}
-			}
-			if len(arns) == 0 {
-				return nil, api.Validation("A target group ARN must be specified for a forward action")
-			}
-			tgARNs = append(tgARNs, arns...)
-		case elbtypes.ActionTypeEnumFixedResponse, elbtypes.ActionTypeEnumRedirect:
-		default:
-			return nil, api.Validation("The local cloud does not model '%s' actions", a.Type)
-		}
+	actions, tgARNs, err := normalizeActions(in.DefaultActions, "defaultActions")
+	if err != nil {
+		return nil, err
 	}
-	for _, arn := range tgARNs {
-		tg, ok := r.TargetGroups[arn]
-		if !ok {
-			return nil, tgNotFound()
-		}
-		for _, other := range w.tgLoadBalancers(r, tg) {
-			if other != lb.ARN {
-				return nil, elbErr("TargetGroupAssociationLimit", "The following target groups cannot be associated with more than one load balancer: %s", arn)
-			}
-		}
+	if err := w.checkActionTargets(r, lb, tgARNs, w.lbTargetGroupsBut(r, lb.ARN, nil, "")); err != nil {
+		return nil, err
 	}
 	for _, l := range w.listenersOf(r) {
 		if l.LoadBalancerARN == lb.ARN && l.Port == port {
@@ -354,13 +331,14 @@ func (e *ELB) CreateListener(ctx context.Context, in *elb.CreateListenerInput, _
 		LoadBalancerARN: lb.ARN,
 		Protocol:        proto,
 		Port:            port,
-		TargetGroupARNs: tgARNs,
 		Tags:            elbTagMap(in.Tags),
-		actions:         append([]elbtypes.Action(nil), in.DefaultActions...),
+		actions:         actions,
+		rules:           map[string]*ListenerRule{},
 		seq:             w.nextSeq(),
 	}
+	l.DefaultRuleARN = defaultRuleARN(l.ARN)
 	w.listenersOf(r)[l.ARN] = l
-	w.tgUseChanged(r, tgARNs)
+	w.tgUseChanged(r, l.refreshTargetGroups())
 	return &elb.CreateListenerOutput{Listeners: []elbtypes.Listener{renderListener(l)}}, nil
 }
 
@@ -370,7 +348,7 @@ func renderListener(l *Listener) elbtypes.Listener {
 		LoadBalancerArn: aws.String(l.LoadBalancerARN),
 		Port:            aws.Int32(l.Port),
 		Protocol:        elbtypes.ProtocolEnum(l.Protocol),
-		DefaultActions:  append([]elbtypes.Action(nil), l.actions...),
+		DefaultActions:  cloneActions(l.actions),
 	}
 }
 
@@ -416,8 +394,8 @@ func (e *ELB) DescribeListeners(ctx context.Context, in *elb.DescribeListenersIn
 	return out, nil
 }
 
-// DeleteListener deletes a listener; target groups no other listener uses
-// become unused.
+// DeleteListener deletes a listener and its rules; target groups no other
+// listener or rule uses become unused.
 func (e *ELB) DeleteListener(ctx context.Context, in *elb.DeleteListenerInput, _ ...func(*elb.Options)) (*elb.DeleteListenerOutput, error) {
 	w := e.w
 	in, region, done := api.Begin(ctx, &w.mu, in)
@@ -881,8 +859,8 @@ func elbTagMap(tags []elbtypes.Tag) map[string]string {
 	return m
 }
 
-// tagsOfARN returns the tag map of a load balancer, target group or
-// listener, with the not-found error of its kind.
+// tagsOfARN returns the tag map of a load balancer, target group, listener
+// or rule, with the not-found error of its kind.
 func (w *World) tagsOfARN(r *Region, arn string) (map[string]string, error) {
 	switch {
 	case strings.Contains(arn, ":targetgroup/"):
@@ -903,8 +881,23 @@ func (w *World) tagsOfARN(r *Region, arn string) (map[string]string, error) {
 			return nil, listenerNotFound()
 		}
 		return l.Tags, nil
+	case strings.Contains(arn, ":listener-rule/"):
+		l, rule, err := w.findRule(r, arn)
+		if err != nil {
+			return nil, err
+		}
+		if rule == nil {
+			if l.defaultRuleTags == nil {
+				l.defaultRuleTags = map[string]string{}
+			}
+			return l.defaultRuleTags, nil
+		}
+		if rule.Tags == nil {
+			rule.Tags = map[string]string{}
+		}
+		return rule.Tags, nil
 	}
-	return nil, api.Validation("'%s' is not a valid load balancer, target group or listener ARN", arn)
+	return nil, api.Validation("'%s' is not a valid load balancer, target group, listener or rule ARN", arn)
 }
 
 // AddTags adds or overwrites tags on load balancers, target groups and
@@ -917,19 +910,12 @@ func (e *ELB) AddTags(ctx context.Context, in *elb.AddTagsInput, _ ...func(*elb.
 	if len(in.ResourceArns) == 0 || len(in.Tags) == 0 {
 		return nil, api.Validation("Resource ARNs and tags must be specified")
 	}
+	if err := checkTagList(in.Tags); err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for _, t := range in.Tags {
-		k := aws.ToString(t.Key)
-		if k == "" || len(k) > 128 || len(aws.ToString(t.Value)) > 256 {
-			return nil, api.Validation("Tag keys must be 1-128 characters and values at most 256 characters")
-		}
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return nil, api.Validation("Tag keys starting with 'aws:' are reserved")
-		}
-		if seen[k] {
-			return nil, elbErr("DuplicateTagKeys", "Tag key '%s' is duplicated", k)
-		}
-		seen[k] = true
+		seen[aws.ToString(t.Key)] = true
 	}
 	var maps []map[string]string
 	for _, arn := range in.ResourceArns {
@@ -954,6 +940,29 @@ func (e *ELB) AddTags(ctx context.Context, in *elb.AddTagsInput, _ ...func(*elb.
 		}
 	}
 	return &elb.AddTagsOutput{}, nil
+}
+
+// checkTagList checks tags to add: keys of 1-128 characters not starting
+// with "aws:", values of at most 256, no key twice, at most 50.
+func checkTagList(tags []elbtypes.Tag) error {
+	seen := map[string]bool{}
+	for _, t := range tags {
+		k := aws.ToString(t.Key)
+		if k == "" || len(k) > 128 || len(aws.ToString(t.Value)) > 256 {
+			return api.Validation("Tag keys must be 1-128 characters and values at most 256 characters")
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return api.Validation("Tag keys starting with 'aws:' are reserved")
+		}
+		if seen[k] {
+			return elbErr("DuplicateTagKeys", "Tag key '%s' is duplicated", k)
+		}
+		seen[k] = true
+	}
+	if len(seen) > 50 {
+		return elbErr("TooManyTags", "The quota for the number of tags that can be assigned to a resource (50) has been reached")
+	}
+	return nil
 }
 
 // RemoveTags removes tag keys from load balancers, target groups and

@@ -38,9 +38,13 @@ type Options struct {
 
 // World holds all simulated resources, per region.
 type World struct {
-	mu      sync.Mutex
-	clock   *clock.Sim
-	rng     *rand.Rand
+	mu    sync.Mutex
+	clock *clock.Sim
+	rng   *rand.Rand
+	// seed is Options.Seed, for behaviour that must not consume rng (the
+	// traffic model draws from sources keyed by resource and minute, so
+	// that reading metrics never shifts the ids created afterwards).
+	seed    uint64
 	account string
 	regions map[string]*Region
 
@@ -81,6 +85,7 @@ func New(opts Options) *World {
 	return &World{
 		clock:   opts.Clock,
 		rng:     rand.New(rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15)),
+		seed:    opts.Seed,
 		account: acct,
 		regions: map[string]*Region{},
 		Faults:  inj,

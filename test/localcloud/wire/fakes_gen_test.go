@@ -614,6 +614,16 @@ func (f *fakeElasticloadbalancingv2) CreateLoadBalancer(ctx context.Context, in 
 	return o, err
 }
 
+// CreateRule records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) CreateRule(ctx context.Context, in *elasticloadbalancingv2.CreateRuleInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.CreateRuleOutput, error) {
+	out, err := f.rec.call(ctx, "CreateRule", in)
+	o, _ := out.(*elasticloadbalancingv2.CreateRuleOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.CreateRuleOutput{}
+	}
+	return o, err
+}
+
 // CreateTargetGroup records its input and answers the recorder's output or error.
 func (f *fakeElasticloadbalancingv2) CreateTargetGroup(ctx context.Context, in *elasticloadbalancingv2.CreateTargetGroupInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.CreateTargetGroupOutput, error) {
 	out, err := f.rec.call(ctx, "CreateTargetGroup", in)
@@ -640,6 +650,16 @@ func (f *fakeElasticloadbalancingv2) DeleteLoadBalancer(ctx context.Context, in 
 	o, _ := out.(*elasticloadbalancingv2.DeleteLoadBalancerOutput)
 	if o == nil && err == nil {
 		o = &elasticloadbalancingv2.DeleteLoadBalancerOutput{}
+	}
+	return o, err
+}
+
+// DeleteRule records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DeleteRule(ctx context.Context, in *elasticloadbalancingv2.DeleteRuleInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DeleteRuleOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteRule", in)
+	o, _ := out.(*elasticloadbalancingv2.DeleteRuleOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.DeleteRuleOutput{}
 	}
 	return o, err
 }
@@ -684,6 +704,16 @@ func (f *fakeElasticloadbalancingv2) DescribeLoadBalancers(ctx context.Context, 
 	return o, err
 }
 
+// DescribeRules records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) DescribeRules(ctx context.Context, in *elasticloadbalancingv2.DescribeRulesInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeRulesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeRules", in)
+	o, _ := out.(*elasticloadbalancingv2.DescribeRulesOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.DescribeRulesOutput{}
+	}
+	return o, err
+}
+
 // DescribeTags records its input and answers the recorder's output or error.
 func (f *fakeElasticloadbalancingv2) DescribeTags(ctx context.Context, in *elasticloadbalancingv2.DescribeTagsInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTagsOutput, error) {
 	out, err := f.rec.call(ctx, "DescribeTags", in)
@@ -720,6 +750,26 @@ func (f *fakeElasticloadbalancingv2) DescribeTargetHealth(ctx context.Context, i
 	o, _ := out.(*elasticloadbalancingv2.DescribeTargetHealthOutput)
 	if o == nil && err == nil {
 		o = &elasticloadbalancingv2.DescribeTargetHealthOutput{}
+	}
+	return o, err
+}
+
+// ModifyListener records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) ModifyListener(ctx context.Context, in *elasticloadbalancingv2.ModifyListenerInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.ModifyListenerOutput, error) {
+	out, err := f.rec.call(ctx, "ModifyListener", in)
+	o, _ := out.(*elasticloadbalancingv2.ModifyListenerOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.ModifyListenerOutput{}
+	}
+	return o, err
+}
+
+// ModifyRule records its input and answers the recorder's output or error.
+func (f *fakeElasticloadbalancingv2) ModifyRule(ctx context.Context, in *elasticloadbalancingv2.ModifyRuleInput, _ ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.ModifyRuleOutput, error) {
+	out, err := f.rec.call(ctx, "ModifyRule", in)
+	o, _ := out.(*elasticloadbalancingv2.ModifyRuleOutput)
+	if o == nil && err == nil {
+		o = &elasticloadbalancingv2.ModifyRuleOutput{}
 	}
 	return o, err
 }

@@ -8,7 +8,7 @@ package wire
 var generatedOperations = map[string][]string{
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling":            {"CancelInstanceRefresh", "CreateAutoScalingGroup", "CreateLaunchConfiguration", "CreateOrUpdateTags", "DeleteAutoScalingGroup", "DeleteLaunchConfiguration", "DeleteTags", "DescribeAutoScalingGroups", "DescribeAutoScalingInstances", "DescribeInstanceRefreshes", "DescribeLaunchConfigurations", "DescribeScalingActivities", "DescribeTags", "EnterStandby", "ExitStandby", "ResumeProcesses", "RollbackInstanceRefresh", "SetDesiredCapacity", "SetInstanceHealth", "SetInstanceProtection", "StartInstanceRefresh", "SuspendProcesses", "TerminateInstanceInAutoScalingGroup", "UpdateAutoScalingGroup"},
 	"github.com/aws/aws-sdk-go-v2/service/ec2":                    {"CreateImage", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateTags", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "DeleteSnapshot", "DeleteTags", "DeregisterImage", "DescribeAvailabilityZones", "DescribeImageAttribute", "DescribeImageReferences", "DescribeImages", "DescribeInstanceTypes", "DescribeInstances", "DescribeLaunchTemplateVersions", "DescribeLaunchTemplates", "DescribeSnapshots", "DescribeTags", "DisableImage", "DisableImageDeprecation", "DisableImageDeregistrationProtection", "EnableImage", "EnableImageDeprecation", "EnableImageDeregistrationProtection", "ModifyImageAttribute", "ModifyLaunchTemplate", "RegisterImage", "RunInstances", "TerminateInstances"},
-	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2": {"AddTags", "CreateListener", "CreateLoadBalancer", "CreateTargetGroup", "DeleteListener", "DeleteLoadBalancer", "DeleteTargetGroup", "DeregisterTargets", "DescribeListeners", "DescribeLoadBalancers", "DescribeTags", "DescribeTargetGroupAttributes", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyTargetGroup", "ModifyTargetGroupAttributes", "RegisterTargets", "RemoveTags"},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2": {"AddTags", "CreateListener", "CreateLoadBalancer", "CreateRule", "CreateTargetGroup", "DeleteListener", "DeleteLoadBalancer", "DeleteRule", "DeleteTargetGroup", "DeregisterTargets", "DescribeListeners", "DescribeLoadBalancers", "DescribeRules", "DescribeTags", "DescribeTargetGroupAttributes", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyListener", "ModifyRule", "ModifyTargetGroup", "ModifyTargetGroupAttributes", "RegisterTargets", "RemoveTags"},
 	"github.com/aws/aws-sdk-go-v2/service/sts":                    {"GetCallerIdentity"},
 	"github.com/aws/aws-sdk-go-v2/service/sns":                    {"CreateTopic", "DeleteTopic", "GetTopicAttributes", "ListSubscriptionsByTopic", "ListTopics", "Publish", "Subscribe"},
 	"github.com/aws/aws-sdk-go-v2/service/sfn":                    {"CreateStateMachine", "DeleteStateMachine", "DescribeExecution", "DescribeStateMachine", "GetExecutionHistory", "ListExecutions", "ListStateMachines", "SendTaskFailure", "SendTaskHeartbeat", "SendTaskSuccess", "StartExecution", "StopExecution", "UpdateStateMachine"},
@@ -64,17 +64,22 @@ var generatedResultShapes = map[string]bool{
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.AddTagsOutput":                       true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateListenerOutput":                true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateLoadBalancerOutput":            true,
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateRuleOutput":                    true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateTargetGroupOutput":             true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteListenerOutput":                true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteLoadBalancerOutput":            true,
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteRuleOutput":                    true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteTargetGroupOutput":             true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeregisterTargetsOutput":             true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeListenersOutput":             true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeLoadBalancersOutput":         true,
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeRulesOutput":                 true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeTagsOutput":                  true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeTargetGroupAttributesOutput": true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeTargetGroupsOutput":          true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeTargetHealthOutput":          true,
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyListenerOutput":                true,
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyRuleOutput":                    true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyTargetGroupAttributesOutput":   true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyTargetGroupOutput":             true,
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.RegisterTargetsOutput":               true,
@@ -2481,6 +2486,17 @@ var generatedNames = map[string]map[string]fieldNames{
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateLoadBalancerOutput": {
 		"LoadBalancers": {Out: "LoadBalancers", OutColl: &collNames{Member: "member"}},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateRuleInput": {
+		"Actions":     {In: "Actions", InColl: &collNames{Member: "member"}},
+		"Conditions":  {In: "Conditions", InColl: &collNames{Member: "member"}},
+		"ListenerArn": {In: "ListenerArn"},
+		"Priority":    {In: "Priority"},
+		"Tags":        {In: "Tags", InColl: &collNames{Member: "member"}},
+		"Transforms":  {In: "Transforms", InColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateRuleOutput": {
+		"Rules": {Out: "Rules", OutColl: &collNames{Member: "member"}},
+	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.CreateTargetGroupInput": {
 		"HealthCheckEnabled":         {In: "HealthCheckEnabled"},
 		"HealthCheckIntervalSeconds": {In: "HealthCheckIntervalSeconds"},
@@ -2512,6 +2528,10 @@ var generatedNames = map[string]map[string]fieldNames{
 		"LoadBalancerArn": {In: "LoadBalancerArn"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteLoadBalancerOutput": {},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteRuleInput": {
+		"RuleArn": {In: "RuleArn"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteRuleOutput": {},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DeleteTargetGroupInput": {
 		"TargetGroupArn": {In: "TargetGroupArn"},
 	},
@@ -2540,6 +2560,16 @@ var generatedNames = map[string]map[string]fieldNames{
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeLoadBalancersOutput": {
 		"LoadBalancers": {Out: "LoadBalancers", OutColl: &collNames{Member: "member"}},
 		"NextMarker":    {Out: "NextMarker"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeRulesInput": {
+		"ListenerArn": {In: "ListenerArn"},
+		"Marker":      {In: "Marker"},
+		"PageSize":    {In: "PageSize"},
+		"RuleArns":    {In: "RuleArns", InColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeRulesOutput": {
+		"NextMarker": {Out: "NextMarker"},
+		"Rules":      {Out: "Rules", OutColl: &collNames{Member: "member"}},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeTagsInput": {
 		"ResourceArns": {In: "ResourceArns", InColl: &collNames{Member: "member"}},
@@ -2571,6 +2601,29 @@ var generatedNames = map[string]map[string]fieldNames{
 	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.DescribeTargetHealthOutput": {
 		"TargetHealthDescriptions": {Out: "TargetHealthDescriptions", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyListenerInput": {
+		"AlpnPolicy":           {In: "AlpnPolicy", InColl: &collNames{Member: "member"}},
+		"Certificates":         {In: "Certificates", InColl: &collNames{Member: "member"}},
+		"DefaultActions":       {In: "DefaultActions", InColl: &collNames{Member: "member"}},
+		"ListenerArn":          {In: "ListenerArn"},
+		"MutualAuthentication": {In: "MutualAuthentication"},
+		"Port":                 {In: "Port"},
+		"Protocol":             {In: "Protocol"},
+		"SslPolicy":            {In: "SslPolicy"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyListenerOutput": {
+		"Listeners": {Out: "Listeners", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyRuleInput": {
+		"Actions":         {In: "Actions", InColl: &collNames{Member: "member"}},
+		"Conditions":      {In: "Conditions", InColl: &collNames{Member: "member"}},
+		"ResetTransforms": {In: "ResetTransforms"},
+		"RuleArn":         {In: "RuleArn"},
+		"Transforms":      {In: "Transforms", InColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyRuleOutput": {
+		"Rules": {Out: "Rules", OutColl: &collNames{Member: "member"}},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2.ModifyTargetGroupAttributesInput": {
 		"Attributes":     {In: "Attributes", InColl: &collNames{Member: "member"}},
@@ -2668,6 +2721,21 @@ var generatedNames = map[string]map[string]fieldNames{
 		"TargetGroupStickinessConfig": {In: "TargetGroupStickinessConfig", Out: "TargetGroupStickinessConfig"},
 		"TargetGroups":                {In: "TargetGroups", InColl: &collNames{Member: "member"}, Out: "TargetGroups", OutColl: &collNames{Member: "member"}},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.HostHeaderConditionConfig": {
+		"RegexValues": {In: "RegexValues", InColl: &collNames{Member: "member"}, Out: "RegexValues", OutColl: &collNames{Member: "member"}},
+		"Values":      {In: "Values", InColl: &collNames{Member: "member"}, Out: "Values", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.HostHeaderRewriteConfig": {
+		"Rewrites": {In: "Rewrites", InColl: &collNames{Member: "member"}, Out: "Rewrites", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.HttpHeaderConditionConfig": {
+		"HttpHeaderName": {In: "HttpHeaderName", Out: "HttpHeaderName"},
+		"RegexValues":    {In: "RegexValues", InColl: &collNames{Member: "member"}, Out: "RegexValues", OutColl: &collNames{Member: "member"}},
+		"Values":         {In: "Values", InColl: &collNames{Member: "member"}, Out: "Values", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.HttpRequestMethodConditionConfig": {
+		"Values": {In: "Values", InColl: &collNames{Member: "member"}, Out: "Values", OutColl: &collNames{Member: "member"}},
+	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.IpamPools": {
 		"Ipv4IpamPoolId": {In: "Ipv4IpamPoolId", Out: "Ipv4IpamPoolId"},
 	},
@@ -2731,6 +2799,17 @@ var generatedNames = map[string]map[string]fieldNames{
 		"TrustStoreArn":                 {In: "TrustStoreArn", Out: "TrustStoreArn"},
 		"TrustStoreAssociationStatus":   {In: "TrustStoreAssociationStatus", Out: "TrustStoreAssociationStatus"},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.PathPatternConditionConfig": {
+		"RegexValues": {In: "RegexValues", InColl: &collNames{Member: "member"}, Out: "RegexValues", OutColl: &collNames{Member: "member"}},
+		"Values":      {In: "Values", InColl: &collNames{Member: "member"}, Out: "Values", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.QueryStringConditionConfig": {
+		"Values": {In: "Values", InColl: &collNames{Member: "member"}, Out: "Values", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.QueryStringKeyValuePair": {
+		"Key":   {In: "Key", Out: "Key"},
+		"Value": {In: "Value", Out: "Value"},
+	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.RedirectActionConfig": {
 		"Host":       {In: "Host", Out: "Host"},
 		"Path":       {In: "Path", Out: "Path"},
@@ -2738,6 +2817,38 @@ var generatedNames = map[string]map[string]fieldNames{
 		"Protocol":   {In: "Protocol", Out: "Protocol"},
 		"Query":      {In: "Query", Out: "Query"},
 		"StatusCode": {In: "StatusCode", Out: "StatusCode"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.RewriteConfig": {
+		"Regex":   {In: "Regex", Out: "Regex"},
+		"Replace": {In: "Replace", Out: "Replace"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.Rule": {
+		"Actions":    {Out: "Actions", OutColl: &collNames{Member: "member"}},
+		"Conditions": {Out: "Conditions", OutColl: &collNames{Member: "member"}},
+		"IsDefault":  {Out: "IsDefault"},
+		"Priority":   {Out: "Priority"},
+		"RuleArn":    {Out: "RuleArn"},
+		"Transforms": {Out: "Transforms", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.RuleCondition": {
+		"Field":                   {In: "Field", Out: "Field"},
+		"HostHeaderConfig":        {In: "HostHeaderConfig", Out: "HostHeaderConfig"},
+		"HttpHeaderConfig":        {In: "HttpHeaderConfig", Out: "HttpHeaderConfig"},
+		"HttpRequestMethodConfig": {In: "HttpRequestMethodConfig", Out: "HttpRequestMethodConfig"},
+		"PathPatternConfig":       {In: "PathPatternConfig", Out: "PathPatternConfig"},
+		"QueryStringConfig":       {In: "QueryStringConfig", Out: "QueryStringConfig"},
+		"RegexValues":             {In: "RegexValues", InColl: &collNames{Member: "member"}, Out: "RegexValues", OutColl: &collNames{Member: "member"}},
+		"SourceIpConfig":          {In: "SourceIpConfig", Out: "SourceIpConfig"},
+		"Values":                  {In: "Values", InColl: &collNames{Member: "member"}, Out: "Values", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.RuleTransform": {
+		"HostHeaderRewriteConfig": {In: "HostHeaderRewriteConfig", Out: "HostHeaderRewriteConfig"},
+		"Type":                    {In: "Type", Out: "Type"},
+		"UrlRewriteConfig":        {In: "UrlRewriteConfig", Out: "UrlRewriteConfig"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.SourceIpConditionConfig": {
+		"IpAddressType": {In: "IpAddressType", Out: "IpAddressType"},
+		"Values":        {In: "Values", InColl: &collNames{Member: "member"}, Out: "Values", OutColl: &collNames{Member: "member"}},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.SubnetMapping": {
 		"AllocationId":        {In: "AllocationId"},
@@ -2804,6 +2915,9 @@ var generatedNames = map[string]map[string]fieldNames{
 		"HealthCheckPort":        {Out: "HealthCheckPort"},
 		"Target":                 {Out: "Target"},
 		"TargetHealth":           {Out: "TargetHealth"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types.UrlRewriteConfig": {
+		"Rewrites": {In: "Rewrites", InColl: &collNames{Member: "member"}, Out: "Rewrites", OutColl: &collNames{Member: "member"}},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/sts.GetCallerIdentityInput": {},
 	"github.com/aws/aws-sdk-go-v2/service/sts.GetCallerIdentityOutput": {

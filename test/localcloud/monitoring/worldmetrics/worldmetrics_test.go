@@ -200,3 +200,131 @@ func TestResourcePartIsTheDimensionValueOfAnELBARN(t *testing.T) {
 		}
 	}
 }
+
+// sums returns the Sum of a metric over the last n minutes, one value a
+// minute, oldest first.
+func (f *fleet) sums(namespace, metric string, dims []cwtypes.Dimension, n int) []float64 {
+	f.t.Helper()
+	data, err := f.cw.GetMetricData(f.ctx, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(f.clk.Now().Add(-time.Duration(n) * time.Minute)), EndTime: aws.Time(f.clk.Now()),
+		ScanBy: cwtypes.ScanByTimestampAscending,
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("m"), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String(namespace), MetricName: aws.String(metric), Dimensions: dims},
+			Period: aws.Int32(60), Stat: aws.String("Sum"),
+		}}},
+	})
+	if err != nil {
+		f.t.Fatalf("GetMetricData %s: %v", metric, err)
+	}
+	return data.MetricDataResults[0].Values
+}
+
+// A blue/green pair behind one listener: the target group metrics follow
+// the weights of the forward action, and each instance's own metrics show
+// what it served, so that a canary analysis can compare the instances of a
+// bad image with those of a good one.
+func TestMetricsFollowTheWeightedSplitPerTargetGroupAndPerInstance(t *testing.T) {
+	f := newFleet(t)
+	blueDims := f.service("web", "healthy", 2)
+	lbs, err := f.w.ELB().DescribeLoadBalancers(f.ctx, &elb.DescribeLoadBalancersInput{Names: []string{"web-lb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lbARN := aws.ToString(lbs.LoadBalancers[0].LoadBalancerArn)
+	tgs, err := f.w.ELB().DescribeTargetGroups(f.ctx, &elb.DescribeTargetGroupsInput{Names: []string{"web-tg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blueARN := aws.ToString(tgs.TargetGroups[0].TargetGroupArn)
+	greenDims := f.service("green", "unhealthy", 2)
+	// service gave green a load balancer of its own; move green behind
+	// web's listener instead.
+	greenLBs, _ := f.w.ELB().DescribeLoadBalancers(f.ctx, &elb.DescribeLoadBalancersInput{Names: []string{"green-lb"}})
+	if _, err := f.w.ELB().DeleteLoadBalancer(f.ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: greenLBs.LoadBalancers[0].LoadBalancerArn}); err != nil {
+		t.Fatal(err)
+	}
+	gtgs, _ := f.w.ELB().DescribeTargetGroups(f.ctx, &elb.DescribeTargetGroupsInput{Names: []string{"green-tg"}})
+	greenARN := aws.ToString(gtgs.TargetGroups[0].TargetGroupArn)
+	greenDims[1].Value = blueDims[1].Value
+	ls, err := f.w.ELB().DescribeListeners(f.ctx, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.w.ELB().ModifyListener(f.ctx, &elb.ModifyListenerInput{ListenerArn: ls.Listeners[0].ListenerArn, DefaultActions: []elbtypes.Action{{
+		Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+			{TargetGroupArn: aws.String(blueARN), Weight: aws.Int32(75)}, {TargetGroupArn: aws.String(greenARN), Weight: aws.Int32(25)},
+		}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Green's targets are checked afresh once the listener uses them:
+	// unhealthy after two failed checks, then the group fails open.
+	f.clk.Advance(8 * time.Minute)
+
+	for _, c := range []struct {
+		what     string
+		metric   string
+		dims     []cwtypes.Dimension
+		want     float64
+		wantNone bool
+	}{
+		{"blue gets three quarters of 600 a minute", "RequestCount", blueDims, 450, false},
+		{"green gets a quarter", "RequestCount", greenDims, 150, false},
+		{"green's image answers every request it gets with a 5XX", "HTTPCode_Target_5XX_Count", greenDims, 150, false},
+		{"blue answers none", "HTTPCode_Target_5XX_Count", blueDims, 0, true},
+	} {
+		got := f.sums("AWS/ApplicationELB", c.metric, c.dims, 3)
+		if c.wantNone {
+			if len(got) != 0 {
+				t.Errorf("%s: %s %v, want no datapoints (ELB omits zero counts)", c.what, c.metric, got)
+			}
+			continue
+		}
+		if len(got) != 3 || got[0] != c.want || got[1] != c.want || got[2] != c.want {
+			t.Errorf("%s: %s over the last three minutes %v, want %v each", c.what, c.metric, got, c.want)
+		}
+	}
+
+	insts, err := f.w.EC2().DescribeInstances(f.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perImage := map[string][]string{}
+	for _, res := range insts.Reservations {
+		for _, i := range res.Instances {
+			perImage[aws.ToString(i.ImageId)] = append(perImage[aws.ToString(i.ImageId)], aws.ToString(i.InstanceId))
+		}
+	}
+	if len(perImage) != 2 {
+		t.Fatalf("instances of %d images, want 2", len(perImage))
+	}
+	seen := 0
+	for _, ids := range perImage {
+		for _, id := range ids {
+			dims := []cwtypes.Dimension{{Name: aws.String("InstanceId"), Value: aws.String(id)}}
+			req := f.sums(AppNamespace, "RequestCount", dims, 3)
+			errs := f.sums(AppNamespace, "HTTPCode_Target_5XX_Count", dims, 3)
+			lat := f.sums(AppNamespace, "TargetResponseTime", dims, 3)
+			if len(req) != 3 || len(errs) != 3 || len(lat) != 3 {
+				t.Fatalf("instance %s: %d/%d/%d datapoints of its three metrics, want 3 each", id, len(req), len(errs), len(lat))
+			}
+			switch req[2] {
+			case 225: // blue: 450 over two instances, no 5XX
+				if errs[2] != 0 || lat[2] != 0.02 {
+					t.Errorf("blue instance %s: %v 5XX at %v s, want 0 at 0.02", id, errs[2], lat[2])
+				}
+			case 75: // green: 150 over two instances, all 5XX
+				if errs[2] != 75 || lat[2] != 0.01 {
+					t.Errorf("green instance %s: %v 5XX at %v s, want 75 at 0.01", id, errs[2], lat[2])
+				}
+			default:
+				t.Errorf("instance %s served %v requests a minute, want 225 (blue) or 75 (green)", id, req[2])
+			}
+			seen++
+		}
+	}
+	if seen != 4 {
+		t.Fatalf("checked %d instances, want 4", seen)
+	}
+}
