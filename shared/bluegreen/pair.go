@@ -60,6 +60,12 @@ func Strategy(tags map[string]string) (string, error) {
 	}
 }
 
+// enabled reads phoenix:enabled as the rollout policy does.
+func enabled(tags map[string]string) bool {
+	pol, _ := rollout.ParsePolicy(map[string]string{rollout.TagEnabled: tags[rollout.TagEnabled]}, rollout.Policy{})
+	return pol.Enabled
+}
+
 // WeightedTargetGroup is one target group of a forward action.
 type WeightedTargetGroup struct {
 	ARN    string `json:"targetGroupArn"`
@@ -141,7 +147,7 @@ func refuse(pair, format string, args ...any) error {
 // Prepare checks a pair as docs/blue-green.md requires before a rollout
 // starts, and says which side is live. Refusals (each a *RefusalError,
 // checked in this order): not exactly two groups; a group not tagged
-// blue-green, or with another pair name; groups with different roles or
+// blue-green, with another pair name, or not enabled; groups with different roles or
 // launch templates, or on a launch configuration; a group not attached to
 // exactly one target group, or both to the same; no forward action naming
 // both target groups, or more than one; more than five target groups in
@@ -168,6 +174,8 @@ func Prepare(p Pair) (Prepared, error) {
 			return Prepared{}, refuse(p.Name, "group %s is not tagged %s=%s", g.Key.Name, TagStrategy, StrategyBlueGreen)
 		case strings.TrimSpace(g.Tags[TagPair]) != p.Name:
 			return Prepared{}, refuse(p.Name, "group %s has %s=%q", g.Key.Name, TagPair, g.Tags[TagPair])
+		case !enabled(g.Tags):
+			return Prepared{}, refuse(p.Name, "group %s is not tagged %s=true", g.Key.Name, rollout.TagEnabled)
 		case g.LaunchConfigurationName != "" || g.LaunchTemplateID == "":
 			return Prepared{}, refuse(p.Name, "group %s uses a launch configuration; blue/green needs launch templates", g.Key.Name)
 		}

@@ -68,6 +68,7 @@ func TestEachRefusalSaysWhyAndNamesThePair(t *testing.T) {
 		{"a rolling group", func(p *Pair) { p.Groups[0].Tags[TagStrategy] = "rolling" }, "is not tagged phoenix:strategy=blue-green"},
 		{"a typo in the strategy", func(p *Pair) { p.Groups[0].Tags[TagStrategy] = "blue/green" }, `phoenix:strategy is "blue/green"`},
 		{"another pair's group", func(p *Pair) { p.Groups[1].Tags[TagPair] = "api" }, `has phoenix:pair="api"`},
+		{"a group Phoenix may not touch", func(p *Pair) { p.Groups[1].Tags[rollout.TagEnabled] = "false" }, "web-blue is not tagged phoenix:enabled=true"},
 		{"different roles", func(p *Pair) { p.Groups[1].Tags[TagRole] = "api" }, "different roles"},
 		{"different templates", func(p *Pair) { p.Groups[1].LaunchTemplateID = "lt-2" }, "different launch templates"},
 		{"a launch configuration", func(p *Pair) { p.Groups[0].LaunchTemplateID, p.Groups[0].LaunchConfigurationName = "", "web-lc" },

@@ -23,6 +23,11 @@
 //   - Tagged groups (GroupsTagged, GroupsTaggedShallow). Every group
 //     carrying the tag key, whatever its value, as a rollout.Group; the
 //     shallow listing leaves out what only EC2's DescribeInstances knows.
+//   - Blue/green pairs (Pair). The groups whose phoenix:pair is the name,
+//     and every forward action that names their target groups, as found:
+//     bluegreen.Prepare judges them. A pair no group names is a
+//     *rollout.NotFoundError. SetWeights changes an action's weights and
+//     nothing else of it.
 //
 // The rules it follows are FIELD-NOTES sections 2 and 3: instance refreshes
 // name a numbered launch template version in their desired configuration
@@ -76,10 +81,22 @@ type EC2API interface {
 	ModifyLaunchTemplate(ctx context.Context, in *ec2.ModifyLaunchTemplateInput, optFns ...func(*ec2.Options)) (*ec2.ModifyLaunchTemplateOutput, error)
 }
 
-// ELBAPI is the part of the Elastic Load Balancing v2 client the fleet uses.
+// ELBAPI is the part of the Elastic Load Balancing v2 client the fleet uses:
+// target health for validation, and a blue/green pair's forward actions
+// (pairs.go), read from the target groups through their load balancers'
+// listeners and rules and written with one ModifyListener or ModifyRule.
 type ELBAPI interface {
 	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+	DescribeTargetGroups(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupsInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupsOutput, error)
+	DescribeListeners(ctx context.Context, in *elasticloadbalancingv2.DescribeListenersInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeListenersOutput, error)
+	DescribeRules(ctx context.Context, in *elasticloadbalancingv2.DescribeRulesInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeRulesOutput, error)
+	ModifyListener(ctx context.Context, in *elasticloadbalancingv2.ModifyListenerInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.ModifyListenerOutput, error)
+	ModifyRule(ctx context.Context, in *elasticloadbalancingv2.ModifyRuleInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.ModifyRuleOutput, error)
 }
+
+// The real client is what New builds; the SDK's paginators take ELBAPI as
+// it is.
+var _ ELBAPI = (*elasticloadbalancingv2.Client)(nil)
 
 // CloudWatchAPI is the part of the CloudWatch client the fleet uses.
 type CloudWatchAPI interface {

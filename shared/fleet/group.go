@@ -179,24 +179,33 @@ func (f *Fleet) GroupsTagged(ctx context.Context, region, tagKey string) ([]roll
 	if err != nil {
 		return nil, err
 	}
+	if err := f.addGroupsInstanceDetails(ctx, region, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// addGroupsInstanceDetails is addInstanceDetails over the instances of
+// several groups of one region, in as few calls as their count allows.
+func (f *Fleet) addGroupsInstanceDetails(ctx context.Context, region string, groups []rollout.Group) error {
 	var insts []rollout.Instance
-	for _, g := range out {
+	for _, g := range groups {
 		insts = append(insts, g.Instances...)
 	}
 	if err := f.addInstanceDetails(ctx, region, insts); err != nil {
-		return nil, err
+		return err
 	}
 	// addInstanceDetails filled the flat copy; hand the details back.
 	byID := make(map[string]rollout.Instance, len(insts))
 	for _, in := range insts {
 		byID[in.ID] = in
 	}
-	for gi := range out {
-		for ii, in := range out[gi].Instances {
-			out[gi].Instances[ii] = byID[in.ID]
+	for gi := range groups {
+		for ii, in := range groups[gi].Instances {
+			groups[gi].Instances[ii] = byID[in.ID]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // GroupsTaggedShallow is GroupsTagged without asking EC2 about the
