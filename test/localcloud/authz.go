@@ -287,10 +287,12 @@ func (c *Cloud) deregisterRequests(ctx context.Context, in *ec2.DeregisterImageI
 	if !aws.ToBool(in.DeleteAssociatedSnapshots) {
 		return reqs, nil
 	}
-	out, err := c.World.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{aws.ToString(in.ImageId)},
+	// An image that cannot be described has no snapshots to authorize:
+	// the call itself then says what is wrong with the image.
+	out, _ := c.World.EC2().DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{aws.ToString(in.ImageId)},
 		IncludeDeprecated: aws.Bool(true), IncludeDisabled: aws.Bool(true)})
-	if err != nil {
-		return reqs, nil // the call itself says what is wrong with the image
+	if out == nil {
+		return reqs, nil
 	}
 	for _, img := range out.Images {
 		for _, bd := range img.BlockDeviceMappings {
