@@ -84,7 +84,10 @@ func templateVersionFrom(launchTemplateID string, v ec2types.LaunchTemplateVersi
 // state, a deregistered one with State "deregistered", for the caller to
 // judge; a creation date that is not RFC 3339 reads as zero.
 func (f *Fleet) Image(ctx context.Context, region, imageID string) (rollout.Image, error) {
-	out, err := f.clients(region).EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
+	// A disabled image (the image lifecycle's third stage) is left out
+	// unless asked for: it then reads as disabled, which preflight names,
+	// rather than as missing from the region.
+	out, err := f.clients(region).EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}, IncludeDisabled: aws.Bool(true)})
 	if err != nil {
 		return rollout.Image{}, awserr.Classify("describe image "+imageID, err, "image", imageID, imageNotFound...)
 	}

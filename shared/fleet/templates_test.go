@@ -66,6 +66,16 @@ func TestImage(t *testing.T) {
 			t.Errorf("got %+v", img)
 		}
 	})
+	t.Run("a disabled image reads as disabled, not as missing", func(t *testing.T) {
+		off := w.newImage(t, "web-off", ec2types.ArchitectureValuesX8664, "healthy")
+		if _, err := w.env.EC2.DisableImage(w.ctx, &ec2.DisableImageInput{ImageId: aws.String(off)}); err != nil {
+			t.Fatal(err)
+		}
+		img, err := w.fleet.Image(w.ctx, w.key.Region, off)
+		if err != nil || img.ID != off || img.State != "disabled" {
+			t.Fatalf("got %+v, %v; want the image with state disabled", img, err)
+		}
+	})
 	t.Run("an image that never existed is a NotFoundError", func(t *testing.T) {
 		_, err := w.fleet.Image(w.ctx, w.key.Region, "ami-0123456789abcdef0")
 		wantNotFound(t, err, "image")

@@ -128,6 +128,9 @@ type Group struct {
 	// Finalized are the group's finalized versions, oldest first, with
 	// LastKnownGood last when it was finalized by Phoenix.
 	Finalized []int64
+	// RollbackTarget is where a rollback without a version would go
+	// (rollout.RollbackTarget; 0: none).
+	RollbackTarget int64
 }
 
 // Rollout is a rollout in flight, or ended within its guard window (it

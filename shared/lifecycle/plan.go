@@ -20,6 +20,9 @@ const (
 	KeptGroupUses       Reason = "group-uses"
 	KeptLastKnownGood   Reason = "last-known-good"
 	KeptRollbackHistory Reason = "rollback-history"
+	// KeptRollbackTarget: where `phoenix rollback GROUP` (no version) would
+	// go, which need not have been finalized (a group's first version).
+	KeptRollbackTarget Reason = "rollback-target"
 	KeptRollout         Reason = "rollout"
 	KeptCampaign        Reason = "queued-campaign"
 	KeptNewest          Reason = "newest-versions"
@@ -242,6 +245,7 @@ func decideVersions(s Snapshot, p Policy, t Template) ([]VersionDecision, error)
 		for _, v := range rollbackHistory(g, p.KeepRollbackVersions) {
 			hold(v, KeptRollbackHistory, by)
 		}
+		hold(g.RollbackTarget, KeptRollbackTarget, by)
 	}
 	for _, r := range s.Rollouts {
 		if r.TemplateID == t.ID {

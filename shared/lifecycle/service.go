@@ -164,6 +164,9 @@ func (s Service) RunRegion(ctx context.Context, run Run, region string) (Report,
 		for _, batch := range deletions[tid] {
 			deleted, err := s.Images.DeleteVersions(ctx, region, tid, batch)
 			if rollout.IsTransient(err) {
+				// What earlier batches deleted is logged before the run
+				// ends: the retry finds those versions gone and would not.
+				rep, _ = s.finish(ctx, run, region, rep, entries)
 				return rep, err
 			}
 			for _, n := range batch {
@@ -420,6 +423,9 @@ func (s Service) group(ctx context.Context, g rollout.Group, t Template) (Group,
 		if r := hist[i]; r.Status == rollout.StatusFinalized && r.To.LaunchTemplateID == g.LaunchTemplateID {
 			out.Finalized = append(out.Finalized, r.To.Number)
 		}
+	}
+	if v, ok := rollout.RollbackTarget(hist); ok && v.LaunchTemplateID == g.LaunchTemplateID {
+		out.RollbackTarget = v.Number
 	}
 	return out, nil
 }

@@ -371,6 +371,51 @@ func TestAThrottleEndsTheRunForARetryAndAFailureIsLogged(t *testing.T) {
 	}
 }
 
+func TestAThrottleBetweenDeletionsLogsWhatWasDeleted(t *testing.T) {
+	w := standard()
+	// A second template, deleted after lt (templates go in id order), is
+	// throttled: lt's deletions happened and must be in the log, since the
+	// retry will find those versions gone.
+	other := template(4, 4)
+	other.ID = "lt-zzz"
+	w.templates[other.ID] = &other
+	w.groups = append(w.groups, rollout.Group{Key: rollout.GroupKey{Region: region, Name: "api"}, LaunchTemplateID: other.ID,
+		LaunchTemplateVersion: "4", Tags: map[string]string{rollout.TagEnabled: "true"}})
+	w.failOn["delete lt-zzz [1 2]"] = &rollout.TransientError{Op: "delete", Err: fmt.Errorf("Throttling")}
+	if _, err := w.service(true).RunRegion(context.Background(), testRun, region); !rollout.IsTransient(err) {
+		t.Fatalf("error %v, want transient", err)
+	}
+	logged := 0
+	for _, e := range w.log {
+		if e.Action == ActionDeleteVersion && strings.HasPrefix(e.Target, lt+":") && e.Result == ResultDone {
+			logged++
+		}
+	}
+	if logged != 4 {
+		t.Errorf("%d of lt's 4 deletions logged before the throttle ended the run: %+v (calls %v)", logged, w.log, w.calls)
+	}
+}
+
+func TestTheRollbackTargetIsKeptEvenIfNeverFinalized(t *testing.T) {
+	w := standard()
+	// The group's newest image rollout came from version 2, which never
+	// finalized (the group was created on it): `phoenix rollback web`
+	// goes there, so it stays.
+	w.history[web][0].Mode, w.history[web][0].From = rollout.ModeImage, rollout.Version{LaunchTemplateID: lt, Number: 2, ImageID: ami(2)}
+	rep, err := w.service(true).RunRegion(context.Background(), testRun, region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range rep.Plan.Versions {
+		if v.Number == 2 && (v.Action != ActionNone || !slices.Contains(reasons(v.Holds), KeptRollbackTarget)) {
+			t.Errorf("version 2, the rollback target: %+v", v)
+		}
+	}
+	if slices.Contains(w.calls, "delete "+lt+" [1 2 3 4]") || !slices.Contains(w.calls, "delete "+lt+" [1 3 4]") {
+		t.Errorf("calls %v", w.calls)
+	}
+}
+
 func TestADeregistrationReclaimsTheSnapshotsAndForgetsAllButRolled(t *testing.T) {
 	w := standard()
 	w.images[ami(1)].State = "disabled"

@@ -220,3 +220,17 @@ const (
 	// SignalInProgress comes from the fallback poll when nothing changed.
 	SignalInProgress = "in-progress"
 )
+
+// RollbackTarget returns where a rollback without a version goes (`phoenix
+// rollback GROUP`): the version the group's newest image rollout that moved
+// it (finalized or pinned, docs/design.md) came from. hist is the group's
+// history, newest first.
+func RollbackTarget(hist []Rollout) (Version, bool) {
+	for _, r := range hist {
+		moved := r.Status == StatusFinalized || r.Status == StatusPinned
+		if r.Mode == ModeImage && moved && r.From.Number > 0 {
+			return r.From, true
+		}
+	}
+	return Version{}, false
+}

@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,11 +19,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
 
+	"github.com/phoenix-rollouts/phoenix/shared/ledger"
+	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud"
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/api"
@@ -43,10 +50,14 @@ const (
 	invDefaultVersion = "default-version"       // a template's default is its first, or a version validated, not vacuously, on every group using the template
 	invCapacity       = "healthy-capacity"      // never below the policy floor unless a fault forces it, and then a revert
 	invLedgerAgrees   = "ledger-agrees"         // the ledger and AWS agree at the end
+	invInUseKept      = "in-use-kept"           // nothing in use is retired: no version deleted, no AMI deregistered, disabled or deprecated (bar a re-use until the next run)
+	invRollbacks      = "rollbacks-launch"      // a launch from last-known-good and from each rollback-history version would succeed at the end
+	invLogged         = "lifecycle-logged"      // every version gone and every AMI deregistered at the end is in the lifecycle's log, done
 )
 
 // invariantNames lists them for reports.
-var invariantNames = []string{invEnded, invNotified, invQuiesced, invOneAtATime, invLease, invToken, invDefaultVersion, invCapacity, invLedgerAgrees}
+var invariantNames = []string{invEnded, invNotified, invQuiesced, invOneAtATime, invLease, invToken, invDefaultVersion, invCapacity, invLedgerAgrees,
+	invInUseKept, invRollbacks, invLogged}
 
 // taintGrace is how long a fault's effect on a group's capacity is
 // allowed to last after the last sign of the fault: replacements launch,
@@ -106,6 +117,23 @@ type observer struct {
 	mustNotFinalize map[string]string
 	// closedTokens are parked tokens whose tasks were found closed.
 	closedTokens map[string]bool
+	// handDefault holds, by launch template, the version an operator made
+	// its default by hand, until they put it back.
+	handDefault map[string]int64
+	// keptVersions holds, by launch template, the versions it had when an
+	// operator tagged it phoenix:keep=true.
+	keptVersions map[string]map[int64]bool
+	// handInstance is the instance an operator launched by hand, "" if none
+	// runs.
+	handInstance string
+	// inUse follows, by AMI, the current stretch of samples in which
+	// something needs it.
+	inUse map[string]*useTrack
+	// campaignImages caches the image each campaign execution rolls.
+	campaignImages map[string]string
+	// versionsSeen holds every version of the scenario's launch templates
+	// a sample saw.
+	versionsSeen map[string]map[int64]bool
 
 	violations []*violation
 	seen       map[string]*violation
@@ -128,6 +156,11 @@ func newObserver(r *rig, sc scenario) *observer {
 		activeFaults:    map[string]string{},
 		mustNotFinalize: map[string]string{},
 		closedTokens:    map[string]bool{},
+		handDefault:     map[string]int64{},
+		keptVersions:    map[string]map[int64]bool{},
+		inUse:           map[string]*useTrack{},
+		campaignImages:  map[string]string{},
+		versionsSeen:    map[string]map[int64]bool{},
 		seen:            map[string]*violation{},
 	}
 }
@@ -194,12 +227,20 @@ type ledgerView struct {
 	rollouts map[string]ledgerRec
 	leases   map[string]leaseRec
 	lkg      map[string]verRec
+	// queued are the images waiting for each group's rollout to end (the
+	// publishing queue), with when the wait expires.
+	queued map[string]queuedRec
+}
+
+type queuedRec struct {
+	image     string
+	expiresAt time.Time
 }
 
 // ledger scans the table, strongly consistent, straight from dynalite.
 func (o *observer) ledger() ledgerView {
 	o.r.t.Helper()
-	v := ledgerView{rollouts: map[string]ledgerRec{}, leases: map[string]leaseRec{}, lkg: map[string]verRec{}}
+	v := ledgerView{rollouts: map[string]ledgerRec{}, leases: map[string]leaseRec{}, lkg: map[string]verRec{}, queued: map[string]queuedRec{}}
 	p := dynamodb.NewScanPaginator(o.db, &dynamodb.ScanInput{TableName: aws.String(o.r.table), ConsistentRead: aws.Bool(true)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(o.ctx)
@@ -228,6 +269,8 @@ func (o *observer) ledger() ledgerView {
 				v.leases[groupOfKey(pk)] = leaseRec{owner: s(it["owner"]), execARN: s(it["executionArn"]), expiresAt: time.Unix(n(it["expiresAt"]), 0)}
 			case strings.HasPrefix(pk, "GROUP#") && sk == "LKG":
 				v.lkg[groupOfKey(pk)] = verRec{number: n(it["version"]), image: s(it["imageId"]), rollout: s(it["rolloutId"])}
+			case strings.HasPrefix(pk, "GROUP#") && sk == "QUEUED":
+				v.queued[groupOfKey(pk)] = queuedRec{image: s(it["imageId"]), expiresAt: time.Unix(n(it["expiresAt"]), 0)}
 			}
 		}
 	}
@@ -316,8 +359,12 @@ func (o *observer) states(arn string) []string {
 // instance is one of a group's instances.
 type instance struct {
 	id, lifecycle, image string
-	healthy              bool // healthy in the group's target group
-	launched             time.Time
+	// version is the launch template version it was launched from, as
+	// Auto Scaling shows it (a number, or $Latest/$Default as the group
+	// wrote it).
+	version  string
+	healthy  bool // healthy in the group's target group
+	launched time.Time
 }
 
 // groupState is a group as Auto Scaling, EC2 and ELB show it.
@@ -392,6 +439,9 @@ func (o *observer) group(name string) groupState {
 	for _, in := range g.Instances {
 		id := aws.ToString(in.InstanceId)
 		i := instance{id: id, lifecycle: string(in.LifecycleState), image: images[id], healthy: healthy[id], launched: launched[id]}
+		if in.LaunchTemplate != nil {
+			i.version = aws.ToString(in.LaunchTemplate.Version)
+		}
 		st.instances = append(st.instances, i)
 		if in.LifecycleState == astypes.LifecycleStateInService {
 			st.inService++
@@ -419,6 +469,7 @@ type world struct {
 	execs  map[string]execution
 	ledger ledgerView
 	groups map[string]groupState
+	lc     lifecycleView
 }
 
 func (o *observer) read() world {
@@ -426,6 +477,7 @@ func (o *observer) read() world {
 	for _, g := range o.sc.groups {
 		w.groups[g.name] = o.group(g.name)
 	}
+	w.lc = o.lifecycleView()
 	return w
 }
 
@@ -462,6 +514,7 @@ func (o *observer) sample() world {
 		o.checkCapacity(w, g.name)
 	}
 	o.checkTokens(w)
+	o.checkInUse(w)
 	return w
 }
 
@@ -517,7 +570,8 @@ func (o *observer) checkDefaultVersion(w world, group string) {
 		return
 	}
 	d := w.groups[group].defaultVersion
-	if d == o.initialDefault[group] {
+	if hand, ok := o.handDefault[o.fleets[group].launchTemplate]; d == o.initialDefault[group] || (ok && d == hand) {
+		// The first default, or the one an operator set by hand.
 		o.checks++
 		return
 	}
@@ -773,6 +827,9 @@ func (o *observer) finish(w world) {
 		o.checkDefaultVersion(w, g.name)
 	}
 	o.checkTokens(w)
+	o.checkInUse(w)
+	o.checkRollbacks(w)
+	o.checkLogged(w)
 	notices := o.notices()
 	for _, arn := range sortedExecs(w.execs) {
 		e := w.execs[arn]
@@ -1086,4 +1143,416 @@ func (o *observer) labelled(images map[string]int) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
+}
+
+// lifecycleView is what the image lifecycle retires, as EC2 shows it, and
+// the lifecycle runs that have ended.
+type lifecycleView struct {
+	// versions are each of the scenario's launch templates' versions, with
+	// their AMIs.
+	versions map[string]map[int64]string
+	// images are the AMIs EC2 lists, disabled and deprecated ones
+	// included; a deregistered AMI drops out of the list soon after.
+	images map[string]amiState
+	// instances are the region's instances not terminated, in a group or
+	// not, with their AMIs.
+	instances map[string]string
+	// runs are the event times of the lifecycle's apply runs whose summary
+	// reached the topic (a run sends it last), in order.
+	runs []time.Time
+}
+
+// amiState is an AMI's life stage as EC2 shows it.
+type amiState struct {
+	state      string // available, pending, failed, disabled, deregistered; "" when EC2 no longer lists it
+	deprecated bool   // a deprecation time is set (Phoenix sets it a few minutes ahead)
+	keep       bool   // tagged phoenix:keep=true
+}
+
+func (a amiState) stage() string {
+	switch {
+	case a.state == "" || a.state == "deregistered":
+		return "deregistered"
+	case a.state == "available" && a.deprecated:
+		return "deprecated"
+	}
+	return a.state
+}
+
+// nightOf reads an apply run's event time from its summary.
+var nightOf = regexp.MustCompile(`night of (\S+), mode apply\.`)
+
+// lifecycleView reads the launch templates, the AMIs, the instances and
+// the lifecycle's summaries through the models.
+func (o *observer) lifecycleView() lifecycleView {
+	t, ec2c := o.r.t, o.r.env.Cloud.World.EC2()
+	v := lifecycleView{versions: map[string]map[int64]string{}, images: map[string]amiState{}, instances: map[string]string{}}
+	for _, g := range o.sc.groups {
+		lt := o.fleets[g.name].launchTemplate
+		if _, ok := v.versions[lt]; ok {
+			continue
+		}
+		v.versions[lt] = map[int64]string{}
+		in := &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(lt)}
+		for {
+			out, err := ec2c.DescribeLaunchTemplateVersions(o.ctx, in)
+			if err != nil {
+				t.Fatalf("describe the versions of %s: %v", lt, err)
+			}
+			for _, ltv := range out.LaunchTemplateVersions {
+				img := ""
+				if ltv.LaunchTemplateData != nil {
+					img = aws.ToString(ltv.LaunchTemplateData.ImageId)
+				}
+				v.versions[lt][aws.ToInt64(ltv.VersionNumber)] = img
+				if o.versionsSeen[lt] == nil {
+					o.versionsSeen[lt] = map[int64]bool{}
+				}
+				o.versionsSeen[lt][aws.ToInt64(ltv.VersionNumber)] = true
+			}
+			if out.NextToken == nil {
+				break
+			}
+			in.NextToken = out.NextToken
+		}
+	}
+	imgs := &ec2.DescribeImagesInput{IncludeDeprecated: aws.Bool(true), IncludeDisabled: aws.Bool(true)}
+	for {
+		out, err := ec2c.DescribeImages(o.ctx, imgs)
+		if err != nil {
+			t.Fatalf("describe images: %v", err)
+		}
+		for _, img := range out.Images {
+			st := amiState{state: string(img.State), deprecated: aws.ToString(img.DeprecationTime) != ""}
+			for _, tag := range img.Tags {
+				if aws.ToString(tag.Key) == lifecycle.TagKeep && strings.EqualFold(strings.TrimSpace(aws.ToString(tag.Value)), "true") {
+					st.keep = true
+				}
+			}
+			v.images[aws.ToString(img.ImageId)] = st
+		}
+		if out.NextToken == nil {
+			break
+		}
+		imgs.NextToken = out.NextToken
+	}
+	insts := &ec2.DescribeInstancesInput{}
+	for {
+		out, err := ec2c.DescribeInstances(o.ctx, insts)
+		if err != nil {
+			t.Fatalf("describe instances: %v", err)
+		}
+		for _, res := range out.Reservations {
+			for _, in := range res.Instances {
+				if in.State == nil || in.State.Name != ec2types.InstanceStateNameTerminated {
+					v.instances[aws.ToString(in.InstanceId)] = aws.ToString(in.ImageId)
+				}
+			}
+		}
+		if out.NextToken == nil {
+			break
+		}
+		insts.NextToken = out.NextToken
+	}
+	for _, m := range o.r.env.Cloud.SNS.Messages(o.r.topic) {
+		if !strings.HasPrefix(m.Subject, "Phoenix image lifecycle") {
+			continue
+		}
+		if at := nightOf.FindStringSubmatch(m.Message); at != nil {
+			if e, err := time.Parse(time.RFC3339, at[1]); err == nil {
+				v.runs = append(v.runs, e)
+			}
+		}
+	}
+	slices.SortFunc(v.runs, time.Time.Compare)
+	return v
+}
+
+// reference is one thing that needs a launch template version, an AMI, or
+// a version and its AMI.
+type reference struct {
+	group, rollout string
+	template       string
+	version        int64  // 0: the AMI alone
+	image          string // "": the version's AMI
+	by             string // who needs it, for a report
+}
+
+// references lists what the scenario's groups, rollouts, rollbacks,
+// instances and keep tags need, as docs/soak.md, "in-use-kept", says.
+func (o *observer) references(w world) []reference {
+	var out []reference
+	for _, g := range o.sc.groups {
+		st, lt := w.groups[g.name], o.fleets[g.name].launchTemplate
+		add := func(v int64, image, rolloutID, by string) {
+			if v > 0 || image != "" {
+				out = append(out, reference{group: g.name, rollout: rolloutID, template: lt, version: v, image: image, by: by})
+			}
+		}
+		add(resolveIn(w.lc.versions[lt], st.version, st.defaultVersion), "", "", g.name+"'s launch template version ("+st.version+")")
+		for _, in := range st.instances {
+			if v, err := strconv.ParseInt(in.version, 10, 64); err == nil {
+				add(v, "", "", g.name+"'s instance "+in.id)
+			}
+		}
+		add(st.defaultVersion, "", "", "the default version of "+g.name+"'s launch template")
+		if lkg, ok := w.ledger.lkg[g.name]; ok {
+			add(lkg.number, lkg.image, lkg.rollout, g.name+"'s last-known-good")
+		}
+		for _, v := range o.rollbackHistory(w, g.name) {
+			add(v, "", "", g.name+"'s rollback history")
+		}
+		for _, rec := range o.holdingRollouts(w, g.name) {
+			add(rec.from.number, rec.from.image, rec.id, "the origin of rollout "+rec.id+" ("+rec.status+")")
+			add(rec.to.number, rec.to.image, rec.id, "the target of rollout "+rec.id+" ("+rec.status+")")
+		}
+		if q, ok := w.ledger.queued[g.name]; ok && w.at.Before(q.expiresAt) {
+			add(0, q.image, "", "the image queued for "+g.name)
+		}
+	}
+	for _, arn := range sortedExecs(w.execs) {
+		if e := w.execs[arn]; e.machine != o.r.machine && e.status == sfntypes.ExecutionStatusRunning {
+			out = append(out, reference{image: o.campaignImage(arn), by: "campaign " + e.name})
+		}
+	}
+	for _, lt := range slices.Sorted(maps.Keys(o.keptVersions)) {
+		for _, v := range slices.Sorted(maps.Keys(o.keptVersions[lt])) {
+			out = append(out, reference{template: lt, version: v, by: "phoenix:keep=true on launch template " + lt})
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(w.lc.instances)) {
+		out = append(out, reference{image: w.lc.instances[id], by: "instance " + id})
+	}
+	for _, id := range slices.Sorted(maps.Keys(w.lc.images)) {
+		if w.lc.images[id].keep {
+			out = append(out, reference{image: id, by: "its phoenix:keep=true tag"})
+		}
+	}
+	return out
+}
+
+// campaignImage returns the image a campaign execution rolls, from its
+// input.
+func (o *observer) campaignImage(arn string) string {
+	if img, ok := o.campaignImages[arn]; ok {
+		return img
+	}
+	d, err := o.r.env.Cloud.StepFunctions.DescribeExecution(o.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		o.r.t.Fatalf("describe campaign %s: %v", arn, err)
+	}
+	var in struct {
+		Campaign struct {
+			ImageID string `json:"imageId"`
+		} `json:"campaign"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(d.Input)), &in); err != nil || in.Campaign.ImageID == "" {
+		o.r.t.Fatalf("the input of campaign %s names no image: %v\n%s", arn, err, aws.ToString(d.Input))
+	}
+	o.campaignImages[arn] = in.Campaign.ImageID
+	return in.Campaign.ImageID
+}
+
+// resolveIn returns the number a group's version as written means among
+// the template's versions and its default.
+func resolveIn(versions map[int64]string, v string, def int64) int64 {
+	switch v {
+	case "", "$Default":
+		return def
+	case "$Latest":
+		var latest int64
+		for n := range versions {
+			latest = max(latest, n)
+		}
+		return latest
+	}
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}
+
+// rollbackHistory returns the group's rollback history as the lifecycle
+// keeps it: the last KeepRollbackVersions distinct versions its finalized
+// rollouts went to (by start), last-known-good left out.
+func (o *observer) rollbackHistory(w world, group string) []int64 {
+	var fin []ledgerRec
+	for _, id := range sortedRollouts(w.ledger.rollouts) {
+		if rec := w.ledger.rollouts[id]; rec.group == group && rec.status == string(rollout.StatusFinalized) && rec.to.number > 0 {
+			fin = append(fin, rec)
+		}
+	}
+	slices.SortStableFunc(fin, func(a, b ledgerRec) int { return a.startedAt.Compare(b.startedAt) })
+	lkg := w.ledger.lkg[group].number
+	var out []int64
+	for i := len(fin) - 1; i >= 0 && len(out) < o.sc.lifecycle.keepRollback; i-- {
+		if v := fin[i].to.number; v != lkg && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// holdingRollouts returns the group's rollouts whose origin and target
+// are still needed: in flight (the ledger has not ended them), dirty
+// (until a human looks), or finalized within the group's guard window
+// (an alarm may still revert them).
+func (o *observer) holdingRollouts(w world, group string) []ledgerRec {
+	pol, _ := rollout.ParsePolicy(o.tags(group), rollout.DefaultPolicy())
+	var out []ledgerRec
+	for _, id := range sortedRollouts(w.ledger.rollouts) {
+		rec := w.ledger.rollouts[id]
+		if rec.group != group {
+			continue
+		}
+		guarded := rec.status == string(rollout.StatusFinalized) && w.at.Before(rec.endedAt.Add(pol.GuardWindow))
+		if !rollout.Status(rec.status).Terminal() || rec.status == string(rollout.StatusDirty) || guarded {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// useTrack is the current stretch of samples in which something needs an
+// AMI.
+type useTrack struct {
+	since time.Time
+	// unstaged is set once a sample of the stretch saw the AMI neither
+	// deprecated nor disabled: from then on nothing may stage it.
+	unstaged bool
+}
+
+// checkInUse holds the lifecycle to never retiring what is in use: every
+// version something needs exists, and its AMI (or the AMI an instance
+// runs, or one tagged phoenix:keep=true) is registered, and neither
+// disabled nor deprecated, unless it was so already when the need began (a
+// re-use: an operator's instance or tag, a rollout of an old image), and
+// then only until the first apply run after that has ended, which must
+// restore it.
+func (o *observer) checkInUse(w world) {
+	needs := map[string][]reference{}
+	for _, ref := range o.references(w) {
+		img := ref.image
+		if ref.version > 0 {
+			vimg, ok := w.lc.versions[ref.template][ref.version]
+			o.check(ok, invInUseKept, ref.group, ref.rollout, "version %d of launch template %s was deleted, but it is %s", ref.version, ref.template, ref.by)
+			if !ok {
+				continue
+			}
+			if img == "" {
+				img = vimg
+			}
+		}
+		if img != "" {
+			needs[img] = append(needs[img], ref)
+		}
+	}
+	for _, img := range slices.Sorted(maps.Keys(needs)) {
+		ref, st := needs[img][0], w.lc.images[img]
+		if st.stage() == "deregistered" {
+			o.fail(invInUseKept, ref.group, ref.rollout, "AMI %s (%s) was deregistered, but %s needs it", img, o.label(img), ref.by)
+			continue
+		}
+		tr := o.inUse[img]
+		if tr == nil {
+			tr = &useTrack{since: w.at}
+			o.inUse[img] = tr
+		}
+		if st.state != "disabled" && !st.deprecated {
+			tr.unstaged = true
+			o.checks++
+			continue
+		}
+		run := o.runAfter(w, tr.since)
+		switch {
+		case tr.unstaged:
+			o.fail(invInUseKept, ref.group, ref.rollout, "AMI %s (%s) was %s while %s needed it (in use since +%s)",
+				img, o.label(img), st.stage(), ref.by, tr.since.Sub(o.start))
+		case !run.IsZero():
+			o.fail(invInUseKept, ref.group, ref.rollout, "AMI %s (%s) is %s, and %s needs it since +%s: it was %s already then (a re-use), but the lifecycle run of +%s did not restore it",
+				img, o.label(img), st.stage(), ref.by, tr.since.Sub(o.start), st.stage(), run.Sub(o.start))
+		default:
+			o.checks++
+		}
+	}
+	for img := range o.inUse {
+		if _, ok := needs[img]; !ok {
+			delete(o.inUse, img)
+		}
+	}
+}
+
+// runAfter returns the event time of the first apply run that started
+// after since and has ended, zero if none has.
+func (o *observer) runAfter(w world, since time.Time) time.Time {
+	for _, e := range w.lc.runs {
+		if e.After(since) {
+			return e
+		}
+	}
+	return time.Time{}
+}
+
+// label names an image's behaviour, or "first" for a group's first image.
+func (o *observer) label(img string) string {
+	if l := o.labels[img]; l != "" {
+		return l
+	}
+	return "first"
+}
+
+// checkRollbacks holds, at the end, every rollback Phoenix could be asked
+// for to launching: EC2 accepts a launch (DryRun) from each group's
+// last-known-good version and from each version of its rollback history.
+func (o *observer) checkRollbacks(w world) {
+	for _, g := range o.sc.groups {
+		lt := o.fleets[g.name].launchTemplate
+		var targets []int64
+		why := map[int64]string{}
+		if lkg, ok := w.ledger.lkg[g.name]; ok {
+			targets, why[lkg.number] = append(targets, lkg.number), "last-known-good"
+		}
+		for _, v := range o.rollbackHistory(w, g.name) {
+			targets, why[v] = append(targets, v), "rollback history"
+		}
+		for _, v := range targets {
+			_, err := o.r.env.Cloud.World.EC2().RunInstances(o.ctx, &ec2.RunInstancesInput{
+				DryRun: aws.Bool(true), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+				LaunchTemplate: &ec2types.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt), Version: aws.String(strconv.FormatInt(v, 10))},
+			})
+			var apiErr smithy.APIError
+			ok := errors.As(err, &apiErr) && apiErr.ErrorCode() == "DryRunOperation"
+			o.check(ok, invRollbacks, g.name, "", "a rollback of %s to version %d (its %s) would not launch: %v", g.name, v, why[v], err)
+		}
+	}
+}
+
+// checkLogged holds the lifecycle to its log (docs/lifecycle.md, "The
+// nightly run": every action is logged with its result): at the end, every
+// version a sample saw that is gone was deleted by a run that logged it
+// done, and every image of the scenario that is deregistered likewise.
+// Nothing else in a scenario deletes a version or deregisters an image.
+func (o *observer) checkLogged(w world) {
+	entries, err := ledger.New(o.db, o.r.table).LifecycleLog(o.ctx, region, time.Time{}, 0)
+	if err != nil {
+		o.r.t.Fatalf("read the lifecycle log: %v", err)
+	}
+	done := map[string]bool{}
+	for _, e := range entries {
+		if e.Result == lifecycle.ResultDone {
+			done[string(e.Action)+" "+e.Target] = true
+		}
+	}
+	for _, lt := range slices.Sorted(maps.Keys(o.versionsSeen)) {
+		for _, v := range slices.Sorted(maps.Keys(o.versionsSeen[lt])) {
+			if _, ok := w.lc.versions[lt][v]; ok {
+				continue
+			}
+			target := lt + ":" + strconv.FormatInt(v, 10)
+			o.check(done[string(lifecycle.ActionDeleteVersion)+" "+target], invLogged, "", "", "version %s is gone, but no lifecycle run logged deleting it", target)
+		}
+	}
+	for _, img := range o.scenarioImages() {
+		if w.lc.images[img].stage() == "deregistered" {
+			o.check(done[string(lifecycle.ActionDeregister)+" "+img], invLogged, "", "", "AMI %s (%s) is deregistered, but no lifecycle run logged deregistering it", img, o.label(img))
+		}
+	}
 }

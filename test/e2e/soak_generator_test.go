@@ -60,6 +60,20 @@ func TestTheFirstSeedsCoverEveryIngredient(t *testing.T) {
 			}
 		}
 		seen[fmt.Sprintf("%d groups", len(sc.groups))]++
+		lc := sc.lifecycle
+		seen["a lifecycle run every "+lc.every.String()]++
+		seen[fmt.Sprintf("keep %d versions", lc.keepVersions)]++
+		seen[fmt.Sprintf("keep %d rollback versions", lc.keepRollback)]++
+		seen[fmt.Sprintf("at most %d actions a run", lc.maxActions)]++
+		for _, w := range []time.Duration{lc.deprecateAfter, lc.disableAfter, lc.deregisterAfter} {
+			seen["a stage wait of "+w.String()]++
+		}
+		if lc.deprecateAfter+lc.disableAfter+lc.deregisterAfter <= 30*time.Minute {
+			seen["every stage within 30 minutes"]++
+		}
+		if lc.roleOnFirstImages {
+			seen["the groups' first images carry their role"]++
+		}
 		starts := map[string]int{}
 		for _, a := range sc.actions {
 			seen[string(a.kind)]++
@@ -82,6 +96,14 @@ func TestTheFirstSeedsCoverEveryIngredient(t *testing.T) {
 				}
 			case actFault:
 				seen["fault "+string(a.fault.Kind)]++
+				switch a.id {
+				case "lifecycle-fn":
+					seen["lifecycle "+string(a.fault.Kind)]++
+				case "lifecycle-api":
+					seen["lifecycle "+string(a.fault.Kind)+" on a call"]++
+				}
+			case actKeep:
+				seen[a.id]++
 			case actScale:
 				if a.size == 0 {
 					seen["a group scaled to 0"]++
@@ -89,6 +111,10 @@ func TestTheFirstSeedsCoverEveryIngredient(t *testing.T) {
 					seen["a group scaled from 0"]++
 				}
 			case actChaos:
+				if a.rule == ruleLifecycle {
+					seen["the lifecycle's schedule delivered twice"]++
+					continue
+				}
 				if a.chaos.Drop > 0 {
 					seen["events dropped"]++
 				}
@@ -110,6 +136,12 @@ func TestTheFirstSeedsCoverEveryIngredient(t *testing.T) {
 		"a second image for a group a moment later", "a global halt", "a group's halt",
 		"events dropped", "events duplicated", "events delayed",
 		"two groups sharing a launch template", "two groups sharing a launch template and a role", "a group scaled to 0", "a group scaled from 0",
+		"a lifecycle run every 20m0s", "a lifecycle run every 30m0s", "a lifecycle run every 1h0m0s",
+		"keep 1 versions", "keep 5 versions", "keep 0 rollback versions", "keep 3 rollback versions", "at most 1 actions a run", "at most 500 actions a run",
+		"a stage wait of 0s", "a stage wait of 3h0m0s", "every stage within 30 minutes", "the groups' first images carry their role",
+		"hand-default", "undo-default", "hand-launch", "hand-terminate", "keep-image", "keep-template", "reroll",
+		"lifecycle function-crash", "lifecycle function-timeout", "lifecycle throttle on a call", "lifecycle server-error on a call",
+		"the lifecycle's schedule delivered twice",
 	}
 	for _, k := range faults.Kinds {
 		if k != faults.Latency { // wall-clock latency changes nothing on a stepped clock
@@ -138,7 +170,7 @@ func TestEveryScenarioCanEnd(t *testing.T) {
 		open := map[string]action{}
 		for _, a := range sc.actions {
 			switch a.kind {
-			case actFault, actChaos, actHalt:
+			case actFault, actChaos, actHalt, actHandDefault:
 				open[string(a.kind)+a.id] = a
 				if a.kind == actFault {
 					r := a.fault
@@ -158,6 +190,8 @@ func TestEveryScenarioCanEnd(t *testing.T) {
 				delete(open, string(actChaos)+a.id)
 			case actResume:
 				delete(open, string(actHalt)+a.id)
+			case actUndoDefault:
+				delete(open, string(actHandDefault)+a.id)
 			}
 		}
 		for _, a := range open {

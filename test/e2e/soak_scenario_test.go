@@ -67,6 +67,14 @@ const (
 	actChaos   actionKind = "chaos"   // EventBridge delivery chaos on
 	actCalm    actionKind = "calm"    // EventBridge delivery chaos off
 	actScale   actionKind = "scale"   // the group's desired (and minimum) capacity set to size, as a person or a schedule would
+	// The operator's hand on what the image lifecycle retires
+	// (soak_lifecycle_test.go).
+	actHandDefault   actionKind = "hand-default"   // an old version of the group's launch template set as its default
+	actUndoDefault   actionKind = "undo-default"   // the default put back to last-known-good
+	actHandLaunch    actionKind = "hand-launch"    // an instance launched by hand from an old image, in no group
+	actHandTerminate actionKind = "hand-terminate" // that instance terminated
+	actKeep          actionKind = "keep"           // phoenix:keep=true on an old image, or on the group's launch template
+	actReroll        actionKind = "reroll"         // an image an ended rollout rolled, rolled again by StartExecution
 )
 
 // action is one step of a scenario.
@@ -86,8 +94,11 @@ type action struct {
 	// id for function faults, "tg:<group>" for a group's target group and
 	// a group name for capacity faults, resolved when the rig exists.
 	fault faults.Rule
-	// chaos is the delivery chaos of actChaos.
+	// chaos is the delivery chaos of actChaos; rule names the one rule it
+	// is for (ruleLifecycle: the image lifecycle's schedule), "" for every
+	// rule.
 	chaos eventbus.Chaos
+	rule  string
 	// size is the capacity of actScale.
 	size int
 }
@@ -106,6 +117,8 @@ type scenario struct {
 	// sampleEvery is how often the fleet is sampled for the invariants
 	// about "never" while the scenario runs.
 	sampleEvery time.Duration
+	// lifecycle is how the stack's image lifecycle runs.
+	lifecycle lifecyclePlan
 }
 
 // Choices of the generator. Checkpoint delays are 90 s or more, so that
@@ -308,6 +321,7 @@ func generate(seed uint64) scenario {
 		add(action{at: at + minutes(10, 90), kind: actCalm, id: "chaos"})
 	}
 	emptyGroups(seed, &sc, rolloutTimes)
+	lifecycleRuns(seed, &sc, rolloutTimes)
 	slices.SortStableFunc(sc.actions, func(a, b action) int { return int(a.at - b.at) })
 	return sc
 }
@@ -398,6 +412,7 @@ func (sc scenario) String() string {
 		fmt.Fprintf(&b, "  group %s: %d instances on version %s of %s, role %s; %s\n",
 			g.name, g.size, g.version, template, g.role, strings.Join(tags, " "))
 	}
+	fmt.Fprintf(&b, "  %s\n", sc.lifecycle)
 	for _, a := range sc.actions {
 		fmt.Fprintf(&b, "  +%-9s %s\n", a.at, a.describe(sc))
 	}
@@ -436,10 +451,18 @@ func (a action) describe(sc scenario) string {
 	case actHeal:
 		return "remove fault " + a.id
 	case actChaos:
-		c := a.chaos
-		return fmt.Sprintf("EventBridge chaos on every rule: drop %.1f, duplicate %.1f, delay %.1f up to %s", c.Drop, c.Duplicate, c.Delay, c.MaxDelay)
+		c, on := a.chaos, "every rule"
+		if a.rule != "" {
+			on = "the " + a.rule + " rule"
+		}
+		return fmt.Sprintf("EventBridge chaos on %s: drop %.1f, duplicate %.1f, delay %.1f up to %s", on, c.Drop, c.Duplicate, c.Delay, c.MaxDelay)
 	case actCalm:
+		if a.rule != "" {
+			return "EventBridge chaos off on the " + a.rule + " rule"
+		}
 		return "EventBridge chaos off"
+	case actHandDefault, actUndoDefault, actHandLaunch, actHandTerminate, actKeep, actReroll:
+		return a.describeHand()
 	case actScale:
 		return fmt.Sprintf("set the desired capacity of %s to %d", a.group, a.size)
 	}

@@ -30,8 +30,11 @@ func TestTheInvariantsCatchWhatTheyForbid(t *testing.T) {
 		}}, {name: "bravo", size: 1, version: "1", role: "bravo", shares: "alpha"}},
 		actions:     []action{{at: time.Minute, kind: actStart, group: "alpha", image: behHealthy, id: "tamper-1"}},
 		sampleEvery: 45 * time.Second,
+		// The lifecycle acts at once on anything out of use; here nothing
+		// is, and it must find so.
+		lifecycle: lifecyclePlan{every: 20 * time.Minute, keepVersions: 2, keepRollback: 1, maxActions: 500, roleOnFirstImages: true},
 	}
-	r := newSoakRig(t, sc.seed)
+	r := newSoakRig(t, sc.seed, sc.lifecycle.parameters())
 	c := &campaign{r: r, sc: sc, obs: newObserver(r, sc), images: map[string]string{}}
 	c.setup(t)
 	c.run(t)
@@ -126,6 +129,29 @@ func TestTheInvariantsCatchWhatTheyForbid(t *testing.T) {
 		o.sample()
 	})
 
+	ec2c := r.env.Cloud.World.EC2()
+	caught("an AMI a group runs, deprecated behind Phoenix's back", invInUseKept, func() {
+		if _, err := ec2c.EnableImageDeprecation(o.ctx, &ec2.EnableImageDeprecationInput{
+			ImageId: aws.String(rec.to.image), DeprecateAt: aws.Time(r.env.Now().Add(time.Hour)),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		o.sample()
+		if _, err := ec2c.DisableImageDeprecation(o.ctx, &ec2.DisableImageDeprecationInput{ImageId: aws.String(rec.to.image)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	caught("the last-known-good's AMI disabled", invRollbacks, func() {
+		if _, err := ec2c.DisableImage(o.ctx, &ec2.DisableImageInput{ImageId: aws.String(rec.to.image)}); err != nil {
+			t.Fatal(err)
+		}
+		o.finish(o.read())
+		if _, err := ec2c.EnableImage(o.ctx, &ec2.EnableImageInput{ImageId: aws.String(rec.to.image)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	caught("a last-known-good no rollout finalized", invLedgerAgrees, func() {
 		put(map[string]ddbtypes.AttributeValue{
 			"pk": str("GROUP#" + region + "#alpha"), "sk": str("LKG"), "launchTemplateId": str(o.fleets["alpha"].launchTemplate),
@@ -214,4 +240,15 @@ func TestTheInvariantsCatchWhatTheyForbid(t *testing.T) {
 	r.env.Settle()
 	caught("two rollouts of one group in flight", invOneAtATime, func() { o.sample() })
 	caught("an execution still running at the end", invQuiesced, func() { o.finish(o.read()) })
+
+	caught("the version a group runs deleted", invInUseKept, func() {
+		out, err := ec2c.DeleteLaunchTemplateVersions(o.ctx, &ec2.DeleteLaunchTemplateVersionsInput{
+			LaunchTemplateId: aws.String(o.fleets["alpha"].launchTemplate), Versions: []string{fmt.Sprint(rec.to.number)},
+		})
+		if err != nil || len(out.SuccessfullyDeletedLaunchTemplateVersions) != 1 {
+			t.Fatalf("delete version %d: %v %+v", rec.to.number, err, out)
+		}
+		o.sample()
+	})
+	caught("a version deleted that no lifecycle run logged", invLogged, func() { o.finish(o.read()) })
 }

@@ -57,6 +57,9 @@ const (
 	quietLimit = 12 * time.Hour
 	// maxReported bounds the violations written per seed.
 	maxReported = 30
+	// tailSampleEvery is how often the fleet is sampled while only the
+	// image lifecycle runs, after the scenario quiesced.
+	tailSampleEvery = 5 * time.Minute
 )
 
 // replayLine is the one command that replays a seed.
@@ -76,6 +79,8 @@ type campaignResult struct {
 	outcome    string
 	ends       map[string]int
 	failed     bool
+	// notes are what the run noticed that no invariant holds it to.
+	notes []string
 }
 
 func TestFaultCampaign(t *testing.T) {
@@ -173,6 +178,11 @@ func summarize(t *testing.T, results []*campaignResult, again *campaignResult) {
 		}
 		lines = append(lines, fmt.Sprintf("soak: seed %d run twice: %s (digests %s, %s)", again.seed, same, results[0].digest, again.digest))
 	}
+	for _, r := range results {
+		for _, n := range r.notes {
+			lines = append(lines, fmt.Sprintf("soak: note seed %d: %s", r.seed, n))
+		}
+	}
 	for _, r := range failed {
 		why := fmt.Sprintf("%d violations", len(r.violations))
 		if len(r.violations) == 0 {
@@ -216,7 +226,7 @@ func runCampaign(t *testing.T, res *campaignResult) {
 			t.Logf("replay: %s", replayLine(seed))
 		}
 	})
-	r := newSoakRig(t, seed)
+	r := newSoakRig(t, seed, sc.lifecycle.parameters())
 	// Registered after the rig's, so it runs first: the rig's own checks
 	// read through the endpoint, where the scenario's faults must be gone.
 	t.Cleanup(func() {
@@ -237,6 +247,10 @@ func runCampaign(t *testing.T, res *campaignResult) {
 	}
 	t.Logf("seed %d: %d checks over %d samples, %s simulated in %s; outcome %s:\n%s%s",
 		seed, o.checks, o.samples, res.simulated.Round(time.Minute), res.wall.Round(time.Second), res.digest, res.outcome, c.fired())
+	res.notes = o.plainRollbackNotes(o.read())
+	for _, n := range res.notes {
+		t.Logf("note: %s", n)
+	}
 	for i, v := range o.violations {
 		res.violations = append(res.violations, o.describe(v))
 		if i < maxReported {
@@ -255,8 +269,9 @@ func runCampaign(t *testing.T, res *campaignResult) {
 	}
 }
 
-// newSoakRig is newRig on a cloud that starts at soakClockStart.
-func newSoakRig(t *testing.T, seed uint64) *rig {
+// newSoakRig is newRig on a cloud that starts at soakClockStart, with
+// template.yaml deployed with params over its defaults.
+func newSoakRig(t *testing.T, seed uint64, params map[string]string) *rig {
 	t.Helper()
 	needNode(t)
 	bins := functionsDir(t)
@@ -264,7 +279,7 @@ func newSoakRig(t *testing.T, seed uint64) *rig {
 	// Not t.Context(): the rig's own checks run in t.Cleanup, after it is
 	// cancelled.
 	r := &rig{t: t, ctx: context.Background(), env: env}
-	stack, err := deploy.File(r.ctx, env.Cloud, filepath.Join(repoRoot(t), "template.yaml"), deploy.Options{BinDir: bins})
+	stack, err := deploy.File(r.ctx, env.Cloud, filepath.Join(repoRoot(t), "template.yaml"), deploy.Options{BinDir: bins, Parameters: params})
 	if err != nil {
 		t.Fatalf("deploy template.yaml: %v", err)
 	}
@@ -289,6 +304,8 @@ type campaign struct {
 	images map[string]string // image id of each actStart, by rollout id
 	// firedRules are the fault rules removed, with their counters.
 	firedRules []faults.Rule
+	// handLog says what each of the operator's hand actions did.
+	handLog []string
 }
 
 // setup makes the alarms, the groups and the images of the scenario.
@@ -326,6 +343,7 @@ func (c *campaign) setup(t *testing.T) {
 		o.fleets[g.name] = f
 		o.initialDefault[g.name] = r.defaultVersion(f.launchTemplate)
 	}
+	c.tagFirstImages(t)
 	for _, a := range c.sc.actions {
 		if a.kind != actStart {
 			continue
@@ -348,25 +366,36 @@ func (c *campaign) setup(t *testing.T) {
 }
 
 // run plays the actions on the clock, samples the fleet between them, and
-// once every action is done and the scenario is quiet, checks how it
-// ended.
+// once every action is done and the scenario is quiet, lets the image
+// lifecycle's runs go on for its tail, and checks how it ended once it is
+// quiet again.
 func (c *campaign) run(t *testing.T) {
 	r, o, acts := c.r, c.obs, c.sc.actions
 	next := 0
-	var quietSince time.Time
+	var quietSince, tailEnd time.Time
 	var w world
-	deadline := o.start.Add(c.sc.horizon() + quietLimit)
+	tail := c.sc.lifecycle.tail()
+	deadline := o.start.Add(c.sc.horizon() + quietLimit + tail)
 	for {
 		now := r.env.Now()
 		for next < len(acts) && !o.start.Add(acts[next].at).After(now) {
 			c.do(t, acts[next])
 			next++
 		}
-		target := now.Add(c.sc.sampleEvery)
+		step := c.sc.sampleEvery
+		if now.Before(tailEnd) && !quietSince.IsZero() {
+			// Nothing moves but the lifecycle, whose runs are atomic on
+			// the clock: fewer samples see as much.
+			step = tailSampleEvery
+		}
+		target := now.Add(step)
 		if next < len(acts) {
 			if at := o.start.Add(acts[next].at); at.Before(target) {
 				target = at
 			}
+		}
+		if now.Before(tailEnd) && tailEnd.Before(target) {
+			target = tailEnd
 		}
 		r.env.Cloud.Clock.AdvanceTo(target)
 		w = o.sample()
@@ -384,7 +413,13 @@ func (c *campaign) run(t *testing.T) {
 		if quietSince.IsZero() {
 			quietSince = w.at
 		}
-		if w.at.Sub(quietSince) >= quietFor {
+		if w.at.Sub(quietSince) < quietFor {
+			continue
+		}
+		if tailEnd.IsZero() {
+			tailEnd = w.at.Add(tail)
+		}
+		if !w.at.Before(tailEnd) {
 			break
 		}
 	}
@@ -523,9 +558,15 @@ func (c *campaign) do(t *testing.T, a action) {
 			t.Fatalf("%s: %v", a.describe(c.sc), err)
 		}
 	case actChaos, actCalm:
-		if err := r.env.Cloud.EventBridge.SetChaos("", a.chaos); err != nil {
+		rule := ""
+		if a.rule == ruleLifecycle {
+			rule = c.lifecycleRule(t)
+		}
+		if err := r.env.Cloud.EventBridge.SetChaos(rule, a.chaos); err != nil {
 			t.Fatalf("%s: %v", a.describe(c.sc), err)
 		}
+	case actHandDefault, actUndoDefault, actHandLaunch, actHandTerminate, actKeep, actReroll:
+		c.hand(t, a)
 	}
 }
 
@@ -562,6 +603,7 @@ func (c *campaign) outcome() string {
 		fmt.Fprintf(&b, "  group %s: version %s, default %d, last-known-good %d, %d healthy in service, instances %s\n",
 			g.name, st.version, st.defaultVersion, lkg.number, st.healthy, o.labelled(images))
 	}
+	b.WriteString(c.lifecycleOutcome(w))
 	fmt.Fprintf(&b, "  %d checks over %d samples, %d violations\n", o.checks, o.samples, len(o.violations))
 	return b.String()
 }

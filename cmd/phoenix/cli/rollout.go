@@ -277,11 +277,8 @@ func (s *session) versionBeforeLastRollout(ctx context.Context, key rollout.Grou
 	if err != nil {
 		return 0, s.awsError("read the history of "+key.Name, err)
 	}
-	for _, r := range hist {
-		moved := r.Status == rollout.StatusFinalized || r.Status == rollout.StatusPinned
-		if r.Mode == rollout.ModeImage && moved && r.From.Number > 0 {
-			return r.From.Number, nil
-		}
+	if v, ok := rollout.RollbackTarget(hist); ok {
+		return v.Number, nil
 	}
 	return 0, fail(ExitNotFound, "group %s has no finalized or pinned image rollout to roll back; give --to-version N", key.Name)
 }
