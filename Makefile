@@ -107,10 +107,12 @@ demo: functions $(NODE_MODULES) ## Phoenix's four stories on the local cloud: an
 	@# build cache the AWS SDK is compiled once for both.
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) CGO_ENABLED=0 $(GO) run -trimpath ./test/demo -functions $(FN_BIN) -report $(or $(DEMO_REPORT),bin/demo/report.html) $(DEMO_FLAGS)
 
-bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then a whole rollout of a 100-instance group and the reactions to an alarm during and after one, on the local cloud.
+bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then a whole rollout of a 100-instance group and the reactions to an alarm during and after one, and the image lifecycle's full year (about 25 minutes), on the local cloud.
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./test/... ./test/localcloud/... | grep -v /test/e2e)
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
 		$(GO) test -run '^$$' -bench 'Rollout|Alarm' -benchtime=1x -count=1 ./test/e2e
+	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
+		$(GO) test -run '^TestAYearOfTheImageLifecycleOnTheLocalCloud$$' -lifecycle-year=full -count=1 -timeout=0 -v ./test/e2e
 
 SEEDS         ?= 500
 START         ?= 1
