@@ -3,6 +3,7 @@ package e2e
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -468,14 +469,7 @@ func (o *observer) scenarioImages() []string {
 	return slices.Compact(ids)
 }
 
-func sortedVersions(m map[int64]string) []int64 {
-	out := make([]int64, 0, len(m))
-	for v := range m {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
-}
+func sortedVersions(m map[int64]string) []int64 { return slices.Sorted(maps.Keys(m)) }
 
 // lifecycleOutcome writes what the lifecycle did, for the determinism
 // check: the runs, the actions done by kind, the hand actions, and what is
