@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
 // DefaultSteps are the traffic steps when a pair has no
@@ -46,16 +44,11 @@ func ParseSteps(v string) ([]int, error) {
 	return out, nil
 }
 
-// ServingFloor is the capacity that must serve at every moment of a
-// blue/green rollout or its rollback: the live group's desired capacity
-// when the rollout started. Serving is what the target groups with weight
-// have in service and healthy.
-func ServingFloor(live rollout.Group) int { return live.Desired }
-
 // ScaleDownAllowed reports whether the old group may be scaled to zero:
-// only once the new group serves 100% and has at least the floor in
+// only once the new group serves 100% and has at least floor instances in
 // service and healthy, so that capacity serving traffic never falls below
-// the floor.
+// floor: the live group's desired capacity when the rollout started
+// (docs/blue-green.md).
 func ScaleDownAllowed(newShare float64, newHealthy, floor int) bool {
 	return newShare >= 100 && newHealthy >= floor
 }

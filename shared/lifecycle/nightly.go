@@ -149,13 +149,12 @@ func (n Nightly) handle(ctx context.Context, log *slog.Logger, raw json.RawMessa
 	if err != nil {
 		return sum, err
 	}
-	for _, l := range sum.metricLines() {
-		if n.Metrics == nil {
-			break
-		}
-		if err := emf.Write(n.Metrics, l); err != nil {
-			// The ledger holds the night; metrics are a view of it.
-			log.Error("lifecycle metrics not written", "error", err.Error())
+	if n.Metrics != nil {
+		for _, l := range sum.metricLines() {
+			if err := emf.Write(n.Metrics, l); err != nil {
+				// The ledger holds the night; metrics are a view of it.
+				log.Error("lifecycle metrics not written", "error", err.Error())
+			}
 		}
 	}
 	subject, text := sum.Text()
