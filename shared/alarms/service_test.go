@@ -333,7 +333,7 @@ func TestAnAlarmDuringARolloutSignalsItAndResumesItsParkedTask(t *testing.T) {
 	}
 }
 
-func TestAStormOfAlarmsSignalsARolloutOnceAndNotifiesOnce(t *testing.T) {
+func TestAStormOfAlarmsSignalsARolloutOnce(t *testing.T) {
 	t.Parallel()
 	w := newServiceWorld(t)
 	w.ledger.record(*ro("r1", rollout.ModeImage, rollout.StatusRefreshing), true)
@@ -360,25 +360,40 @@ func TestAStormOfAlarmsSignalsARolloutOnceAndNotifiesOnce(t *testing.T) {
 	if n := len(w.ledger.signals["r1"]); n != 1 {
 		t.Errorf("%d alarm signals, want 1", n)
 	}
-	if n := len(w.notifier.sent); n != 1 {
-		t.Errorf("%d notifications, want 1", n)
+	// The claim's owner is the event, so the winning event's own
+	// duplicate, delivered at the same moment, acts too: it resumes and
+	// tells again, by design ("a retry may tell twice but never not at
+	// all"). Every other event is a duplicate.
+	if n := len(w.notifier.sent); n < 1 || n > 2 {
+		t.Errorf("%d notifications, want the winner's (and at most its duplicate's)", n)
 	}
 	if n := len(w.resumer.resumed); n < 1 || n > 2 {
 		t.Errorf("%d resumes, want the winner's (and at most its duplicate's)", n)
 	}
-	winners := 0
+	acted := map[string]bool{}
 	for id, grs := range results {
 		for _, g := range grs {
 			if !g.Duplicate {
-				winners++
+				acted[id] = true
 				if g.Action != ActionSignal {
 					t.Errorf("%s: %+v", id, g)
 				}
 			}
 		}
 	}
-	if winners != 1 {
-		t.Errorf("%d deliveries acted, want 1: %+v", winners, results)
+	if len(acted) != 1 {
+		t.Errorf("%d events acted, want 1: %+v", len(acted), results)
+	}
+	// Once the storm is over, a late redelivery of any event tells nobody.
+	told := len(w.notifier.sent)
+	for i := range 5 {
+		res := w.handle(t, event(t, fmt.Sprintf("ev-%d", i), "web-5xx", StateAlarm, t0.Add(time.Duration(5+i)*time.Minute)))
+		if g := res.Groups[0]; !g.Duplicate || g.Notified {
+			t.Errorf("late redelivery of ev-%d: %+v", i, g)
+		}
+	}
+	if len(w.notifier.sent) != told {
+		t.Errorf("late redeliveries told %d more", len(w.notifier.sent)-told)
 	}
 }
 
