@@ -275,3 +275,42 @@ func Share(f Forward, arn string) float64 {
 	}
 	return 100 * float64(mine) / float64(total)
 }
+
+// Anchor is the group a pair's rollouts are recorded and leased under
+// first: the first of its two groups by name, whichever is live, so that a
+// pair's history stays in one place whichever group a caller named.
+func (p Prepared) Anchor() string { return min(p.Live.Name, p.Idle.Name) }
+
+// OnePerPair makes a pair one unit of a list of groups (a publishing wave,
+// the nightly recycle): of the groups tagged blue-green with the same
+// region and phoenix:pair, only the first by name stays, in its place; every
+// other group stays as it is. A group tagged blue-green without a pair name
+// stays too, for Prepare to refuse with the reason.
+func OnePerPair(groups []rollout.Group) []rollout.Group {
+	first := map[rollout.GroupKey]string{}
+	for _, g := range groups {
+		if k, ok := pairKey(g); ok {
+			if cur, seen := first[k]; !seen || g.Key.Name < cur {
+				first[k] = g.Key.Name
+			}
+		}
+	}
+	out := make([]rollout.Group, 0, len(groups))
+	for _, g := range groups {
+		if k, ok := pairKey(g); ok && first[k] != g.Key.Name {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// pairKey names the pair a group belongs to (its region and phoenix:pair),
+// if it is tagged blue-green with a pair name.
+func pairKey(g rollout.Group) (rollout.GroupKey, bool) {
+	name := strings.TrimSpace(g.Tags[TagPair])
+	if s, err := Strategy(g.Tags); err != nil || s != StrategyBlueGreen || name == "" {
+		return rollout.GroupKey{}, false
+	}
+	return rollout.GroupKey{Region: g.Key.Region, Name: name}, true
+}

@@ -134,3 +134,23 @@ func TestStepsAndWeights(t *testing.T) {
 		t.Error("the old group may be scaled down only when the new one serves everything with the floor healthy")
 	}
 }
+
+func TestOnePerPairKeepsTheFirstGroupOfEachPair(t *testing.T) {
+	bg := func(region, name, pair string) rollout.Group {
+		return rollout.Group{Key: rollout.GroupKey{Region: region, Name: name}, Tags: map[string]string{TagStrategy: StrategyBlueGreen, TagPair: pair}}
+	}
+	rolling := rollout.Group{Key: rollout.GroupKey{Region: "us-east-1", Name: "api"}, Tags: map[string]string{TagPair: "web"}}
+	in := []rollout.Group{
+		bg("us-east-1", "web-green", "web"), rolling, bg("us-east-1", "web-blue", "web"),
+		bg("eu-west-1", "web-green", "web"), // the same pair name in another region is another pair
+		bg("us-east-1", "lone", ""),         // no pair name: kept for Prepare to refuse
+	}
+	var got []string
+	for _, g := range OnePerPair(in) {
+		got = append(got, g.Key.String())
+	}
+	want := []string{"us-east-1/api", "us-east-1/web-blue", "eu-west-1/web-green", "us-east-1/lone"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("OnePerPair = %v, want %v", got, want)
+	}
+}

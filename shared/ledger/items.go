@@ -31,6 +31,11 @@ const (
 	attrStartedAt    = "startedAt"
 	attrEndedAt      = "endedAt"
 	attrReason       = "reason"
+	attrStrategy     = "strategy"
+	attrPair         = "pair"
+	attrLive         = "live"
+	attrIdle         = "idle"
+	attrName         = "name"
 	attrSteps        = "steps"
 	// attrStepKeys is the string set of recorded step keys: the condition
 	// that keeps a retried step from being appended twice.
@@ -261,6 +266,14 @@ func rolloutItem(r rollout.Rollout) item {
 	it.time(attrStartedAt, r.StartedAt)
 	it.time(attrEndedAt, r.EndedAt)
 	it.str(attrReason, r.Reason)
+	it.str(attrStrategy, r.Strategy)
+	if p := r.Pair; p != nil {
+		pair := item{}
+		pair.str(attrName, p.Name)
+		pair.str(attrLive, p.Live)
+		pair.str(attrIdle, p.Idle)
+		it[attrPair] = &types.AttributeValueMemberM{Value: pair}
+	}
 	steps := make([]types.AttributeValue, 0, len(r.Steps))
 	for _, s := range r.Steps {
 		steps = append(steps, stepValue(s))
@@ -288,8 +301,14 @@ func decodeRollout(it map[string]types.AttributeValue) (rollout.Rollout, error) 
 		StartedAt:    r.time(attrStartedAt),
 		EndedAt:      r.time(attrEndedAt),
 		Reason:       r.str(attrReason),
+		Strategy:     r.str(attrStrategy),
 	}
 	r.absorb(trig, attrTrigger)
+	if _, ok := it[attrPair]; ok {
+		p := r.m(attrPair)
+		out.Pair = &rollout.PairSides{Name: p.str(attrName), Live: p.str(attrLive), Idle: p.str(attrIdle)}
+		r.absorb(p, attrPair)
+	}
 	if av, ok := it[attrSteps]; ok {
 		l, ok := av.(*types.AttributeValueMemberL)
 		if !ok {

@@ -51,6 +51,21 @@ func TestRollouts(t *testing.T) {
 			}
 			wantSame(t, got, r)
 		}},
+		{"a blue/green rollout keeps its strategy and pair", func(t *testing.T, g rollout.GroupKey) {
+			r := newRollout(g, t0)
+			r.Strategy = rollout.StrategyBlueGreen
+			r.Pair = &rollout.PairSides{Name: "web", Live: "web-blue", Idle: "web-green"}
+			e.put(t, r)
+			got, err := e.l.GetRollout(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantSame(t, got, r)
+			h, err := e.l.History(ctx, g, time.Time{}, 1)
+			if err != nil || len(h) != 1 || h[0].Pair == nil || *h[0].Pair != *r.Pair || !h[0].BlueGreen() {
+				t.Fatalf("history %+v, %v; want the pair", h, err)
+			}
+		}},
 		{"a retried PutRollout returns the stored record unchanged", func(t *testing.T, g rollout.GroupKey) {
 			first := e.put(t, newRollout(g, t0))
 			retry := first

@@ -130,8 +130,44 @@ type Rollout struct {
 	EndedAt      time.Time `json:"endedAt,omitzero"`
 	// Reason explains a reverted, refused or dirty end.
 	Reason string `json:"reason,omitempty"`
+	// Strategy is "blue-green" for a rollout of a blue/green pair (Group
+	// is then the pair's first group by name, Pair names both), empty for
+	// a rolling rollout (docs/blue-green.md).
+	Strategy string `json:"strategy,omitempty"`
+	// Pair is the pair a blue/green rollout moves, as it stood at the
+	// start.
+	Pair *PairSides `json:"pair,omitempty"`
 	// Steps is the timeline, oldest first.
 	Steps []Step `json:"steps,omitempty"`
+}
+
+// StrategyBlueGreen marks a blue/green rollout (Rollout.Strategy).
+const StrategyBlueGreen = "blue-green"
+
+// BlueGreen reports whether the rollout moves a blue/green pair.
+func (r Rollout) BlueGreen() bool { return r.Strategy == StrategyBlueGreen }
+
+// PairSides names a blue/green pair's two groups as a rollout found them:
+// Live served all the traffic at the start, Idle takes the new version.
+// Which one serves after the rollout follows from its status: Idle once
+// finalized, Live otherwise.
+type PairSides struct {
+	Name string `json:"name"`
+	Live string `json:"live"`
+	Idle string `json:"idle"`
+}
+
+// Serving names the group that serves the pair's traffic after the
+// rollout ended (the new group once finalized, the old one otherwise); ""
+// for a rolling rollout.
+func (r Rollout) Serving() string {
+	if r.Pair == nil {
+		return ""
+	}
+	if r.Status == StatusFinalized {
+		return r.Pair.Idle
+	}
+	return r.Pair.Live
 }
 
 // Step is one entry of a rollout's timeline.
