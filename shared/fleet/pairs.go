@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -388,4 +389,27 @@ func appendNew(out []string, values ...string) []string {
 		}
 	}
 	return out
+}
+
+// Resize sets a group's minimum size and desired capacity in one
+// UpdateAutoScalingGroup, leaving its maximum and everything else alone: a
+// blue/green rollout brings the idle group up to the live group's capacity
+// and scales the old group to zero this way. Setting what is already set
+// changes nothing. Auto Scaling refuses a desired capacity above the
+// group's maximum (a ValidationError, neither transient nor not-found);
+// Prepare checks it first.
+func (f *Fleet) Resize(ctx context.Context, key rollout.GroupKey, minSize, desired int) error {
+	if minSize < 0 || desired < minSize || desired > math.MaxInt32 {
+		return fmt.Errorf("resize %s: minimum %d and desired %d make no group", key, minSize, desired)
+	}
+	_, err := f.clients(key.Region).AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(key.Name),
+		MinSize:              aws.Int32(int32(minSize)),
+		DesiredCapacity:      aws.Int32(int32(desired)),
+	})
+	if err != nil {
+		return classifyGroupCall("resize", key, err)
+	}
+	f.changed(ctx, "resized group", "region", key.Region, "group", key.Name, "minSize", minSize, "desiredCapacity", desired)
+	return nil
 }

@@ -31,6 +31,9 @@ func (d Deps) finalize(ctx context.Context, log *slog.Logger, in Input) (State, 
 		return st, &rollout.BadInputError{Reason: fmt.Sprintf("finalize needs a passing verdict, got %q", st.Verdict)}
 	}
 	r := st.Rollout
+	if r.BlueGreen() && st.BlueGreen != nil {
+		return d.finalizePair(ctx, log, st, now, "")
+	}
 	to := r.To
 	def := "the launch template was not changed"
 	if r.Mode != rollout.ModeRecycle {
@@ -79,12 +82,13 @@ func (d Deps) finalize(ctx context.Context, log *slog.Logger, in Input) (State, 
 // template's default (docs/design.md, "Shared launch templates"). Sharing
 // is read from Auto Scaling each time, not from tags. It returns what
 // became of the default, as a clause for the record and the message.
-func (d Deps) defaultFor(ctx context.Context, log *slog.Logger, key rollout.GroupKey, to rollout.Version) (string, error) {
+// A blue/green pair's other group is no other user: it is the same fleet.
+func (d Deps) defaultFor(ctx context.Context, log *slog.Logger, key rollout.GroupKey, to rollout.Version, pairedWith ...string) (string, error) {
 	users, err := d.Fleet.TemplateUsers(ctx, key.Region, to.LaunchTemplateID)
 	if err != nil {
 		return "", fmt.Errorf("list the groups using launch template %s: %w", to.LaunchTemplateID, err)
 	}
-	others := slices.DeleteFunc(users, func(name string) bool { return name == key.Name })
+	others := slices.DeleteFunc(users, func(name string) bool { return name == key.Name || slices.Contains(pairedWith, name) })
 	cur, err := d.Fleet.ResolveVersion(ctx, key.Region, to.LaunchTemplateID, "$Default")
 	if err != nil {
 		return "", fmt.Errorf("read default version of %s: %w", to.LaunchTemplateID, err)

@@ -65,13 +65,21 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 	} else if err != nil {
 		return st, fmt.Errorf("load group %s: %w", req.Group, err)
 	}
-	// A pair declared for blue/green must not be rolled in place as two
-	// rolling groups: until the blue/green flow lands, refuse it, saying so.
+	// A pair declared for blue/green is never rolled in place as two
+	// rolling groups; an unknown strategy is refused for the same reason.
+	var pair *BlueGreenState
 	if strategy, err := bluegreen.Strategy(g.Tags); err != nil {
 		return st, d.refuse(ctx, log, base, err.Error(), now)
 	} else if strategy == bluegreen.StrategyBlueGreen {
-		return st, d.refuse(ctx, log, base, fmt.Sprintf("group %s is tagged %s=%s, and Phoenix does not roll blue/green pairs yet (docs/blue-green.md)",
-			g.Key.Name, bluegreen.TagStrategy, bluegreen.StrategyBlueGreen), now)
+		var reason string
+		pair, g, base, reason, err = d.preparePair(ctx, log, in, g, base)
+		switch {
+		case err != nil:
+			return st, err
+		case reason != "":
+			return st, d.refuse(ctx, log, base, reason, now)
+		}
+		log = log.With("pair", pair.Pair.Name, "live", pair.Pair.Live.Name, "idle", pair.Pair.Idle.Name)
 	}
 	policy, problems := rollout.ParsePolicy(g.Tags, d.Policy)
 	for _, p := range problems {
@@ -130,12 +138,17 @@ func (d Deps) prepare(ctx context.Context, log *slog.Logger, in Input) (State, e
 		}
 		detail += "; " + strings.Join(append(notes, pf.Adjustments...), "; ")
 	}
+	if pair != nil {
+		detail = fmt.Sprintf("pair %s: %s serves, %s takes version %d (%s) from version %d (%s); traffic steps %v, %d instances to prove",
+			pair.Pair.Name, pair.Pair.Live.Name, pair.Pair.Idle.Name, to.Number, to.ImageID, rec.From.Number, rec.From.ImageID, pair.Steps, pair.LiveDesired)
+	}
 	rec, err = d.record(ctx, rec.ID, rollout.RolloutUpdate{To: &to}, keyPrepare, now, detail)
 	if err != nil {
 		return st, err
 	}
 	st.Rollout = forState(rec)
 	st.Policy = DocOf(pf.Policy)
+	st.BlueGreen = pair
 	log.Info("prepared", "toVersion", to.Number, "imageId", to.ImageID)
 	return st, nil
 }

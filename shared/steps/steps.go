@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,9 @@ import (
 
 // Deps are what the steps run on.
 type Deps struct {
-	Fleet    rollout.Fleet
+	Fleet rollout.Fleet
+	// Pairs reads and moves blue/green pairs (shared/fleet).
+	Pairs    Pairs
 	Ledger   rollout.Ledger
 	Notifier rollout.Notifier
 	Resumer  rollout.Resumer
@@ -79,7 +82,10 @@ type State struct {
 	// number: anything else fails the execution with States.Runtime.
 	AwaitTimeoutSeconds int64       `json:"awaitTimeoutSeconds,omitempty"`
 	Revert              RevertState `json:"revert,omitzero"`
-	Error               *ErrorInfo  `json:"error,omitempty"`
+	// BlueGreen is where a blue/green rollout stands (Shift, SwitchBack);
+	// absent for a rolling one.
+	BlueGreen *BlueGreenState `json:"bluegreen,omitempty"`
+	Error     *ErrorInfo      `json:"error,omitempty"`
 }
 
 // RevertState is where a revert stands.
@@ -252,13 +258,30 @@ func (d Deps) notify(ctx context.Context, detailType, severity string, r rollout
 	return nil
 }
 
-// release drops the rollout's lease on its group.
+// release drops the rollout's lease on its group, and on both groups of a
+// blue/green pair.
 func (d Deps) release(ctx context.Context, log *slog.Logger, r rollout.Rollout) error {
-	if err := d.Ledger.ReleaseLease(ctx, r.Group, r.ID); err != nil {
-		return fmt.Errorf("release lease of %s: %w", r.Group, err)
+	for _, key := range leased(r) {
+		if err := d.Ledger.ReleaseLease(ctx, key, r.ID); err != nil {
+			return fmt.Errorf("release lease of %s: %w", key, err)
+		}
 	}
 	log.Info("released lease")
 	return nil
+}
+
+// leased lists the groups a rollout holds: its group, and both groups of a
+// blue/green pair.
+func leased(r rollout.Rollout) []rollout.GroupKey {
+	keys := []rollout.GroupKey{r.Group}
+	if p := r.Pair; p != nil {
+		for _, name := range []string{p.Live, p.Idle} {
+			if k := (rollout.GroupKey{Region: r.Group.Region, Name: name}); name != "" && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }
 
 // halted returns why the group is halted, or "" when it is not: every

@@ -186,9 +186,9 @@ func TestPrepare(t *testing.T) {
 		}
 		eq(t, w.fleet.Versions("lt-1"), 2)
 	})
-	t.Run("a group tagged for blue/green is refused, not rolled in place", func(t *testing.T) {
+	t.Run("a group tagged for blue/green without a pair, or with an unknown strategy, is refused, not rolled in place", func(t *testing.T) {
 		t.Parallel()
-		for tag, want := range map[string]string{"blue-green": "does not roll blue/green pairs yet", "blue/green": `phoenix:strategy is "blue/green"`} {
+		for tag, want := range map[string]string{"blue-green": "names no pair (phoenix:pair)", "blue/green": `phoenix:strategy is "blue/green"`} {
 			w := newWorld(t)
 			g := w.fleet.GroupNow(web)
 			g.Tags["phoenix:strategy"] = tag

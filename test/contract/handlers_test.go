@@ -43,7 +43,10 @@ var machines = []struct{ name, logicalID, file string }{
 // states: they do the same job with the same rights.
 var sameJob = map[string][]string{
 	// Both park their task token in the ledger and are resumed by a signal.
-	"await": {"rollout.Await", "rollout.AwaitRevert"},
+	"await": {"rollout.Await", "rollout.AwaitRevert", "rollout.ShiftAwait"},
+	// Both make a rollout permanent; Finalize reads the document to tell a
+	// pair's (FinalizePair) from a group's.
+	"finalize": {"rollout.Finalize", "rollout.FinalizePair"},
 }
 
 // handlers are the handlers the functions' mains start, by function folder.
@@ -51,6 +54,8 @@ var handlers = map[string]any{
 	"prepare":           steps.Deps.Prepare,
 	"busy":              steps.Deps.Busy,
 	"start-refresh":     steps.Deps.StartRefresh,
+	"shift":             steps.Deps.Shift,
+	"switch-back":       steps.Deps.SwitchBack,
 	"await":             steps.Deps.Await,
 	"refresh-events":    steps.Deps.RefreshEvent,
 	"poll":              steps.Deps.Poll,

@@ -110,6 +110,24 @@ func newFlow(t *testing.T) *flow {
 			c.State["revert"] = doc{"phase": phase}
 			return c.State, nil
 		},
+		// A blue/green pair's Shift waits twice (the steps), then asks to
+		// finalize; SwitchBack reverts.
+		"ShiftFunction": func(c call, n int) (doc, error) {
+			next := "wait"
+			if n >= 2 {
+				next = "finalize"
+			}
+			if k, _ := getPath(c.State, "signal", "kind").(string); k == "alarm" || k == "halted" || k == "rollback-requested" {
+				next = "rollback"
+			}
+			c.State["bluegreen"] = doc{"next": next}
+			c.State["awaitTimeoutSeconds"] = 300
+			return c.State, nil
+		},
+		"SwitchBackFunction": func(c call, _ int) (doc, error) {
+			c.State["rollout"].(doc)["status"] = "reverted"
+			return c.State, nil
+		},
 		"DirtyFunction": func(c call, _ int) (doc, error) {
 			if c.State["rollout"] == nil {
 				c.State["rollout"] = doc{}
@@ -279,7 +297,7 @@ func TestRolloutPaths(t *testing.T) {
 			name:   "a healthy rollout validates at each checkpoint and on success, then finalizes",
 			script: func(f *flow) { f.resumes(happyResumes...) },
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Start", "Prepare", "StartRefresh",
+			path: []string{"Start", "Prepare", "Strategy", "StartRefresh",
 				"Await", "Route", "Validate", "Verdict",
 				"Await", "Route", "Validate", "Verdict",
 				"Await", "Route",
@@ -302,7 +320,7 @@ func TestRolloutPaths(t *testing.T) {
 				}).resumes(happyResumes...)
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Start", "Prepare", "StartRefresh",
+			path: []string{"Start", "Prepare", "Strategy", "StartRefresh",
 				"Await", "Route", "Validate", "Verdict",
 				"Await", "Route", "Validate", "Verdict",
 				"Await", "Route",
@@ -322,8 +340,70 @@ func TestRolloutPaths(t *testing.T) {
 				}).on("PinFunction", fail("NotFoundError")).resumes(signal{20 * time.Minute, "succeeded"}, signal{10 * time.Minute, "rollback-succeeded"})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Pin",
+			path: []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Pin",
 				"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
+		},
+		{
+			name:   "a blue/green pair shifts, waiting between phases, then finalizes",
+			script: func(f *flow) { f.on("PrepareFunction", pairPrepared) },
+			status: sfntypes.ExecutionStatusSucceeded,
+			path: []string{"Start", "Prepare", "Strategy",
+				"Shift", "ShiftRoute", "ShiftAwait", "Shift", "ShiftRoute", "ShiftAwait", "Shift", "ShiftRoute", "FinalizePair", "Finalized"},
+			check: func(t *testing.T, o outcome) {
+				if got := o.entered["Shift"]; o.entered["FinalizePair"].Sub(got).Round(time.Second) != 600*time.Second {
+					t.Errorf("the two waits took %s, want the 600 s the document asked for", o.entered["FinalizePair"].Sub(got))
+				}
+			},
+		},
+		{
+			name: "an alarm while a pair shifts wakes Shift at once, which switches back",
+			script: func(f *flow) {
+				f.on("PrepareFunction", pairPrepared).resumes(signal{time.Minute, "alarm"})
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			path:   []string{"Start", "Prepare", "Strategy", "Shift", "ShiftRoute", "ShiftAwait", "Shift", "ShiftRoute", "SwitchBack", "SwitchBackCheck", "Reverted"},
+		},
+		{
+			name: "the phase's wait runs out into Shift with the timeout in $.error",
+			script: func(f *flow) {
+				f.on("PrepareFunction", pairPrepared).on("ShiftFunction", func(c call, n int) (doc, error) {
+					if n == 1 && getPath(c.State, "error", "Error") != "States.Timeout" {
+						return nil, &stepErr{Type: "ScriptError", Message: fmt.Sprintf("error %v", c.State["error"])}
+					}
+					delete(c.State, "error")
+					c.State["bluegreen"] = doc{"next": map[bool]string{true: "wait", false: "finalize"}[n == 0]}
+					c.State["awaitTimeoutSeconds"] = 60
+					return c.State, nil
+				})
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			path:   []string{"Start", "Prepare", "Strategy", "Shift", "ShiftRoute", "ShiftAwait", "Shift", "ShiftRoute", "FinalizePair", "Finalized"},
+		},
+		{
+			name:   "an unexpected error in Shift switches back",
+			script: func(f *flow) { f.on("PrepareFunction", pairPrepared).on("ShiftFunction", fail("NotFoundError")) },
+			status: sfntypes.ExecutionStatusSucceeded,
+			path:   []string{"Start", "Prepare", "Strategy", "Shift", "SwitchBack", "SwitchBackCheck", "Reverted"},
+		},
+		{
+			name: "a failed finalize of a pair switches back; a failed switch-back needs a human",
+			script: func(f *flow) {
+				f.on("PrepareFunction", pairPrepared).on("FinalizeFunction", fail("NotFoundError")).on("SwitchBackFunction", fail("NotFoundError"))
+			},
+			status: sfntypes.ExecutionStatusFailed,
+			path: []string{"Start", "Prepare", "Strategy", "Shift", "ShiftRoute", "ShiftAwait", "Shift", "ShiftRoute", "ShiftAwait", "Shift", "ShiftRoute",
+				"FinalizePair", "SwitchBack", "Dirty", "NeedsHuman"},
+		},
+		{
+			name: "an unknown next goes back to the old group",
+			script: func(f *flow) {
+				f.on("PrepareFunction", pairPrepared).on("ShiftFunction", func(c call, _ int) (doc, error) {
+					c.State["bluegreen"] = doc{"next": "sideways"}
+					return c.State, nil
+				})
+			},
+			status: sfntypes.ExecutionStatusSucceeded,
+			path:   []string{"Start", "Prepare", "Strategy", "Shift", "ShiftRoute", "SwitchBack", "SwitchBackCheck", "Reverted"},
 		},
 		{
 			name:   "a preflight refusal ends in Refused with nothing started",
@@ -359,7 +439,7 @@ func TestRolloutPaths(t *testing.T) {
 			name:   "a foreign refresh on the group is refused",
 			script: func(f *flow) { f.on("StartRefreshFunction", fail("ForeignRefreshError")) },
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Start", "Prepare", "StartRefresh", "Refused"},
+			path:   []string{"Start", "Prepare", "Strategy", "StartRefresh", "Refused"},
 		},
 		{
 			name: "a failed validation at a checkpoint reverts and waits for the rollback",
@@ -370,7 +450,7 @@ func TestRolloutPaths(t *testing.T) {
 				}).resumes(signal{20 * time.Minute, "checkpoint"}, signal{10 * time.Minute, "rollback-succeeded"})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict",
+			path: []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Route", "Validate", "Verdict",
 				"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
 		},
 		{
@@ -440,7 +520,7 @@ func TestRolloutPaths(t *testing.T) {
 				})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Poll", "Route", "Validate", "Verdict", "Finalize", "Finalized"},
+			path:   []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Poll", "Route", "Validate", "Verdict", "Finalize", "Finalized"},
 			check: func(t *testing.T, o outcome) {
 				if got := o.entered["Poll"].Sub(o.entered["Await"]); got != 570*time.Second {
 					t.Errorf("polled %s after Await was entered, want the document's 570 s", got)
@@ -458,7 +538,7 @@ func TestRolloutPaths(t *testing.T) {
 				})
 			},
 			status: sfntypes.ExecutionStatusFailed,
-			path:   []string{"Start", "Prepare", "StartRefresh", "Await"},
+			path:   []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await"},
 			check: func(t *testing.T, o outcome) {
 				if o.error != "States.Runtime" {
 					t.Errorf("error %q (%s), want States.Runtime: the steps must always write the timeout", o.error, o.cause)
@@ -471,7 +551,7 @@ func TestRolloutPaths(t *testing.T) {
 				f.resumes(signal{5 * time.Minute, "alarm"}, signal{10 * time.Minute, "rollback-succeeded"})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
+			path:   []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Route", "Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
 		},
 		{
 			name: "an unexpected error after the refresh started reverts",
@@ -479,7 +559,7 @@ func TestRolloutPaths(t *testing.T) {
 				f.on("ValidateFunction", fail("NotFoundError")).resumes(happyResumes[0], signal{10 * time.Minute, "rollback-succeeded"})
 			},
 			status: sfntypes.ExecutionStatusSucceeded,
-			path: []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate",
+			path: []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Route", "Validate",
 				"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted"},
 		},
 		{
@@ -491,7 +571,7 @@ func TestRolloutPaths(t *testing.T) {
 				}).on("RevertFunction", fail("RevertFailedError")).resumes(happyResumes[0])
 			},
 			status: sfntypes.ExecutionStatusFailed,
-			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "Dirty", "NeedsHuman"},
+			path:   []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "Dirty", "NeedsHuman"},
 			check: func(t *testing.T, o outcome) {
 				if o.error != "Phoenix.NeedsHuman" || o.cause != "revert failed: RevertFailedError" {
 					t.Errorf("error %q cause %q", o.error, o.cause)
@@ -510,7 +590,7 @@ func TestRolloutPaths(t *testing.T) {
 				}).resumes(happyResumes[0])
 			},
 			status: sfntypes.ExecutionStatusFailed,
-			path:   []string{"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "RevertCheck", "Dirty", "NeedsHuman"},
+			path:   []string{"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Route", "Validate", "Verdict", "Revert", "RevertCheck", "Dirty", "NeedsHuman"},
 		},
 		{
 			name: "a request with startAt waits in Jitter until then, before anything is leased",
@@ -577,6 +657,12 @@ func TestRolloutPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pairPrepared is Prepare for a blue/green pair.
+func pairPrepared(c call, _ int) (doc, error) {
+	c.State["rollout"] = doc{"rolloutId": "r-1", "status": "preparing", "strategy": "blue-green"}
+	return c.State, nil
 }
 
 func countOf(list []string, s string) int {

@@ -40,7 +40,8 @@ func TestEveryPlaceholderHasASubstitutionAndEverySubstitutionIsUsed(t *testing.T
 		t.Errorf("the definition uses ${%s}\nthe template substitutes %s", strings.Join(used, "}, ${"), joined(declared))
 	}
 	design := []string{"PrepareFunctionArn", "BusyFunctionArn", "StartRefreshFunctionArn", "AwaitFunctionArn", "PollFunctionArn", "ValidateFunctionArn",
-		"FinalizeFunctionArn", "PinFunctionArn", "RevertFunctionArn", "DirtyFunctionArn", "ValidationRechecks", "RecheckSeconds", "AwaitTimeoutSeconds"}
+		"FinalizeFunctionArn", "PinFunctionArn", "RevertFunctionArn", "DirtyFunctionArn", "ShiftFunctionArn", "SwitchBackFunctionArn",
+		"ValidationRechecks", "RecheckSeconds", "AwaitTimeoutSeconds"}
 	if !equalSets(declared, design) {
 		t.Errorf("substitutions %s, docs/design.md names %s", joined(declared), joined(design))
 	}
@@ -234,7 +235,7 @@ func TestTasksFollowThePayloadConventions(t *testing.T) {
 				// document (TestDesignsAwaitTimeoutIsTheDefinitions);
 				// AwaitRevert's is the stack's slow fallback poll.
 				switch name {
-				case "Await":
+				case "Await", "ShiftAwait":
 					if raw["TimeoutSecondsPath"] != "$.awaitTimeoutSeconds" || raw["TimeoutSeconds"] != nil {
 						t.Errorf("TimeoutSecondsPath %v TimeoutSeconds %v, want $.awaitTimeoutSeconds and none", raw["TimeoutSecondsPath"], raw["TimeoutSeconds"])
 					}
@@ -268,6 +269,9 @@ func TestUnexpectedErrorsGoWhereTheDesignSays(t *testing.T) {
 	want := map[string]string{
 		"Prepare": "Dirty", "Busy": "Dirty", "StartRefresh": "Revert", "Await": "Revert", "Poll": "Revert", "Validate": "Revert",
 		"Finalize": "Revert", "Pin": "Revert", "Revert": "Dirty", "AwaitRevert": "Dirty", "Dirty": "NeedsHuman",
+		// Blue/green: until the old group is scaled down it serves at full
+		// capacity, so any error goes back to it.
+		"Shift": "SwitchBack", "ShiftAwait": "SwitchBack", "FinalizePair": "SwitchBack", "SwitchBack": "Dirty",
 	}
 	if got := r.tasks(t); !equalSets(got, keys(want)) {
 		t.Fatalf("tasks %s; this table needs updating with docs/design.md", joined(got))

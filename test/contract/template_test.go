@@ -220,13 +220,14 @@ func statements(t *testing.T, r *repo) []statement {
 }
 
 // withoutResourceLevelPermissions are the actions IAM only grants on "*"
-// (EC2's Describe actions, the image ones included, have no resource-level
-// permissions).
+// (EC2's and Elastic Load Balancing's Describe actions, the image ones
+// included, have no resource-level permissions).
 var withoutResourceLevelPermissions = []string{
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes",
 	"ec2:DescribeImages", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeInstanceTypes",
 	"ec2:DescribeImageAttribute", "ec2:DescribeImageReferences",
-	"elasticloadbalancing:DescribeTargetHealth",
+	"elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeListeners",
+	"elasticloadbalancing:DescribeRules",
 	"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries",
 	"logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
 	"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
@@ -257,6 +258,12 @@ var fleetWrites = map[string][]string{
 	"start-refresh": {"autoscaling:StartInstanceRefresh", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
 	"finalize":      {"ec2:ModifyLaunchTemplate", "autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
 	"pin":           {"ec2:ModifyLaunchTemplate", "autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
+	// Blue/green: the idle group's version and capacity, the old group's
+	// capacity, and the weights of the pair's forward action.
+	"shift": {"autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole",
+		"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"},
+	"switch-back": {"autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole",
+		"elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"},
 	"revert": {"autoscaling:RollbackInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:StartInstanceRefresh",
 		"ec2:ModifyLaunchTemplate", "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole"},
 }

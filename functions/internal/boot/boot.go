@@ -72,8 +72,10 @@ func Start(function string, needs config.Needs) Base {
 // Deps returns the rollout steps' dependencies.
 func Deps(function string, needs config.Needs) steps.Deps {
 	b := Start(function, needs)
+	f := fleet.New(b.AWS, b.Log)
 	return steps.Deps{
-		Fleet:        fleet.New(b.AWS, b.Log),
+		Fleet:        f,
+		Pairs:        f,
 		Ledger:       b.Ledger(),
 		Notifier:     b.Notifier(),
 		Resumer:      executions.NewResumer(b.AWS, b.Log),
