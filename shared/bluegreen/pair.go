@@ -289,7 +289,7 @@ func (p Prepared) Anchor() string { return min(p.Live.Name, p.Idle.Name) }
 func OnePerPair(groups []rollout.Group) []rollout.Group {
 	first := map[rollout.GroupKey]string{}
 	for _, g := range groups {
-		if k, ok := pairKey(g); ok {
+		if k, ok := PairOf(g.Key, g.Tags); ok {
 			if cur, seen := first[k]; !seen || g.Key.Name < cur {
 				first[k] = g.Key.Name
 			}
@@ -297,7 +297,7 @@ func OnePerPair(groups []rollout.Group) []rollout.Group {
 	}
 	out := make([]rollout.Group, 0, len(groups))
 	for _, g := range groups {
-		if k, ok := pairKey(g); ok && first[k] != g.Key.Name {
+		if k, ok := PairOf(g.Key, g.Tags); ok && first[k] != g.Key.Name {
 			continue
 		}
 		out = append(out, g)
@@ -305,12 +305,26 @@ func OnePerPair(groups []rollout.Group) []rollout.Group {
 	return out
 }
 
-// pairKey names the pair a group belongs to (its region and phoenix:pair),
-// if it is tagged blue-green with a pair name.
-func pairKey(g rollout.Group) (rollout.GroupKey, bool) {
-	name := strings.TrimSpace(g.Tags[TagPair])
-	if s, err := Strategy(g.Tags); err != nil || s != StrategyBlueGreen || name == "" {
+// PairOf names the pair a group belongs to (its region and phoenix:pair),
+// if its tags say blue-green and name a pair.
+func PairOf(key rollout.GroupKey, tags map[string]string) (rollout.GroupKey, bool) {
+	name := strings.TrimSpace(tags[TagPair])
+	if s, err := Strategy(tags); err != nil || s != StrategyBlueGreen || name == "" {
 		return rollout.GroupKey{}, false
 	}
-	return rollout.GroupKey{Region: g.Key.Region, Name: name}, true
+	return rollout.GroupKey{Region: key.Region, Name: name}, true
+}
+
+// Unit is a pair taken as one unit of a campaign or a night: one rollout,
+// one slot.
+type Unit struct {
+	// Name is the groups' phoenix:pair.
+	Name string `json:"pair"`
+	// Groups are the pair's groups by name; the first stands for it.
+	Groups []string `json:"groups"`
+}
+
+// String names the pair with its groups: "pair web (web-blue, web-green)".
+func (u Unit) String() string {
+	return fmt.Sprintf("pair %s (%s)", u.Name, strings.Join(u.Groups, ", "))
 }

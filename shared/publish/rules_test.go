@@ -218,7 +218,7 @@ func key(name string) rollout.GroupKey { return rollout.GroupKey{Region: region,
 
 func TestPlanRules(t *testing.T) {
 	t.Parallel()
-	targets := []Target{{key("w1-b"), 1}, {key("w2-a"), 2}, {key("canary"), 0}, {key("w1-a"), 1}, {key("w1-c"), 1}, {key("w5"), 5}}
+	targets := []Target{{Group: key("w1-b"), Wave: 1}, {Group: key("w2-a"), Wave: 2}, {Group: key("canary"), Wave: 0}, {Group: key("w1-a"), Wave: 1}, {Group: key("w1-c"), Wave: 1}, {Group: key("w5"), Wave: 5}}
 	t.Run("waves run lowest first with groups by name, and a batch never mixes waves", func(t *testing.T) {
 		t.Parallel()
 		p := PlanWaves(targets, 2)
@@ -250,7 +250,7 @@ func TestPlanRules(t *testing.T) {
 		}
 		var many []Target
 		for i := range 12 {
-			many = append(many, Target{key(string(rune('a' + i))), 1})
+			many = append(many, Target{Group: key(string(rune('a' + i))), Wave: 1})
 		}
 		p := PlanWaves(many, 0)
 		if len(p.Batches) != 3 || len(p.Batches[0].Groups) != 5 || len(p.Batches[2].Groups) != 2 {

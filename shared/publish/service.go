@@ -93,12 +93,14 @@ type Result struct {
 	Groups       []GroupOutcome `json:"groups,omitempty"`
 }
 
-// GroupOutcome is what the handler decided for one group.
+// GroupOutcome is what the handler decided for one group, or for one
+// blue/green pair under its first group by name (Pair names both).
 type GroupOutcome struct {
 	Group  rollout.GroupKey `json:"target"`
 	Wave   int              `json:"wave"`
 	Action Action           `json:"action"`
 	Reason string           `json:"reason"`
+	Pair   *PairUnit        `json:"pair,omitempty"`
 }
 
 // ImagePublished handles one publishing event: parse, read the image,
@@ -156,10 +158,10 @@ func (s Service) imagePublished(ctx context.Context, log *slog.Logger, raw json.
 	if err != nil {
 		return res, fmt.Errorf("describe instance types in %s: %w", ev.Region, err)
 	}
-	targets, skips := Targets(img, interested, archs)
+	targets, skips := Targets(img, cands, archs)
 	for _, sk := range skips {
-		res.Groups = append(res.Groups, GroupOutcome{Group: sk.Group, Action: ActionSkip, Reason: sk.Reason})
-		log.Warn("group skipped", "group", sk.Group.Name, "reason", sk.Reason)
+		res.Groups = append(res.Groups, GroupOutcome{Group: sk.Group, Action: ActionSkip, Reason: sk.Reason, Pair: sk.Pair})
+		log.Warn("group skipped", append([]any{"group", sk.Group.Name, "reason", sk.Reason}, pairAttrs(sk.Pair)...)...)
 	}
 	if len(targets) == 0 {
 		var reasons []string
@@ -171,7 +173,7 @@ func (s Service) imagePublished(ctx context.Context, log *slog.Logger, raw json.
 	}
 	if len(targets) > MaxCampaignGroups {
 		return s.reject(ctx, log, res, ev.Time, img.ID(), []Rejection{{CodeUnsupported,
-			fmt.Sprintf("%d groups take image %s; one campaign rolls at most %d. Split the role.", len(targets), img.ID(), MaxCampaignGroups)}})
+			fmt.Sprintf("%s take image %s; one campaign rolls at most %d. Split the role.", UnitsText(targets), img.ID(), MaxCampaignGroups)}})
 	}
 	ref := KnownImage{ImageID: img.ID(), CreatedAt: img.CreatedAt}
 	var planned []Target
@@ -180,7 +182,7 @@ func (s Service) imagePublished(ctx context.Context, log *slog.Logger, raw json.
 		if err != nil {
 			return res, err
 		}
-		res.Groups = append(res.Groups, GroupOutcome{Group: t.Group, Wave: t.Wave, Action: d.Action, Reason: d.Reason})
+		res.Groups = append(res.Groups, GroupOutcome{Group: t.Group, Wave: t.Wave, Action: d.Action, Reason: d.Reason, Pair: t.Pair})
 		if d.Action != ActionDrop {
 			planned = append(planned, t)
 		}
@@ -209,10 +211,30 @@ func (s Service) imagePublished(ctx context.Context, log *slog.Logger, raw json.
 		return res, nil
 	}
 	res.Outcome = OutcomeStarted
-	res.Reason = fmt.Sprintf("Campaign %s rolls %s into %d groups in %d waves, at most %d at once.", c.Info.ID, img.ID(), plan.Len(), len(plan.Waves), c.Info.MaxInFlight)
-	log.Info("started campaign", "campaign", c.Info.ID, "execution", arn, "groups", plan.Len(), "waves", len(plan.Waves), "batches", len(plan.Batches))
+	res.Reason = fmt.Sprintf("Campaign %s rolls %s into %s in %d waves, at most %d at once.", c.Info.ID, img.ID(), UnitsText(planned), len(plan.Waves), c.Info.MaxInFlight)
+	log.Info("started campaign", "campaign", c.Info.ID, "execution", arn, "groups", plan.Len(), "pairs", pairCount(planned), "waves", len(plan.Waves), "batches", len(plan.Batches))
 	s.metric(MetricStarted, ev.Time, ev)
 	return res, nil
+}
+
+// pairAttrs are the log attributes of a pair taken as one unit; none for
+// a group.
+func pairAttrs(p *PairUnit) []any {
+	if p == nil {
+		return nil
+	}
+	return []any{"pair", p.Name, "pairGroups", p.Groups}
+}
+
+// pairCount counts the blue/green pairs among targets.
+func pairCount(targets []Target) int {
+	n := 0
+	for _, t := range targets {
+		if t.Pair != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // resolve reads the image an event announces. A missing build, parameter

@@ -264,6 +264,40 @@ func TestAPublishedImageStartsOneCampaignOverItsGroupsInWaves(t *testing.T) {
 	}
 }
 
+func TestABlueGreenPairTakesTheImageAsOneRolloutUnderItsFirstGroup(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.images.groups = append(w.images.groups, member("web-green", "web", nil), member("web-blue", "web", nil))
+	// The pair's rollout holds both groups; the ledger finds it under the
+	// first group by name, where the gate and the supersede rules look.
+	res := w.publish(t, amiEvent(t, nil))
+	if res.Outcome != OutcomeStarted {
+		t.Fatalf("result %+v", res)
+	}
+	c := w.campaign(t)
+	if got := groupsOf(c); got != "0:canary 1:web-a 1:web-b 1:web-blue" {
+		t.Fatalf("campaign batches %q; want the pair once, under web-blue", got)
+	}
+	var pair *GroupOutcome
+	for i, g := range res.Groups {
+		if g.Group.Name == "web-green" {
+			t.Errorf("the pair's second group has an outcome of its own: %+v", g)
+		}
+		if g.Pair != nil {
+			pair = &res.Groups[i]
+		}
+	}
+	if pair == nil || pair.Group.Name != "web-blue" || pair.Action != ActionRoll || pair.Pair.String() != "pair web (web-blue, web-green)" {
+		t.Fatalf("the pair's outcome %+v", pair)
+	}
+	if want := "into 3 groups and pair web (web-blue, web-green) in 2 waves"; !strings.Contains(res.Reason, want) {
+		t.Errorf("reason %q does not say %q", res.Reason, want)
+	}
+	if !strings.Contains(w.logs.String(), `"pairs":1`) {
+		t.Errorf("the campaign's start does not count the pair:\n%s", w.logs)
+	}
+}
+
 func TestADuplicateOrLateEventNeverStartsASecondCampaign(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

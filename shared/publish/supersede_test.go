@@ -123,7 +123,7 @@ func TestGateRules(t *testing.T) {
 func TestACampaignCarriesOneRolloutRequestPerGroupInPlanOrder(t *testing.T) {
 	t.Parallel()
 	im := goodImage()
-	plan := PlanWaves([]Target{{key("b"), 1}, {key("canary"), 0}, {key("a"), 1}}, 1)
+	plan := PlanWaves([]Target{{Group: key("b"), Wave: 1}, {Group: key("canary"), Wave: 0}, {Group: key("a"), Wave: 1}}, 1)
 	c := BuildCampaign(im, plan, 1, 2*time.Hour)
 	if c.Info.ID != CampaignName(region, im.ID()) || c.Info.ImageID != im.ID() || c.Info.MaxInFlight != 1 || len(c.Info.Waves) != 2 {
 		t.Fatalf("campaign info %+v", c.Info)

@@ -69,7 +69,8 @@ type Plan struct {
 	Batches []Batch `json:"batches"`
 }
 
-// Len returns the number of groups in the plan.
+// Len returns the number of groups in the plan, a blue/green pair
+// counting once (its first group by name stands for it).
 func (p Plan) Len() int {
 	n := 0
 	for _, w := range p.Waves {

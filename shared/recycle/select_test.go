@@ -2,10 +2,12 @@ package recycle
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/phoenix-rollouts/phoenix/shared/bluegreen"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -236,6 +238,115 @@ func TestSelectRepeatedDelivery(t *testing.T) {
 		ds := byGroup(Select(night(1), []Candidate{a, b, c}))
 		if ds["a"].Action != ActionStart || ds["b"].Action != ActionStart || ds["c"].Action != ActionDefer {
 			t.Fatalf("decisions %+v", ds)
+		}
+	})
+}
+
+// pairMember is a group of the blue/green pair named pair.
+func pairMember(name, pair string, opts ...groupOpt) rollout.Group {
+	return group(name, append([]groupOpt{tags(bluegreen.TagStrategy, bluegreen.StrategyBlueGreen, bluegreen.TagPair, pair)}, opts...)...)
+}
+
+// idle scales a group to zero, as a pair's idle group is.
+func idle(g *rollout.Group) { g.Desired, g.Instances = 0, nil }
+
+// fold makes candidates of enabled groups and folds their pairs, as the
+// service does.
+func fold(groups ...rollout.Group) []Candidate {
+	var cands []Candidate
+	for _, g := range groups {
+		if c := cand(g); c.Settings.Enabled {
+			cands = append(cands, c)
+		}
+	}
+	return FoldPairs(cands, groups)
+}
+
+func TestABlueGreenPairIsRecycledOnceUnderItsFirstGroup(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	t.Run("the pair is one candidate, as old as its live group, though its first group is idle", func(t *testing.T) {
+		t.Parallel()
+		cands := fold(pairMember("web-green", "web", aged(9*day)), group("solo", aged(8*day)), pairMember("web-blue", "web", idle))
+		if len(cands) != 2 {
+			t.Fatalf("%d candidates, want the pair and solo", len(cands))
+		}
+		ds := Select(night(5), cands)
+		var got []string
+		for _, d := range ds {
+			got = append(got, fmt.Sprintf("%s:%s", d.Action, d.Group.Name))
+		}
+		if want := "start:web-blue start:solo"; strings.Join(got, " ") != want {
+			t.Fatalf("decisions %s, want %s", strings.Join(got, " "), want)
+		}
+		d := ds[0]
+		if d.Pair == nil || d.Pair.Name != "web" || !slices.Equal(d.Pair.Groups, []string{"web-blue", "web-green"}) {
+			t.Errorf("pair %+v", d.Pair)
+		}
+		if d.OldestAgeSeconds != int64(9*day/time.Second) || d.RolloutID != RolloutName("ev-1", d.Group) {
+			t.Errorf("decision %+v; want the live group's age and the first group's rollout id", d)
+		}
+	})
+	t.Run("a pair takes one slot of the nightly limit", func(t *testing.T) {
+		t.Parallel()
+		ds := byGroup(Select(night(2), fold(
+			pairMember("a-blue", "a", aged(10*day)), pairMember("a-green", "a", idle),
+			pairMember("b-blue", "b", idle), pairMember("b-green", "b", aged(9*day)),
+			group("c", aged(8*day)))))
+		if len(ds) != 3 || ds["a-blue"].Action != ActionStart || ds["b-blue"].Action != ActionStart || ds["c"].Action != ActionDefer {
+			t.Fatalf("decisions %+v", ds)
+		}
+	})
+	cases := []struct {
+		name   string
+		groups []rollout.Group
+		action Action
+		code   string
+		says   string
+	}{
+		{"a pair with a group not enabled is skipped, naming it",
+			[]rollout.Group{pairMember("web-blue", "web"), pairMember("web-green", "web", idle, tags(rollout.TagEnabled, "false"))},
+			ActionSkip, CodeUnsupported, "group web-green is not tagged phoenix:enabled=true"},
+		{"a lone group of a pair is skipped: Prepare would refuse it",
+			[]rollout.Group{pairMember("web-blue", "web")},
+			ActionSkip, CodeUnsupported, "a pair is two groups, and 1 carry phoenix:pair=web"},
+		{"a pair whose groups are both empty has no instances",
+			[]rollout.Group{pairMember("web-blue", "web", idle), pairMember("web-green", "web", idle)},
+			ActionSkip, CodeNoInstances, "no group of blue/green pair web"},
+		{"a pair with Launch suspended on its idle group is skipped, naming it",
+			[]rollout.Group{pairMember("web-blue", "web"), pairMember("web-green", "web", idle, func(g *rollout.Group) { g.SuspendedProcesses = []string{"Launch"} })},
+			ActionSkip, CodeSuspended, "group web-green of the pair"},
+		{"a pair needs no instance refresh, so InstanceRefresh suspended does not skip it",
+			[]rollout.Group{pairMember("web-blue", "web", func(g *rollout.Group) { g.SuspendedProcesses = []string{"InstanceRefresh"} }), pairMember("web-green", "web", idle)},
+			ActionStart, CodeDue, "at or over the max age"},
+		{"a pair with a group on a launch configuration is unsupported",
+			[]rollout.Group{pairMember("web-blue", "web"), pairMember("web-green", "web", idle, func(g *rollout.Group) { g.LaunchTemplateID, g.LaunchConfigurationName = "", "lc" })},
+			ActionSkip, CodeUnsupported, "group web-green of the pair has no launch template"},
+		{"a young pair is left alone",
+			[]rollout.Group{pairMember("web-blue", "web", aged(day)), pairMember("web-green", "web", idle)},
+			ActionSkip, CodeYoung, "under the max age"},
+		{"the first group's tags decide: recycling off there is off for the pair",
+			[]rollout.Group{pairMember("web-blue", "web", idle, tags(TagRecycle, "false")), pairMember("web-green", "web")},
+			ActionSkip, CodeRecycleOff, `"false"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ds := Select(night(5), fold(tc.groups...))
+			if len(ds) != 1 {
+				t.Fatalf("decisions %+v; want one for the pair", ds)
+			}
+			d := ds[0]
+			if d.Group.Name != "web-blue" || d.Pair == nil || d.Action != tc.action || d.Code != tc.code || !strings.Contains(d.Reason, tc.says) {
+				t.Fatalf("decision %+v; want %s %s under web-blue saying %q", d, tc.action, tc.code, tc.says)
+			}
+		})
+	}
+	t.Run("a group tagged blue-green without a pair name stays a group", func(t *testing.T) {
+		t.Parallel()
+		cands := fold(group("odd", tags(bluegreen.TagStrategy, bluegreen.StrategyBlueGreen)), group("other"))
+		if len(cands) != 2 || cands[0].Pair != nil || cands[1].Pair != nil {
+			t.Fatalf("candidates %+v", cands)
 		}
 	})
 }

@@ -118,13 +118,19 @@ func (s Service) handle(ctx context.Context, log *slog.Logger, raw json.RawMessa
 			return sum, err
 		}
 		sum.Drift = append(sum.Drift, d)
-		c := Candidate{Group: g, Settings: set}
-		if set.Recycle {
-			if c.Started, c.Active, err = s.groupState(ctx, ev.ID, g.Key); err != nil {
-				return sum, err
-			}
+		cands = append(cands, Candidate{Group: g, Settings: set})
+	}
+	// A blue/green pair is one candidate, under its first group by name:
+	// its recycle moves both groups, and a second one would be refused.
+	cands = FoldPairs(cands, groups)
+	for i := range cands {
+		c := &cands[i]
+		if !c.Settings.Recycle {
+			continue
 		}
-		cands = append(cands, c)
+		if c.Started, c.Active, err = s.groupState(ctx, ev.ID, c.Group.Key, c.Partners); err != nil {
+			return sum, err
+		}
 	}
 	for _, d := range sum.Drift {
 		if err := s.Ledger.PutDrift(ctx, d); err != nil {
@@ -146,6 +152,9 @@ func (s Service) handle(ctx context.Context, log *slog.Logger, raw json.RawMessa
 			"oldestInstanceAgeSeconds", d.OldestAgeSeconds, "maxAgeSeconds", d.MaxAgeSeconds)
 		if len(d.Problems) > 0 {
 			glog = glog.With("problems", d.Problems)
+		}
+		if d.Pair != nil {
+			glog = glog.With("pair", d.Pair.Name, "pairGroups", d.Pair.Groups)
 		}
 		switch d.Action {
 		case ActionStart:
@@ -240,8 +249,10 @@ func (s Service) drift(ctx context.Context, g rollout.Group, maxAge time.Duratio
 }
 
 // groupState reads whether this event's recycle of the group exists and
-// which rollout, if any, holds the group.
-func (s Service) groupState(ctx context.Context, eventID string, key rollout.GroupKey) (started bool, active *rollout.Rollout, err error) {
+// which rollout, if any, holds the group or, for a blue/green pair, any of
+// its partners (a pair's rollout leases both groups, but a group may have
+// been leased before it joined the pair).
+func (s Service) groupState(ctx context.Context, eventID string, key rollout.GroupKey, partners []rollout.Group) (started bool, active *rollout.Rollout, err error) {
 	name := RolloutName(eventID, key)
 	_, err = s.Ledger.GetRollout(ctx, name)
 	var nf *rollout.NotFoundError
@@ -251,17 +262,24 @@ func (s Service) groupState(ctx context.Context, eventID string, key rollout.Gro
 	case !errors.As(err, &nf):
 		return false, nil, fmt.Errorf("read rollout %s: %w", name, err)
 	}
-	a, found, err := s.Ledger.ActiveRollout(ctx, key)
-	switch {
-	case err != nil:
-		return false, nil, fmt.Errorf("active rollout of %s: %w", key, err)
-	case !found:
-		return false, nil, nil
-	case a.ID == name:
-		// Leased by its Prepare before the record was written.
-		return true, nil, nil
+	keys := []rollout.GroupKey{key}
+	for _, p := range partners {
+		keys = append(keys, p.Key)
 	}
-	return false, &a, nil
+	for _, k := range keys {
+		a, found, err := s.Ledger.ActiveRollout(ctx, k)
+		switch {
+		case err != nil:
+			return false, nil, fmt.Errorf("active rollout of %s: %w", k, err)
+		case !found:
+			continue
+		case a.ID == name:
+			// Leased by its Prepare before the record was written.
+			return true, nil, nil
+		}
+		return false, &a, nil
+	}
+	return false, nil, nil
 }
 
 // start starts one recycle: the rollout state machine in recycle mode,

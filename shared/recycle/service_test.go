@@ -295,6 +295,43 @@ func TestHandleANight(t *testing.T) {
 	}
 }
 
+func TestHandleRecyclesABlueGreenPairOnce(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	w := newWorld(
+		pairMember("web-blue", "web", idle),
+		pairMember("web-green", "web", aged(9*day)),
+		pairMember("shop-a", "shop", aged(10*day)),
+		pairMember("shop-b", "shop", idle),
+	)
+	// shop's rollout leases both groups; the night finds it on either.
+	w.ledger.active[rollout.GroupKey{Region: "us-east-1", Name: "shop-b"}] = rollout.Rollout{ID: "img-shop-1", Mode: rollout.ModeImage, Status: rollout.StatusRefreshing}
+	sum := w.handle(t, event(t, "ev-1", night0))
+	if got := strings.Join(names(sum.Started), " "); got != "web-blue" {
+		t.Fatalf("started %q, want the web pair once, under its first group", got)
+	}
+	if got := strings.Join(decisionNames(sum.Skipped), " "); got != "shop-a:leased" {
+		t.Errorf("skipped %s; want the shop pair held by its rollout", got)
+	}
+	st := sum.Started[0]
+	if r := w.requests(t)[st.RolloutID]; r.Group.Name != "web-blue" || r.Mode != rollout.ModeRecycle {
+		t.Errorf("request %+v", r)
+	}
+	if st.Pair == nil || st.Pair.Name != "web" || st.OldestAgeSeconds != int64(9*day/time.Second) {
+		t.Errorf("started %+v", st)
+	}
+	// Each group still has its own drift report, the idle one's empty.
+	if len(sum.Drift) != 4 {
+		t.Errorf("%d drift reports, want one per group", len(sum.Drift))
+	}
+	if d := w.ledger.drift[rollout.GroupKey{Region: "us-east-1", Name: "web-blue"}]; d.Instances != 0 || d.Drifting() {
+		t.Errorf("the idle group's drift %+v", d)
+	}
+	if !strings.Contains(w.logs.String(), `"pair":"web"`) {
+		t.Errorf("the pair's decision is not logged with its name:\n%s", w.logs)
+	}
+}
+
 func TestHandleIsIdempotent(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour

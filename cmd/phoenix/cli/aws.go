@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/phoenix-rollouts/phoenix/shared/awserr"
+	"github.com/phoenix-rollouts/phoenix/shared/bluegreen"
 	phxconfig "github.com/phoenix-rollouts/phoenix/shared/config"
 	"github.com/phoenix-rollouts/phoenix/shared/executions"
 	"github.com/phoenix-rollouts/phoenix/shared/fleet"
@@ -57,6 +58,8 @@ type session struct {
 	resumer *executions.Resumer
 
 	who *identity
+	// pairs are the blue/green pairs read so far, by region and name.
+	pairs map[rollout.GroupKey]bluegreen.Pair
 }
 
 // identity is who the CLI runs as, from STS.

@@ -1,9 +1,10 @@
 // Package cli is the phoenix operator command line: status, history, plan,
 // rollout, rollback, halt, resume, images (plan, restore) and shell
-// completion. It talks only AWS APIs (Auto Scaling, EC2, DynamoDB, Step
-// Functions, STS, Lambda), so it works the same against AWS and against the
-// local cloud, and it reuses the shared packages the functions use (ledger,
-// fleet, notify, images, publish, rollout, lifecycle) rather than reading
+// completion. It talks only AWS APIs (Auto Scaling, EC2, Elastic Load
+// Balancing, DynamoDB, Step Functions, STS, Lambda), so it works the same
+// against AWS and against the local cloud, and it reuses the shared packages
+// the functions use (ledger, fleet, notify, images, publish, rollout,
+// lifecycle, bluegreen) rather than reading
 // Phoenix's items and documents a second way. docs/cli.md documents the commands, their JSON and their exit
 // codes.
 //
@@ -185,9 +186,9 @@ type app struct {
 const rootLong = `phoenix operates Phoenix, which rolls new AMIs into EC2 Auto Scaling groups
 by instance refresh, validates at checkpoints, and finalizes or reverts on its own.
 
-It talks only AWS APIs (Auto Scaling, EC2, DynamoDB, Step Functions, STS,
-Lambda), with the SDK's usual credentials and region, so it works the same
-against AWS and against the local cloud (--endpoint-url).
+It talks only AWS APIs (Auto Scaling, EC2, Elastic Load Balancing, DynamoDB,
+Step Functions, STS, Lambda), with the SDK's usual credentials and region, so it
+works the same against AWS and against the local cloud (--endpoint-url).
 
 It finds Phoenix by its stack name (--stack): the rollout state machine
 STACK-rollout and the ledger table STACK-ledger.

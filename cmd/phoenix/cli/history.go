@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenix-rollouts/phoenix/shared/bluegreen"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
 
@@ -34,7 +36,8 @@ type rolloutDoc struct {
 
 const historyLong = `List rollouts, newest first (--limit of them, 20 by default): of one group, or of
 every group (from the ledger's time index, which may lag a moment behind a rollout
-that just started).
+that just started). A group of a blue/green pair lists the pair's rollouts that
+moved it too, which are recorded under the pair's first group by name.
 With --rollout, show one rollout's timeline: every step with its time and detail.`
 
 const historyExample = `  phoenix history
@@ -129,6 +132,9 @@ func (a *app) history(ctx context.Context, group string, since time.Time, limit 
 		doc.Rollouts, err = s.ledger.Recent(ctx, since, limit)
 	} else {
 		doc.Rollouts, err = s.ledger.History(ctx, s.key(group), since, limit)
+		if err == nil {
+			doc.Rollouts, err = s.withPairHistory(ctx, group, doc.Rollouts, since, limit)
+		}
 	}
 	if err != nil {
 		return s.awsError("read the history", err)
@@ -144,6 +150,58 @@ func (a *app) history(ctx context.Context, group string, since time.Time, limit 
 		doc.Rollouts = []rollout.Rollout{}
 	}
 	return a.emit(doc, func(w io.Writer) { writeHistory(w, doc) })
+}
+
+// withPairHistory adds to a group's rollouts those of its blue/green pair
+// that moved it: a pair's rollouts are recorded under its first group by
+// name, whichever group was asked. One listing of the groups tagged
+// phoenix:pair tells; a group in no pair, or the first of its pair, keeps
+// its own history.
+func (s *session) withPairHistory(ctx context.Context, group string, own []rollout.Rollout, since time.Time, limit int) ([]rollout.Rollout, error) {
+	tagged, err := s.fleet.GroupsTaggedShallow(ctx, s.region, bluegreen.TagPair)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(tagged, func(g rollout.Group) bool { return g.Key.Name == group })
+	if i < 0 {
+		return own, nil
+	}
+	name, ok := pairName(tagged[i])
+	if !ok {
+		return own, nil
+	}
+	p := bluegreen.Pair{Name: name}
+	for _, g := range tagged {
+		if n, ok := pairName(g); ok && n == name {
+			p.Groups = append(p.Groups, g)
+		}
+	}
+	anchor := anchorKey(s.key(group), &p)
+	if anchor.Name == group {
+		return own, nil
+	}
+	theirs, err := s.ledger.History(ctx, anchor, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mergeHistory(group, own, theirs, limit), nil
+}
+
+// mergeHistory merges a group's rollouts with those of its pair's first
+// group that moved it, newest first, each once, at most limit (0: all).
+func mergeHistory(group string, own, anchor []rollout.Rollout, limit int) []rollout.Rollout {
+	out := slices.Clone(own)
+	for _, r := range anchor {
+		moved := r.Pair != nil && (r.Pair.Live == group || r.Pair.Idle == group)
+		if moved && !slices.ContainsFunc(out, func(o rollout.Rollout) bool { return o.ID == r.ID }) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b rollout.Rollout) int { return b.StartedAt.Compare(a.StartedAt) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
 }
 
 func (a *app) timeline(ctx context.Context, id string) error {

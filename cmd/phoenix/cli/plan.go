@@ -31,6 +31,9 @@ type planDoc struct {
 	// Skipped are groups of the image's role that cannot take it.
 	Skipped []publish.Skip `json:"skipped,omitempty"`
 	Groups  []groupPlan    `json:"groups"`
+	// Pairs are the blue/green pairs' predicted rollouts: a pair is one
+	// unit of a campaign, under its first group by name.
+	Pairs []pairPlan `json:"pairs,omitempty"`
 	// DurationSeconds is the predicted time of the whole campaign: its
 	// batches one after the other, each as long as its slowest group.
 	DurationSeconds int64 `json:"durationSeconds"`
@@ -95,6 +98,11 @@ which waves; per group, the instances replaced per checkpoint and in how many
 batches, the lowest healthy capacity, and the predicted duration (a warmup per
 batch, the checkpoint delays, the bake). Nothing is changed.
 
+A blue/green pair (phoenix:strategy=blue-green) is one unit: its peak instances
+(the live group's desired capacity twice, while both groups serve) and its
+duration (the idle group's scale-up, its proof, each traffic step held for the
+checkpoint delay, the bake and the guard window).
+
 The policy is each group's phoenix: tags over the stack's defaults (read from
 its Prepare function's configuration). It is a prediction: scaling, slow
 warmups and rechecks change the real figures.`
@@ -142,9 +150,19 @@ func (a *app) plan(ctx context.Context, imageID, group string) error {
 		}
 		st := s.settings(ctx, false)
 		doc.Defaults = defaultsView{Source: st.Source, Note: st.Note}
-		gp := planGroup(g, st.Policy, nil)
-		doc.Groups = append(doc.Groups, gp)
-		doc.DurationSeconds = gp.DurationSeconds
+		p, ok, err := s.pair(ctx, g)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+			pp := planPair(p, st.Policy, nil)
+			doc.Pairs = append(doc.Pairs, pp)
+			doc.DurationSeconds = pp.DurationSeconds
+		default:
+			gp := planGroup(g, st.Policy, nil)
+			doc.Groups = append(doc.Groups, gp)
+			doc.DurationSeconds = gp.DurationSeconds
+		}
 		return a.emit(doc, func(w io.Writer) { writePlan(w, doc) })
 	}
 	img, err := s.image(ctx, imageID)
@@ -165,13 +183,23 @@ func (a *app) plan(ctx context.Context, imageID, group string) error {
 	if err != nil {
 		return s.awsError("describe instance types", err)
 	}
-	targets, skips := publish.Targets(pub, interested, archs)
+	targets, skips := publish.Targets(pub, cands, archs)
 	st := s.settings(ctx, true)
 	doc.Defaults = defaultsView{Source: st.Source, Note: st.Note}
 	waves := publish.PlanWaves(targets, st.MaxInFlight)
 	doc.MaxInFlight, doc.Waves, doc.Batches, doc.Skipped = st.MaxInFlight, waves.Waves, waves.Batches, skips
 	durations := map[rollout.GroupKey]int64{}
 	for _, t := range targets {
+		if t.Pair != nil {
+			p, err := s.pairNamed(ctx, t.Group.Region, t.Pair.Name)
+			if err != nil {
+				return err
+			}
+			pp := planPair(p, st.Policy, &t.Wave)
+			durations[t.Group] = pp.DurationSeconds
+			doc.Pairs = append(doc.Pairs, pp)
+			continue
+		}
 		g, err := s.fleet.Group(ctx, t.Group)
 		if err != nil {
 			return s.awsError("read group "+t.Group.Name, err)
@@ -249,7 +277,7 @@ func writePlan(w io.Writer, doc planDoc) {
 		fmt.Fprintf(w, " (%s)", doc.Defaults.Note)
 	}
 	fmt.Fprintln(w)
-	if doc.targeting && len(doc.Groups) == 0 && len(doc.Skipped) == 0 {
+	if doc.targeting && len(doc.Groups) == 0 && len(doc.Pairs) == 0 && len(doc.Skipped) == 0 {
 		if doc.Role == "" {
 			fmt.Fprintf(w, "\nImage %s has no phoenix:role tag, so no group takes it.\n", doc.ImageID)
 		} else {
@@ -262,7 +290,7 @@ func writePlan(w io.Writer, doc planDoc) {
 		for _, wv := range doc.Waves {
 			var names []string
 			for _, k := range wv.Groups {
-				names = append(names, groupText(k, doc.Region))
+				names = append(names, unitName(k, doc.Region, doc.Pairs))
 			}
 			fmt.Fprintf(w, "  wave %d: %s\n", wv.Number, strings.Join(names, ", "))
 		}
@@ -301,6 +329,9 @@ func writePlan(w io.Writer, doc planDoc) {
 		for _, p := range g.Problems {
 			fmt.Fprintf(w, "  problem: %s\n", p)
 		}
+	}
+	for _, p := range doc.Pairs {
+		writePairPlan(w, p)
 	}
 	if len(doc.Batches) > 1 {
 		fmt.Fprintf(w, "\nThe campaign's %d batches one after the other: predicted %s in all.\n", len(doc.Batches),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/phoenix-rollouts/phoenix/shared/bluegreen"
 	"github.com/phoenix-rollouts/phoenix/shared/recycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
 )
@@ -30,7 +31,10 @@ type groupStatus struct {
 	Group  string `json:"group"`
 	Region string `json:"region"`
 	// Enabled is the phoenix:enabled tag as Phoenix reads it.
-	Enabled          bool   `json:"enabled"`
+	Enabled bool `json:"enabled"`
+	// Strategy is phoenix:strategy as Phoenix reads it: rolling or
+	// blue-green; empty when the tag holds neither (a problem says so).
+	Strategy         string `json:"strategy,omitempty"`
 	LaunchTemplateID string `json:"launchTemplateId,omitempty"`
 	// LaunchTemplateVersion is the version as written on the group
 	// ("3", "$Latest", "$Default"); Version is the number it means today
@@ -52,6 +56,9 @@ type groupStatus struct {
 	Halt *haltView `json:"halt,omitempty"`
 	// Drift is the last drift report of the nightly recycle, if any.
 	Drift *recycle.Drift `json:"drift,omitempty"`
+	// Pair is the blue/green pair the group is in: its sides, weights and
+	// the group its rollouts are recorded under.
+	Pair *pairView `json:"pair,omitempty"`
 	// Problems are phoenix: tags Phoenix cannot use, and what it reads
 	// instead.
 	Problems []string `json:"problems,omitempty"`
@@ -100,6 +107,9 @@ type activeView struct {
 	NextCheckpoint int `json:"nextCheckpoint,omitempty"`
 	// LastStep is the newest entry of the rollout's timeline.
 	LastStep *rollout.Step `json:"lastStep,omitempty"`
+	// Pair is the blue/green pair the rollout moves: Live served at its
+	// start, Idle takes the new version.
+	Pair *rollout.PairSides `json:"pair,omitempty"`
 }
 
 // refreshView is an instance refresh as DescribeInstanceRefreshes shows it.
@@ -115,7 +125,11 @@ named: the launch template version and image in use and the instances on each,
 the last-known-good version, whether the version in use is pinned and not
 validated (a rollout that found no instance to judge), the rollout in flight (mode, status, from -> to,
 the refresh's percentage and the next checkpoint), the halts that cover it,
-and the nightly recycle's last drift report.`
+and the nightly recycle's last drift report.
+
+For a group of a blue/green pair (phoenix:strategy=blue-green): the pair, its
+live and idle groups, the weights of the listener's or rule's forward action,
+and the pair's rollouts, which are recorded under its first group by name.`
 
 const statusExample = `  phoenix status
   phoenix status web api --region eu-west-1
@@ -192,6 +206,20 @@ func (a *app) groupStatus(ctx context.Context, s *session, g rollout.Group, halt
 	if g.LaunchConfigurationName != "" {
 		gs.Problems = append(gs.Problems, "the group uses launch configuration "+g.LaunchConfigurationName+"; Phoenix rolls only launch-template groups")
 	}
+	if strategy, err := bluegreen.Strategy(g.Tags); err != nil {
+		gs.Problems = append(gs.Problems, err.Error())
+	} else {
+		gs.Strategy = strategy
+	}
+	// A pair's rollouts are recorded under its first group by name,
+	// whichever group is asked about.
+	recorded := key
+	if p, ok, err := s.pair(ctx, g); err != nil {
+		gs.Problems = append(gs.Problems, oneLine(err.Error()))
+	} else if ok {
+		gs.Pair = viewPair(p)
+		recorded = anchorKey(key, &p)
+	}
 	if g.LaunchTemplateID != "" {
 		tv, err := s.fleet.ResolveVersion(ctx, key.Region, g.LaunchTemplateID, g.LaunchTemplateVersion)
 		if err != nil {
@@ -200,22 +228,27 @@ func (a *app) groupStatus(ctx context.Context, s *session, g rollout.Group, halt
 			gs.Version, gs.ImageID = tv.Number, tv.ImageID
 		}
 	}
-	v, at, ok, err := s.ledger.LastKnownGood(ctx, key)
+	v, at, ok, err := s.ledger.LastKnownGood(ctx, recorded)
 	if err != nil {
-		return gs, s.awsError("read the last-known-good version of "+key.Name, err)
+		return gs, s.awsError("read the last-known-good version of "+recorded.Name, err)
 	}
 	if ok {
 		gs.LastKnownGood = &lkgView{Version: v, At: at}
 	}
-	last, err := s.ledger.History(ctx, key, time.Time{}, 1)
+	last, err := s.ledger.History(ctx, recorded, time.Time{}, 1)
 	if err != nil {
-		return gs, s.awsError("read the rollouts of "+key.Name, err)
+		return gs, s.awsError("read the rollouts of "+recorded.Name, err)
 	}
 	if len(last) == 1 && last[0].Status == rollout.StatusPinned && last[0].To.Number == gs.Version && g.LaunchTemplateID == last[0].To.LaunchTemplateID {
 		p := last[0]
 		gs.Pinned = &pinView{RolloutID: p.ID, Version: p.To, At: p.EndedAt, Reason: p.Reason}
 	}
 	active, ok, err := s.ledger.ActiveRollout(ctx, key)
+	if err == nil && !ok && recorded != key {
+		// A pair's rollout leases both groups; the first one is asked too,
+		// should this one's lease be gone before the rollout ended.
+		active, ok, err = s.ledger.ActiveRollout(ctx, recorded)
+	}
 	if err != nil {
 		return gs, s.awsError("read the rollout in flight on "+key.Name, err)
 	}
@@ -250,11 +283,15 @@ func (a *app) groupStatus(ctx context.Context, s *session, g rollout.Group, halt
 func (a *app) activeView(ctx context.Context, s *session, g rollout.Group, r rollout.Rollout, defaults rollout.Policy) (activeView, error) {
 	v := activeView{
 		RolloutID: r.ID, Mode: r.Mode, Status: r.Status, From: r.From, To: r.To,
-		StartedAt: r.StartedAt, ExecutionARN: r.ExecutionARN,
+		StartedAt: r.StartedAt, ExecutionARN: r.ExecutionARN, Pair: r.Pair,
 	}
 	if n := len(r.Steps); n > 0 {
 		last := r.Steps[n-1]
 		v.LastStep = &last
+	}
+	if r.BlueGreen() {
+		// A blue/green rollout moves weights, not an instance refresh.
+		return v, nil
 	}
 	refreshes, err := s.fleet.Refreshes(ctx, g.Key)
 	if err != nil {
@@ -377,6 +414,9 @@ func writeStatus(w io.Writer, doc statusDoc) {
 			inst = strings.Join(parts, "; ")
 		}
 		row(t, "  instances", inst)
+		if g.Pair != nil {
+			writePairStatus(t, g)
+		}
 		lkg := "none recorded"
 		if g.LastKnownGood != nil {
 			lkg = versionText(g.LastKnownGood.Version) + " since " + timeText(g.LastKnownGood.At)
@@ -406,6 +446,9 @@ func activeText(v *activeView) string {
 		return "none in flight"
 	}
 	s := fmt.Sprintf("%s (%s) %s, %s -> %s, started %s", v.RolloutID, v.Mode, v.Status, versionText(v.From), versionText(v.To), timeText(v.StartedAt))
+	if p := v.Pair; p != nil {
+		s += fmt.Sprintf("; blue/green from %s to %s", p.Live, p.Idle)
+	}
 	if v.Refresh != nil {
 		s += fmt.Sprintf("; refresh %s %d%%", v.Refresh.Status, v.Refresh.PercentageComplete)
 	}
