@@ -55,9 +55,10 @@ type Decision struct {
 //     image or recycle: signal it;
 //   - a rollout reverting, or a revert rollout in flight: nothing (never
 //     revert a revert);
-//   - no rollout in flight, and the latest rollout is a finalized image
-//     rollout whose guard window (EndedAt + Policy.GuardWindow) holds the
-//     alarm's time: start a revert to the version it rolled from;
+//   - no rollout in flight, and the latest rollout is a finalized rolling
+//     image rollout whose guard window (EndedAt + Policy.GuardWindow)
+//     holds the alarm's time: start a revert to the version it rolled
+//     from (a blue/green rollout held its guard window in flight);
 //   - otherwise: notify only.
 //
 // An alarm that went into ALARM before the rollout concerned started is
@@ -89,6 +90,12 @@ func Decide(ev Event, st GroupState) Decision {
 		d.Reason = fmt.Sprintf("The latest rollout %s was itself a revert to version %d; Phoenix never reverts a revert.", r.ID, r.To.Number)
 	case r.Mode != rollout.ModeImage:
 		d.Reason = fmt.Sprintf("The latest rollout %s has mode %q, which Phoenix does not revert.", r.ID, r.Mode)
+	case r.BlueGreen():
+		// A pair's guard window runs before it finalizes, with the old
+		// group warm; once finalized the old group is gone, and going
+		// back means relaunching, which an operator decides.
+		d.Reason = fmt.Sprintf("The latest rollout %s was blue/green: its guard window ran before it finalized at %s, with %s warm; phoenix rollback takes the pair back to version %d.",
+			r.ID, stamp(r.EndedAt), r.Pair.Live, r.From.Number)
 	case r.From.Number <= 0:
 		d.Reason = fmt.Sprintf("The latest rollout %s records no version it rolled from.", r.ID)
 	case r.EndedAt.IsZero():

@@ -29,6 +29,12 @@ func ro(id string, mode rollout.Mode, status rollout.Status, mutate ...func(*rol
 	return r
 }
 
+// blueGreen makes a rollout a blue/green pair's.
+func blueGreen(r *rollout.Rollout) {
+	r.Strategy = rollout.StrategyBlueGreen
+	r.Pair = &rollout.PairSides{Name: "web", Live: "web-blue", Idle: "web-green"}
+}
+
 func alarmAt(at time.Time) Event {
 	return Event{ID: "ev-1", AlarmName: "web-5xx", State: StateAlarm, At: at, Time: at}
 }
@@ -56,6 +62,10 @@ func TestDecide(t *testing.T) {
 			at: t0, active: &rollout.Rollout{ID: "r1", Group: webKey, Status: rollout.StatusPreparing}, want: ActionSignal},
 		{name: "a recycle in flight is signalled to stop, not revert",
 			at: t0.Add(10 * time.Minute), active: ro("c1", rollout.ModeRecycle, rollout.StatusRefreshing), want: ActionSignal, reason: "stops, on version 1"},
+		{name: "a blue/green rollout shifting is signalled: it switches back",
+			at: t0.Add(10 * time.Minute), active: ro("r1", rollout.ModeImage, rollout.StatusRefreshing, blueGreen), want: ActionSignal, reason: "reverts now"},
+		{name: "a finalized blue/green rollout is not reverted: its guard window ran in flight",
+			at: ended.Add(time.Minute), latest: ro("r1", rollout.ModeImage, rollout.StatusFinalized, blueGreen), want: ActionNotify, reason: "guard window ran before it finalized"},
 		{name: "a rollout already reverting is left alone",
 			at: t0.Add(10 * time.Minute), active: ro("r1", rollout.ModeImage, rollout.StatusReverting), want: ActionNone, reason: "already reverting"},
 		{name: "a revert rollout in flight is never reverted",

@@ -167,9 +167,19 @@ type watch struct {
 // runWatching runs the execution to its end, sampling the pair.
 func (r *rig) runWatching(arn string, p pair, floor int, limit time.Duration) watch {
 	r.t.Helper()
+	w := newWatch()
+	r.watchUntil(&w, arn, p, floor, limit, nil)
+	return w
+}
+
+func newWatch() watch { return watch{lowest: 1 << 30} }
+
+// watchUntil runs until the execution ends or until says so, sampling the
+// pair into w; it reports whether the execution ended.
+func (r *rig) watchUntil(w *watch, arn string, p pair, floor int, limit time.Duration, until func() bool) bool {
+	r.t.Helper()
 	ctx := api.WithRequest(r.ctx, api.Request{Region: region, Account: r.env.Cloud.World.Account()})
-	w := watch{lowest: 1 << 30}
-	hadGreen := false
+	hadGreen := w.greenShare > 0
 	healthy := func(tg string) int {
 		out, err := r.env.Cloud.World.ELB().DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
 		if err != nil {
@@ -184,8 +194,15 @@ func (r *rig) runWatching(arn string, p pair, floor int, limit time.Duration) wa
 		return n
 	}
 	var last, below time.Time
+	ended := false
 	r.env.RunUntil(r.t, limit, "execution "+arn+" to end", func() bool {
-		if now := r.env.Now(); now.Sub(last) >= 5*time.Second {
+		d, err := r.env.Cloud.StepFunctions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			r.t.Fatalf("describe execution: %v", err)
+		}
+		ended = d.Status != sfntypes.ExecutionStatusRunning
+		stop := ended || until != nil && until()
+		if now := r.env.Now(); stop || now.Sub(last) >= 5*time.Second {
 			last = now
 			ws := r.weights(p.listener)
 			total, serving := 0, 0
@@ -218,16 +235,12 @@ func (r *rig) runWatching(arn string, p pair, floor int, limit time.Duration) wa
 				w.worstGap, below = max(w.worstGap, now.Sub(below)), time.Time{}
 			}
 		}
-		d, err := r.env.Cloud.StepFunctions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		if err != nil {
-			r.t.Fatalf("describe execution: %v", err)
-		}
-		return d.Status != sfntypes.ExecutionStatusRunning
+		return stop
 	})
 	if !below.IsZero() {
 		w.worstGap = max(w.worstGap, r.env.Now().Sub(below))
 	}
-	return w
+	return ended
 }
 
 // startPair starts an image rollout of the pair, named by either group.
@@ -441,5 +454,215 @@ func TestADegradingImageIsSwitchedBackAtTheStepItFailsIn(t *testing.T) {
 				t.Errorf("the weights went back at %s, the switch-back was recorded at %s", w.backAt, back)
 			}
 		})
+	}
+}
+
+// interrupt runs a pair's rollout until the step is in its timeline plus
+// a little, then does what act does, and runs to the end. It returns the
+// instant act ran and what the pair looked like.
+func (r *rig) interrupt(arn, id string, p pair, size int, step string, after time.Duration, act func()) (time.Time, watch) {
+	r.t.Helper()
+	w := newWatch()
+	var reached time.Time
+	if r.watchUntil(&w, arn, p, size, 6*time.Hour, func() bool {
+		if reached.IsZero() {
+			reached = r.stepAt(id, step)
+		}
+		return !reached.IsZero() && !r.env.Now().Before(reached.Add(after))
+	}) {
+		r.t.Fatalf("the rollout ended before %s + %s: %s\n%+v", step, after, compact(r.path(arn)), r.rollout(id))
+	}
+	at := r.env.Now()
+	act()
+	r.watchUntil(&w, arn, p, size, 6*time.Hour, nil)
+	return at, w
+}
+
+// switchedBackWithin checks that all the weight was back on blue within
+// limit of at, and returns how long it took: until the switch-back's one
+// ModifyListener, which its timeline step records, and which the samples
+// (every 5 s) saw.
+func (r *rig) switchedBackWithin(t *testing.T, id string, w watch, at time.Time, limit time.Duration) time.Duration {
+	t.Helper()
+	back := r.stepAt(id, "switch-back")
+	took := back.Sub(at)
+	if back.IsZero() || took < 0 || took > limit {
+		t.Errorf("the switch-back was recorded at %s, %s after %s; want within %s", back, took, at, limit)
+	}
+	if w.backAt.IsZero() || w.backAt.Before(back) || w.backAt.Sub(back) > 5*time.Second {
+		t.Errorf("the samples saw all the weight back on blue at %s; the switch-back was at %s", w.backAt, back)
+	}
+	return took
+}
+
+func TestAGuardAlarmSwitchesAPairBackInSecondsWhileShiftingAndInItsGuardWindow(t *testing.T) {
+	t.Parallel()
+	for i, tc := range []struct{ step, reason string }{{"shift@50", "(shift)"}, {"guard", "(guard)"}} {
+		t.Run("at "+tc.step, func(t *testing.T) {
+			t.Parallel()
+			a := newAlarmRig(t, uint64(1820+i))
+			p := a.newPair(pairSpec{name: "shop", size: 3, tags: map[string]string{"phoenix:alarms": "shop-5xx"}})
+			a.alarm("shop-5xx", nil)
+			id := fmt.Sprintf("r-bg-alarm-%d", i)
+			arn := a.startPair(id, p.blue, a.image("shop-v2", "healthy"))
+			fired, w := a.interrupt(arn, id, p, 3, tc.step, time.Minute, func() { a.fire("shop-5xx") })
+			lr := a.wantSwitchedBack(t, arn, id, p, w, 3)
+			took := a.switchedBackWithin(t, id, w, fired, 60*time.Second)
+			t.Logf("alarm to 100%% on blue: %s", took)
+			wantNoSteps(t, lr.steps, "scale-down", "finalize")
+			if !strings.Contains(lr.reason, "shop-5xx") {
+				t.Errorf("reason %q does not name the alarm", lr.reason)
+			}
+		})
+	}
+}
+
+func TestAHaltOrARollbackSwitchesAPairBackInSeconds(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		args   func(p pair) []string
+		reason string
+	}{
+		{"phoenix halt on the idle group", func(p pair) []string { return []string{"halt", p.green, "--reason", "incident 18"} }, "incident 18"},
+		{"phoenix rollback on the live group", func(p pair) []string { return []string{"rollback", p.blue} }, "rollback requested"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, uint64(1830+i))
+			p := r.newPair(pairSpec{name: "shop", size: 3})
+			id := fmt.Sprintf("r-bg-stop-%d", i)
+			arn := r.startPair(id, p.blue, r.image("shop-v2", "healthy"))
+			at, w := r.interrupt(arn, id, p, 3, "shift@10", time.Minute, func() { r.phoenixOK(tc.args(p)...) })
+			lr := r.wantSwitchedBack(t, arn, id, p, w, 3)
+			r.switchedBackWithin(t, id, w, at, 60*time.Second)
+			if !strings.Contains(lr.reason, tc.reason) {
+				t.Errorf("reason %q, want it to say %q", lr.reason, tc.reason)
+			}
+		})
+	}
+}
+
+func TestAPairThatCannotTakeABlueGreenRolloutIsRefusedAndNothingChanges(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1840)
+	p := r.newPair(pairSpec{name: "shop", size: 2})
+	img := r.image("shop-v2", "healthy")
+	setTag := func(group, key, value string) func() {
+		return func() {
+			if _, err := r.env.AutoScaling.CreateOrUpdateTags(r.ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{
+				ResourceId: aws.String(group), ResourceType: aws.String("auto-scaling-group"), Key: aws.String(key), Value: aws.String(value), PropagateAtLaunch: aws.Bool(false),
+			}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	forward := func(tgs ...elbtypes.TargetGroupTuple) func() {
+		return func() {
+			if _, err := r.env.ELB.ModifyListener(r.ctx, &elasticloadbalancingv2.ModifyListenerInput{ListenerArn: aws.String(p.listener),
+				DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: tgs}}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	weighted := func(arn string, w int32) elbtypes.TargetGroupTuple {
+		return elbtypes.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(w)}
+	}
+	resize := func(group string, minSize, maxSize, desired int32) func() {
+		return func() {
+			if _, err := r.env.AutoScaling.UpdateAutoScalingGroup(r.ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
+				MinSize: aws.Int32(minSize), MaxSize: aws.Int32(maxSize), DesiredCapacity: aws.Int32(desired)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	otherTemplate := func() {
+		lt, err := r.env.EC2.CreateLaunchTemplate(r.ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("shop-other"),
+			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(p.image), InstanceType: ec2types.InstanceTypeT3Micro}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.env.AutoScaling.UpdateAutoScalingGroup(r.ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(p.green),
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, Version: aws.String("1")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameTemplate := func() {
+		if _, err := r.env.AutoScaling.UpdateAutoScalingGroup(r.ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(p.green),
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(p.launchTemplate), Version: aws.String("1")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third := func() {
+		if _, err := r.env.AutoScaling.CreateAutoScalingGroup(r.ctx, &autoscaling.CreateAutoScalingGroupInput{
+			AutoScalingGroupName: aws.String("shop-third"), MinSize: aws.Int32(0), MaxSize: aws.Int32(2), DesiredCapacity: aws.Int32(0),
+			AvailabilityZones: []string{"us-east-1a"}, TargetGroupARNs: []string{p.greenTG},
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(p.launchTemplate), Version: aws.String("1")},
+			Tags: []astypes.Tag{{Key: aws.String("phoenix:pair"), Value: aws.String("shop"), PropagateAtLaunch: aws.Bool(false)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dropThird := func() {
+		if _, err := r.env.AutoScaling.DeleteAutoScalingGroup(r.ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: aws.String("shop-third"), ForceDelete: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name         string
+		break_, mend func()
+		reason       string
+	}{
+		{"three groups name the pair", third, dropThird, "a pair is exactly two groups; 3 carry phoenix:pair=shop"},
+		{"the roles differ", setTag(p.green, "phoenix:role", "cart"), setTag(p.green, "phoenix:role", "shop"), "the groups have different roles"},
+		{"the launch templates differ", otherTemplate, sameTemplate, "the groups use different launch templates"},
+		{"the target groups are not in one action", forward(weighted(p.blueTG, 100)), forward(weighted(p.blueTG, 100), weighted(p.greenTG, 0)),
+			"no listener or rule forwards to both"},
+		{"the weights are split", forward(weighted(p.blueTG, 50), weighted(p.greenTG, 50)), forward(weighted(p.blueTG, 100), weighted(p.greenTG, 0)),
+			"weights must be all on one group at the start"},
+		{"the idle group has instances", resize(p.green, 0, 4, 1), resize(p.green, 0, 4, 0), "the idle group shop-green still has"},
+		{"the idle group cannot grow to the live capacity", resize(p.green, 0, 1, 0), resize(p.green, 0, 4, 0), "may grow to 1 instances, fewer than the 2"},
+		{"the groups' traffic steps differ", setTag(p.green, "phoenix:traffic-steps", "25,100"), setTag(p.green, "phoenix:traffic-steps", "10,50,100"),
+			"the groups' phoenix:traffic-steps differ"},
+		{"a group is not enabled", setTag(p.green, "phoenix:enabled", "false"), setTag(p.green, "phoenix:enabled", "true"), "is not tagged phoenix:enabled=true"},
+	}
+	for i, tc := range cases {
+		tc.break_()
+		r.env.Settle()
+		before := r.weights(p.listener)
+		id := fmt.Sprintf("r-bg-refused-%d", i)
+		d := r.wait(r.startPair(id, p.blue, img), time.Hour)
+		lr := r.rollout(id)
+		switch {
+		case d.Status != sfntypes.ExecutionStatusSucceeded || lr.status != "refused":
+			t.Errorf("%s: execution %s, rollout %+v; want refused\n%s", tc.name, d.Status, lr, compact(r.path(aws.ToString(d.ExecutionArn))))
+		case !strings.Contains(lr.reason, tc.reason):
+			t.Errorf("%s: reason %q, want it to say %q", tc.name, lr.reason, tc.reason)
+		}
+		if got := r.weights(p.listener); !maps.Equal(got, before) {
+			t.Errorf("%s: weights %v, were %v", tc.name, got, before)
+		}
+		if g := r.group(p.blue); g.desired != 2 || g.version != "1" {
+			t.Errorf("%s: blue %+v changed", tc.name, g)
+		}
+		for _, g := range []string{p.blue, p.green} {
+			if r.leased(g) {
+				t.Errorf("%s: %s is still leased", tc.name, g)
+			}
+		}
+		tc.mend()
+		r.env.RunUntil(t, time.Hour, "shop-green to have no instance again", func() bool {
+			out, err := r.env.AutoScaling.DescribeAutoScalingGroups(r.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{p.green}})
+			return err == nil && len(out.AutoScalingGroups) == 1 && len(out.AutoScalingGroups[0].Instances) == 0
+		})
+	}
+	out, err := r.env.EC2.DescribeLaunchTemplateVersions(r.ctx, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(p.launchTemplate)})
+	if err != nil || len(out.LaunchTemplateVersions) != 1 {
+		t.Errorf("the pair's template has %d versions (%v); a refusal creates none", len(out.LaunchTemplateVersions), err)
+	}
+	// Mended, the pair takes the image.
+	if d := r.wait(r.startPair("r-bg-mended", p.green, img), 6*time.Hour); d.Status != sfntypes.ExecutionStatusSucceeded || r.rollout("r-bg-mended").status != "finalized" {
+		t.Errorf("the mended pair: %s %+v\n%s", d.Status, r.rollout("r-bg-mended"), r.functionLogs())
 	}
 }
