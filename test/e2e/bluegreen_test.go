@@ -599,7 +599,7 @@ func TestAPairThatCannotTakeABlueGreenRolloutIsRefusedAndNothingChanges(t *testi
 			AutoScalingGroupName: aws.String("shop-third"), MinSize: aws.Int32(0), MaxSize: aws.Int32(2), DesiredCapacity: aws.Int32(0),
 			AvailabilityZones: []string{"us-east-1a"}, TargetGroupARNs: []string{p.greenTG},
 			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(p.launchTemplate), Version: aws.String("1")},
-			Tags: []astypes.Tag{{Key: aws.String("phoenix:pair"), Value: aws.String("shop"), PropagateAtLaunch: aws.Bool(false)}},
+			Tags:           []astypes.Tag{{Key: aws.String("phoenix:pair"), Value: aws.String("shop"), PropagateAtLaunch: aws.Bool(false)}},
 		}); err != nil {
 			t.Fatal(err)
 		}
