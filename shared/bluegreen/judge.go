@@ -36,7 +36,7 @@ func CountSide(g rollout.Group, health []rollout.TargetState, targetGroup, versi
 	var c Count
 	for _, in := range g.Instances {
 		switch {
-		case strings.HasPrefix(in.Lifecycle, "Terminat"), in.Lifecycle == "Detaching", in.Lifecycle == "Detached", in.Lifecycle == "Standby":
+		case leaving(in), in.Lifecycle == "Standby":
 			continue
 		case version != "" && in.LaunchTemplateVersion != version:
 			c.Stale = append(c.Stale, in.ID)

@@ -235,10 +235,29 @@ func Prepare(p Pair) (Prepared, error) {
 	default:
 		return Prepared{}, refuse(p.Name, "weights must be all on one group at the start: %s has %d, %s has %d", a.Key.Name, wa, b.Key.Name, wb)
 	}
-	if n := len(idle.Group.Instances); n > 0 || idle.Group.Desired > 0 {
+	// Instances on their way out (the previous rollout scaled the group to
+	// zero a moment ago) are no obstacle: they serve nothing and are never
+	// counted as the new side's.
+	if n := len(staying(idle.Group.Instances)); n > 0 || idle.Group.Desired > 0 {
 		return Prepared{}, refuse(p.Name, "the idle group %s still has %d instances (desired %d); scale it to zero first", idle.Name, n, idle.Group.Desired)
 	}
 	return Prepared{Name: p.Name, Role: role, Live: live, Idle: idle, Forward: f}, nil
+}
+
+// staying are the instances not terminating or detaching.
+func staying(ins []rollout.Instance) []rollout.Instance {
+	var out []rollout.Instance
+	for _, in := range ins {
+		if !leaving(in) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// leaving reports whether an instance is on its way out of its group.
+func leaving(in rollout.Instance) bool {
+	return strings.HasPrefix(in.Lifecycle, "Terminat") || strings.HasPrefix(in.Lifecycle, "Detach")
 }
 
 // Weights returns the action's target groups with pct percent of the

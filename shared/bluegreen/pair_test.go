@@ -57,6 +57,19 @@ func TestAPairDeclaredAsDocumentedIsPrepared(t *testing.T) {
 	}
 }
 
+func TestAnIdleGroupWhoseInstancesAreLeavingIsPrepared(t *testing.T) {
+	// The previous rollout scaled it to zero a moment ago.
+	p := declared()
+	p.Groups[0].Instances = []rollout.Instance{{ID: "i-1", Lifecycle: "Terminating"}, {ID: "i-2", Lifecycle: "Terminating:Wait"}, {ID: "i-3", Lifecycle: "Detaching"}}
+	if got, err := Prepare(p); err != nil || got.Idle.Name != "web-green" {
+		t.Fatalf("Prepare = %+v, %v", got, err)
+	}
+	p.Groups[0].Instances = append(p.Groups[0].Instances, rollout.Instance{ID: "i-4", Lifecycle: "Pending"})
+	if _, err := Prepare(p); err == nil || !strings.Contains(err.Error(), "still has 1 instances") {
+		t.Fatalf("an idle group with a pending instance: %v", err)
+	}
+}
+
 func TestEachRefusalSaysWhyAndNamesThePair(t *testing.T) {
 	cases := []struct {
 		name string

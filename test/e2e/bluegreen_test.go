@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -664,5 +665,68 @@ func TestAPairThatCannotTakeABlueGreenRolloutIsRefusedAndNothingChanges(t *testi
 	// Mended, the pair takes the image.
 	if d := r.wait(r.startPair("r-bg-mended", p.green, img), 6*time.Hour); d.Status != sfntypes.ExecutionStatusSucceeded || r.rollout("r-bg-mended").status != "finalized" {
 		t.Errorf("the mended pair: %s %+v\n%s", d.Status, r.rollout("r-bg-mended"), r.functionLogs())
+	}
+}
+
+func TestARecycleAndARollbackOfAPairAreBlueGreenToo(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1850)
+	p := r.newPair(pairSpec{name: "shop", size: 2})
+	v1 := p.image
+	// The nightly recycle's request: the same version on fresh instances,
+	// the idle group brought up, proven and shifted to as for an image.
+	b, _ := json.Marshal(map[string]any{"request": map[string]any{
+		"rolloutId": "c-bg-1", "target": map[string]string{"region": region, "group": p.blue}, "mode": "recycle",
+		"trigger": map[string]string{"kind": "schedule", "source": "e2e"},
+	}})
+	out, err := r.env.StepFunctions.StartExecution(r.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(r.machine), Name: aws.String("c-bg-1"), Input: aws.String(string(b))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := r.runWatching(aws.ToString(out.ExecutionArn), p, 2, 6*time.Hour)
+	lr := r.rollout("c-bg-1")
+	if lr.status != "finalized" || lr.from != 1 || lr.to != 1 {
+		t.Fatalf("recycle %+v\n%s", lr, r.functionLogs())
+	}
+	wantSteps(t, lr.steps, "proved", "shift@100", "guard", "scale-down")
+	if blue, green := r.group(p.blue), r.group(p.green); blue.desired != 0 || green.inService != 2 || green.images[v1] != 2 {
+		t.Errorf("after the recycle blue %+v green %+v; want green serving 2 fresh instances of %s", blue, green, v1)
+	}
+	if ws := r.weights(p.listener); ws[p.greenTG] != 100 {
+		t.Errorf("weights %v after the recycle", ws)
+	}
+	if w.worstGap > time.Minute || w.zeroWeight > 0 {
+		t.Errorf("the recycle let serving capacity below 2 for %s", w.worstGap)
+	}
+
+	// An image, then the operator takes the pair back to version 1: a
+	// revert rollout, blue/green like any other, onto blue this time.
+	img := r.image("shop-v2", "healthy")
+	if d := r.wait(r.startPair("r-bg-v2", p.blue, img), 6*time.Hour); d.Status != sfntypes.ExecutionStatusSucceeded || r.rollout("r-bg-v2").status != "finalized" {
+		t.Fatalf("r-bg-v2: %s %+v", d.Status, r.rollout("r-bg-v2"))
+	}
+	if ws := r.weights(p.listener); ws[p.blueTG] != 100 {
+		t.Fatalf("weights %v: the image rollout should have moved the traffic to blue, the idle group then", ws)
+	}
+	st := r.phoenixOK("status", p.green)
+	for _, want := range []string{"blue-green, pair shop", "live             shop-blue (blue)", "idle             shop-green (green)"} {
+		if !strings.Contains(st, want) {
+			t.Errorf("phoenix status %s does not say %q:\n%s", p.green, want, st)
+		}
+	}
+	code, outText, errs := r.phoenix("rollback", p.green, "--to-version", "1", "--wait")
+	if code != 0 {
+		t.Fatalf("phoenix rollback: exit %d\n%s\n%s\n%s", code, outText, errs, r.functionLogs())
+	}
+	if ws := r.weights(p.listener); ws[p.greenTG] != 100 || ws[p.blueTG] != 0 {
+		t.Errorf("weights %v after the rollback, want all on green", ws)
+	}
+	if green := r.group(p.green); green.images[v1] != 2 || green.version != "1" {
+		t.Errorf("green %+v after the rollback, want 2 instances of %s on version 1", green, v1)
+	}
+	for _, g := range []string{p.blue, p.green} {
+		if v, _ := r.lkg(g); v != 1 {
+			t.Errorf("last-known-good of %s = %d after the rollback, want 1", g, v)
+		}
 	}
 }
