@@ -102,7 +102,7 @@ local: functions $(NODE_MODULES) ## Run the local cloud on $(LOCAL_ADDR) in real
 invoke: functions $(NODE_MODULES) ## Run one function on the local cloud with the template deployed: make invoke FN=name EVENT=events/file.json
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) $(GO) run ./test/localcloud/cmd/phoenix-localcloud invoke -fn "$(FN)" -event "$(EVENT)" -functions $(FN_BIN)
 
-demo: functions $(NODE_MODULES) ## Phoenix's four stories on the local cloud: an image rolled in waves to finalized, a bad image reverted by its alarm, the nightly recycle, the image lifecycle's plan and apply; prints the timeline, writes an HTML report (DEMO_REPORT, default bin/demo/report.html; DEMO_FLAGS=-fast for the short run).
+demo: functions $(NODE_MODULES) ## Phoenix's five stories on the local cloud: an image rolled in waves to finalized, a bad image reverted by its alarm, the nightly recycle, the image lifecycle's plan and apply, a bad image switched back off a blue/green pair by its alarm in one call; prints the timeline, writes an HTML report (DEMO_REPORT, default bin/demo/report.html; DEMO_FLAGS=-fast for the short run).
 	@# Built as the functions are (no cgo, -trimpath), so that on a cold
 	@# build cache the AWS SDK is compiled once for both.
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) CGO_ENABLED=0 $(GO) run -trimpath ./test/demo -functions $(FN_BIN) -report $(or $(DEMO_REPORT),bin/demo/report.html) $(DEMO_FLAGS)

@@ -319,6 +319,21 @@ func (d Deps) scaleUp(ctx context.Context, log *slog.Logger, st State, bg *BlueG
 		return st, fmt.Errorf("load group %s: %w", idle, err)
 	}
 	bg.ProveBy = now.Add(g.GracePeriod + proveWithin)
+	notified, err := d.hasStep(ctx, r.ID, keyScaleUp)
+	if err != nil {
+		return st, err
+	}
+	if !notified {
+		// Told before recorded, as StartRefresh does: a retry may tell
+		// twice but never not at all.
+		started := r
+		started.Status = rollout.StatusRefreshing
+		msg := fmt.Sprintf("Rolling pair %s blue/green from launch template version %d (%s) on %s to %d (%s) on %s, in traffic steps of %v.",
+			bg.Pair.Name, r.From.Number, r.From.ImageID, bg.Pair.Live.Name, r.To.Number, r.To.ImageID, idle.Name, bg.Steps)
+		if err := d.notify(ctx, DetailStarted, "info", started, msg); err != nil {
+			return st, err
+		}
+	}
 	if _, err := d.record(ctx, r.ID, rollout.RolloutUpdate{Status: rollout.StatusRefreshing}, keyScaleUp, now,
 		fmt.Sprintf("%s launches %d instances on version %d (%s), no traffic; to be proven by %s", idle.Name, bg.LiveDesired, r.To.Number, r.To.ImageID, stamp(bg.ProveBy))); err != nil {
 		return st, err

@@ -150,6 +150,9 @@ func TestAPairsRolloutGoesThroughEveryPhaseAndFinalizes(t *testing.T) {
 	eq(t, st.BlueGreen.Phase, PhaseProve)
 	eq(t, st.BlueGreen.Next, NextWait)
 	eq(t, st.AwaitTimeoutSeconds, int64(30))
+	if got := w.notes.DetailTypes(); !slices.Equal(got, []string{DetailStarted}) {
+		t.Errorf("notifications %v, want one Started", got)
+	}
 	// Not up yet: still proving, no weight moved.
 	now = now.Add(30 * time.Second)
 	st = w.shiftAt(t, st, now)
@@ -196,6 +199,9 @@ func TestAPairsRolloutGoesThroughEveryPhaseAndFinalizes(t *testing.T) {
 	st = must(t)(w.deps.Finalize(ctx, at(st, now)))
 	eq(t, st.Rollout.Status, rollout.StatusFinalized)
 	eq(t, st.Rollout.Serving(), "web-green")
+	if got := w.notes.DetailTypes(); !slices.Equal(got, []string{DetailStarted, DetailSucceeded}) {
+		t.Errorf("notifications %v, want Started then Succeeded", got)
+	}
 	for _, k := range []rollout.GroupKey{blue, green} {
 		if v, _, ok, _ := w.ledger.LastKnownGood(ctx, k); !ok || v.Number != 4 {
 			t.Errorf("last-known-good of %s: %+v %v", k, v, ok)

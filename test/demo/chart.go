@@ -52,11 +52,16 @@ func layerColour(layers []string, i int) string {
 	return palette[i%len(palette)]
 }
 
-// chartData builds each group's chart from the samples.
+// chartData builds each group's chart from the samples. Story 5's pair
+// has its own chart, of requests by version (trafficSVG): its groups live
+// for minutes at the end of a run of days.
 func (d *demo) chartData() []*GroupChart {
 	layers := append(slices.Clone(d.labels), notInService)
 	var out []*GroupChart
 	for _, g := range d.groups {
+		if g.pair != "" {
+			continue
+		}
 		c := &GroupChart{Name: g.name, Layers: layers}
 		var last []int
 		for _, s := range d.samples {
@@ -86,7 +91,9 @@ func (d *demo) chartData() []*GroupChart {
 			case e.Kind == "image" && e.Story > 0:
 				_, rest, _ := strings.Cut(e.Text, "image ")
 				label, _, _ := strings.Cut(rest, " ")
-				c.Markers = append(c.Markers, Marker{At: e.At, Text: label + " published", Kind: e.Kind})
+				if d.roleOf(label) == role {
+					c.Markers = append(c.Markers, Marker{At: e.At, Text: label + " published", Kind: e.Kind})
+				}
 			case e.Group == g.name && e.Kind == "alarm" && strings.Contains(e.Text, "to ALARM"):
 				c.Markers = append(c.Markers, Marker{At: e.At, Text: g.alarm + " ALARM", Kind: e.Kind})
 			case e.Group == g.name && e.Kind == "recycle" && strings.HasPrefix(e.Text, "nightly schedule fired"):
@@ -105,6 +112,16 @@ func (d *demo) chartData() []*GroupChart {
 		out = append(out, c)
 	}
 	return out
+}
+
+// roleOf is the phoenix:role the demo published an image with.
+func (d *demo) roleOf(label string) string {
+	for _, v := range d.versions {
+		if v.Label == label {
+			return v.Role
+		}
+	}
+	return ""
 }
 
 // Chart geometry, in SVG user units.

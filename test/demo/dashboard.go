@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/phoenix-rollouts/phoenix/shared/lifecycle"
 	"github.com/phoenix-rollouts/phoenix/shared/rollout"
@@ -211,9 +213,10 @@ func (db *Dashboard) figure(widget, label string) (float64, bool) {
 
 // check holds the dashboard's figures against what the demo read without
 // CloudWatch: the ledger's rollouts by status, the executions it watched,
-// the poll function's invocations counted from its log, and what the
-// ledger's lifecycle log says the image lifecycle retired, with the size
-// of the retired images' snapshots as EC2 gave it. A figure that
+// started and by how they ended, the poll function's invocations counted
+// from its log, and what the ledger's lifecycle log says the image
+// lifecycle retired, with the size of the retired images' snapshots as EC2
+// gave it. A figure that
 // disagrees fails the demo: the dashboard would be lying to an operator.
 func (d *demo) checkDashboard(ctx context.Context, db *Dashboard, since time.Time) error {
 	recent, err := d.led.Recent(ctx, since, 0)
@@ -221,14 +224,26 @@ func (d *demo) checkDashboard(ctx context.Context, db *Dashboard, since time.Tim
 		return fmt.Errorf("ledger rollouts: %w", err)
 	}
 	status := map[rollout.Status]int{}
+	started := 0
 	for _, r := range recent {
 		status[r.Status]++
+		// A rolling rollout starts with its refresh, a blue/green one with
+		// its idle group's scale-up; both say "Phoenix Rollout Started".
+		if slices.ContainsFunc(r.Steps, func(s rollout.Step) bool { return s.Key == "start-refresh" || s.Key == "scale-up" }) {
+			started++
+		}
 	}
 	rollouts := 0
+	ended := map[string]map[sfntypes.ExecutionStatus]int{d.c.machine: {}, d.c.campaign: {}}
+	campaigns := 0
 	for _, x := range d.watch.executions {
-		if x.Machine == d.c.machine {
+		switch x.Machine {
+		case d.c.machine:
 			rollouts++
+		case d.c.campaign:
+			campaigns++
 		}
+		ended[x.Machine][x.Status]++
 	}
 	polls, err := d.c.invocations(ctx, d.c.functions()["PollFunction"])
 	if err != nil {
@@ -258,12 +273,18 @@ func (d *demo) checkDashboard(ctx context.Context, db *Dashboard, since time.Tim
 		want          int
 		from          string
 	}{
+		{"Rollouts by outcome", "started", started, "ledger rollouts with a start-refresh or scale-up step"},
 		{"Rollouts by outcome", "finalized", status[rollout.StatusFinalized], "ledger rollouts finalized"},
 		{"Rollouts by outcome", "reverted", status[rollout.StatusReverted], "ledger rollouts reverted"},
 		{"Rollouts by outcome", "pinned", status[rollout.StatusPinned], "ledger rollouts pinned"},
 		{"Rollouts by outcome", "refused", status[rollout.StatusRefused], "ledger rollouts refused"},
 		{"Rollouts by outcome", "needs-human", status[rollout.StatusDirty], "ledger rollouts dirty"},
 		{"Executions", "rollout started", rollouts, "rollout executions listed"},
+		{"Executions", "rollout succeeded", ended[d.c.machine][sfntypes.ExecutionStatusSucceeded], "rollout executions listed as succeeded"},
+		{"Executions", "rollout failed", ended[d.c.machine][sfntypes.ExecutionStatusFailed], "rollout executions listed as failed"},
+		{"Executions", "campaign started", campaigns, "campaign executions listed"},
+		{"Executions", "campaign succeeded", ended[d.c.campaign][sfntypes.ExecutionStatusSucceeded], "campaign executions listed as succeeded"},
+		{"Executions", "campaign failed", ended[d.c.campaign][sfntypes.ExecutionStatusFailed], "campaign executions listed as failed"},
 		{"Fallback polls and ledger throttling", "fallback polls", polls, "START lines in the poll function's log"},
 		{"Image lifecycle: retired (nightly)", "versions deleted", versionsDeleted, "versions deleted in the ledger's lifecycle log"},
 		{"Image lifecycle: retired (nightly)", "AMIs deregistered", imagesDeregistered, "AMIs deregistered in the ledger's lifecycle log"},

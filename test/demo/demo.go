@@ -35,7 +35,7 @@ type Config struct {
 }
 
 // storyCount is how many stories the demo tells, the setup aside.
-const storyCount = 4
+const storyCount = 5
 
 // mode is what differs between the full demo and the fast one.
 type mode struct {
@@ -116,6 +116,9 @@ type demo struct {
 	snapshots map[string]string
 	imageGiB  map[string]int64
 
+	// traffic is story 5's requests by version.
+	traffic *TrafficChart
+
 	story   int // the story being told (0 is the setup)
 	watch   *watcher
 	samples []sample
@@ -141,7 +144,7 @@ type Event struct {
 	Minor bool `json:"minor,omitempty"`
 }
 
-// run tells the four stories and returns what happened.
+// run tells the five stories and returns what happened.
 func run(ctx context.Context, cfg Config) (*Report, error) {
 	m := fullMode
 	if cfg.Fast {
@@ -185,6 +188,7 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 		{"A bad image trips an alarm and is reverted", d.storyAlarm},
 		{"The nightly recycle replaces old instances", d.storyRecycle},
 		{"The image lifecycle plans, then retires what nobody uses", d.storyLifecycle},
+		{"A bad image gets 10% of the traffic, fails, and is gone in seconds", d.storyBlueGreen},
 	}
 	var storyErr error
 	for i, s := range stories {
@@ -243,6 +247,10 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Events = d.events
 	rep.Versions = d.versionList()
 	rep.Groups = d.chartData()
+	if d.traffic != nil {
+		d.traffic.SVG, d.traffic.Alt = d.trafficSVG(d.traffic)
+		rep.Traffic, rep.PairPolicy = d.traffic, pairPolicy
+	}
 	rep.End = c.now()
 	if !began.IsZero() {
 		rep.WallSeconds = wall().Sub(began).Seconds()
@@ -453,7 +461,11 @@ func (d *demo) emit(e Event) {
 	if r := []rune(text); len(r) > maxLine {
 		text = string(r[:maxLine-1]) + "…"
 	}
-	fmt.Fprintf(d.cfg.Out, "  %-11s %-5s %s\n", e.T, e.Group, text)
+	width := 5
+	for _, g := range d.groups {
+		width = max(width, len(g.name))
+	}
+	fmt.Fprintf(d.cfg.Out, "  %-11s %-*s %s\n", e.T, width, e.Group, text)
 }
 
 // maxLine bounds a timeline line on the terminal; the report has it whole.

@@ -103,6 +103,7 @@ type page struct {
 				Images       []string `json:"images"`
 			} `json:"replaced"`
 			Lifecycle *pageLifecycle `json:"lifecycle"`
+			BlueGreen *pageBlueGreen `json:"blueGreen"`
 		} `json:"result"`
 		Commands []struct {
 			Command string `json:"command"`
@@ -148,6 +149,35 @@ type page struct {
 			Counts []int     `json:"counts"`
 		} `json:"points"`
 	} `json:"groups"`
+	Traffic *struct {
+		LoadBalancer string      `json:"loadBalancer"`
+		Minutes      []time.Time `json:"minutes"`
+		Series       []struct {
+			Group    string    `json:"group"`
+			Version  string    `json:"version"`
+			Requests []float64 `json:"requests"`
+			Errors   []float64 `json:"errors"`
+		} `json:"series"`
+		Markers []struct {
+			At   time.Time `json:"at"`
+			Text string    `json:"text"`
+		} `json:"markers"`
+	} `json:"traffic"`
+}
+
+// pageBlueGreen is story 5's outcome as the page records it.
+type pageBlueGreen struct {
+	ShiftAt            time.Time      `json:"shiftAt"`
+	SwitchBackAt       time.Time      `json:"switchBackAt"`
+	AlarmToBackSeconds float64        `json:"alarmToBackSeconds"`
+	Weights            map[string]int `json:"weights"`
+	NewRequests        float64        `json:"newRequests"`
+	NewErrors          float64        `json:"newErrors"`
+	MaxNewShare        float64        `json:"maxNewShare"`
+	Alarm              *struct {
+		Name string    `json:"name"`
+		At   time.Time `json:"at"`
+	} `json:"alarm"`
 }
 
 // pageRollout is a rollout as the page records it.
@@ -164,6 +194,8 @@ type pageRollout struct {
 	Ended    time.Time `json:"ended"`
 	RevertAt time.Time `json:"revertAt"`
 	Signals  []string  `json:"signals"`
+	Strategy string    `json:"strategy"`
+	Steps    []string  `json:"steps"`
 }
 
 // pageLifecycle is story 4's outcome as the page records it.
@@ -226,10 +258,10 @@ func readPage(t *testing.T, path string) (*page, string) {
 	return &p, html
 }
 
-// TestTheFastDemoTellsTheFourStories runs the demo as `make test` does, in
+// TestTheFastDemoTellsTheFiveStories runs the demo as `make test` does, in
 // its fast mode, and checks its report: what the page says and the data it
 // embeds, against what each story claims.
-func TestTheFastDemoTellsTheFourStories(t *testing.T) {
+func TestTheFastDemoTellsTheFiveStories(t *testing.T) {
 	dynamo.Require(t, "the demo (the ledger needs dynalite)")
 	root := repoRoot(t)
 	bins := buildFunctions(t, root)
@@ -253,8 +285,8 @@ func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 	for _, x := range p.Versions {
 		v[x.Label] = x.ImageID
 	}
-	if len(v) != 4 || v["v1"] == "" || v["v2"] == "" || v["v3"] == "" || v["v4"] == "" {
-		t.Fatalf("versions %+v, want v1 to v4 published", p.Versions)
+	if len(v) != 5 || v["v1"] == "" || v["v2"] == "" || v["v3"] == "" || v["v4"] == "" || v["v5"] == "" {
+		t.Fatalf("versions %+v, want v1 to v5 published", p.Versions)
 	}
 	size := p.InstancesPerGroup
 	if p.Mode != "fast" || size < 1 {
@@ -435,6 +467,71 @@ func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 		}
 	})
 
+	t.Run("story 5: v5 takes 10% of the pair's traffic, trips its guard alarm, and all the traffic is back on the old group in seconds", func(t *testing.T) {
+		s := p.Stories[5]
+		bg := s.Result.BlueGreen
+		if bg == nil {
+			t.Fatal("story 5 has no blue/green outcome")
+		}
+		r := p.rollout(5, "checkout-blue")
+		if r == nil || r.Strategy != "blue-green" || r.Status != "reverted" || r.From != "v4" || r.To != "v5" || r.Trigger != "image-published" {
+			t.Fatalf("rollout %+v, want the pair's blue/green rollout of v5, started by image-published, reverted", r)
+		}
+		if want := []string{"prepare", "scale-up", "proved", "shift@10", "switch-back", "revert-done"}; !slices.Equal(r.Steps, want) {
+			t.Errorf("the rollout's timeline %v, want %v: proven before any traffic, switched back at 10%%", r.Steps, want)
+		}
+		if !slices.Contains(r.Signals, "alarm") || !strings.Contains(r.Reason, "checkout-green-5xx") {
+			t.Errorf("signals %v, reason %q; want alarm-events' signal and the alarm named", r.Signals, r.Reason)
+		}
+		a := bg.Alarm
+		if a == nil || a.Name != "checkout-green-5xx" || !a.At.After(bg.ShiftAt) || bg.ShiftAt.IsZero() {
+			t.Fatalf("alarm %+v, shift at %s; want checkout-green-5xx into ALARM during the 10%% step", a, bg.ShiftAt)
+		}
+		if took := bg.SwitchBackAt.Sub(a.At); took < 0 || took > time.Minute || bg.AlarmToBackSeconds != took.Seconds() {
+			t.Errorf("switched back %s after the alarm (%v s recorded), want within a minute", took, bg.AlarmToBackSeconds)
+		}
+		if bg.Weights["checkout-blue"] != 100 || bg.Weights["checkout-green"] != 0 {
+			t.Errorf("listener weights %v, want all on checkout-blue", bg.Weights)
+		}
+		if s.Result.Campaign != "FAILED" {
+			t.Errorf("campaign %q, want FAILED", s.Result.Campaign)
+		}
+		if f := s.Result.Fleet; len(f["checkout-blue"]) != 1 || f["checkout-blue"]["v4"] != size || len(f["checkout-green"]) != 0 {
+			t.Errorf("fleet %v, want checkout-blue on v4 and checkout-green scaled down", f)
+		}
+		tr := p.Traffic
+		if tr == nil || len(tr.Series) != 2 || tr.Series[0].Group != "checkout-blue" || tr.Series[0].Version != "v4" ||
+			tr.Series[1].Group != "checkout-green" || tr.Series[1].Version != "v5" || len(tr.Minutes) == 0 {
+			t.Fatalf("traffic chart %+v, want checkout-blue (v4) and checkout-green (v5) by minute", tr)
+		}
+		old, bad := tr.Series[0], tr.Series[1]
+		var served, errs float64
+		for i, m := range tr.Minutes {
+			total := old.Requests[i] + bad.Requests[i]
+			if total != old.Requests[0] || old.Errors[i] != 0 {
+				t.Errorf("minute %s: %v requests to v4 (%v 5xx), %v to v5; want every minute's requests served, v4 without errors", m, old.Requests[i], old.Errors[i], bad.Requests[i])
+			}
+			during := m.Add(time.Minute).After(bg.ShiftAt) && m.Before(bg.SwitchBackAt.Truncate(time.Minute))
+			if !during && bad.Requests[i] != 0 || during && 10*bad.Requests[i] != total {
+				t.Errorf("minute %s: %v of %v requests to v5; want 10%% from the shift to the switch-back, none else", m, bad.Requests[i], total)
+			}
+			served, errs = served+bad.Requests[i], errs+bad.Errors[i]
+		}
+		if served != bg.NewRequests || errs != bg.NewErrors || errs == 0 || bg.MaxNewShare != 10 {
+			t.Errorf("v5 served %v requests, %v 5xx; the outcome says %v, %v, at most %v%%", served, errs, bg.NewRequests, bg.NewErrors, bg.MaxNewShare)
+		}
+		var marks []string
+		for _, m := range tr.Markers {
+			marks = append(marks, m.Text)
+		}
+		if want := []string{"v5 published", "shift@10", "checkout-green-5xx ALARM", "switch-back"}; !slices.Equal(marks, want) {
+			t.Errorf("the chart marks %v, want %v", marks, want)
+		}
+		if !strings.Contains(html, `role="img" aria-labelledby="chart-traffic-title chart-traffic-desc" class="chart" data-chart="traffic">`) {
+			t.Error("no accessible inline chart of the requests by version")
+		}
+	})
+
 	t.Run("each story is told as happened, with its figures", func(t *testing.T) {
 		for _, s := range p.Stories[1:] {
 			if !s.AsTold {
@@ -458,14 +555,16 @@ func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 				t.Errorf("timeline out of order at %d: %s after %s", i, e.At, p.Events[i-1].At)
 			}
 		}
-		for _, k := range []string{"image", "campaign", "validate", "finalize", "alarm", "revert", "recycle", "fleet", "lifecycle", "operator", "rollback"} {
+		for _, k := range []string{"image", "campaign", "validate", "finalize", "alarm", "revert", "recycle", "fleet", "lifecycle", "operator", "rollback", "traffic", "measure"} {
 			if !kinds[k] {
 				t.Errorf("the timeline has no %q line", k)
 			}
 		}
 		for _, want := range []string{"alarm web-5xx: Alarm updated from OK to ALARM", "alarm-events signalled the rollout", "nightly schedule fired",
 			"nightly image lifecycle (plan, nothing done): would delete", "nightly image lifecycle (apply): deleted", "deregistered v3 and deleted its snapshots",
-			"the operator runs `phoenix images plan`", "ImageLifecycle=apply"} {
+			"the operator runs `phoenix images plan`", "ImageLifecycle=apply",
+			"traffic shifted in one call: 10% of the traffic on checkout-green", "switched back in one call: 100% of the traffic back on checkout-blue",
+			"alarm to 100% back on checkout-blue: "} {
 			if !strings.Contains(html, want) || !strings.Contains(out.String(), want) {
 				t.Errorf("the page or the terminal does not say %q", want)
 			}
@@ -500,13 +599,20 @@ func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 		}
 	})
 
-	t.Run("the dashboard's figures are those of the run, and Phoenix's alarms saw the stopped campaign", func(t *testing.T) {
+	t.Run("the dashboard's figures are those of the run, and Phoenix's alarms saw the stopped campaigns", func(t *testing.T) {
 		db := p.Dashboard
 		if db == nil {
 			t.Fatal("the report has no dashboard")
 		}
-		if len(db.Checks) == 0 {
-			t.Error("no dashboard figure was checked")
+		checked := map[string]bool{}
+		for _, c := range db.Checks {
+			w, _, _ := strings.Cut(c.What, ":")
+			checked[w] = true
+		}
+		for _, w := range []string{"Rollouts by outcome reverted", "Executions rollout started", "Executions campaign started", "Executions campaign failed"} {
+			if !checked[w] {
+				t.Errorf("the dashboard's %s was not checked (checked: %v)", w, slices.Sorted(maps.Keys(checked)))
+			}
 		}
 		for _, c := range db.Checks {
 			if !c.OK {
@@ -526,7 +632,8 @@ func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 		}
 		// Story 1 finalizes web and api, story 2 reverts web, story 3
 		// recycles api (a finalized recycle) and so does every night
-		// after; story 4 finalizes v4 in web and api, and web's rollback.
+		// after; story 4 finalizes v4 in web and api, and web's rollback;
+		// story 5 reverts the pair.
 		recycles := 0
 		for _, e := range p.Events {
 			if e.Kind == "recycle" && strings.HasPrefix(e.Text, "nightly schedule fired") {
@@ -546,11 +653,11 @@ func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 		if got := figure("Image lifecycle: retired (nightly)", "snapshot GiB reclaimed"); lc == nil || got != float64(lc.GiBReclaimed) {
 			t.Errorf("snapshot GiB reclaimed %v, want story 4's", got)
 		}
-		if got := figure("Rollouts by outcome", "reverted"); got != 1 {
-			t.Errorf("reverted %v, want 1", got)
+		if got := figure("Rollouts by outcome", "reverted"); got != 2 {
+			t.Errorf("reverted %v, want 2 (web in story 2, the pair in story 5)", got)
 		}
-		if got := figure("Executions", "campaign failed"); got != 1 {
-			t.Errorf("campaign failed %v, want story 2's stopped campaign", got)
+		if got := figure("Executions", "campaign failed"); got != 2 {
+			t.Errorf("campaign failed %v, want the campaigns stopped in stories 2 and 5", got)
 		}
 		fired := map[string]int{}
 		for _, a := range db.Alarms {
@@ -559,8 +666,8 @@ func TestTheFastDemoTellsTheFourStories(t *testing.T) {
 			}
 			fired[a.Name] = a.Fired
 		}
-		if _, ok := fired["phoenix-image-lifecycle-errors"]; !ok || fired["phoenix-campaign-failed"] != 1 || len(slices.DeleteFunc(slices.Collect(maps.Values(fired)), func(n int) bool { return n == 0 })) != 1 {
-			t.Errorf("alarms fired %v, want campaign-failed once (story 2) and no other", fired)
+		if _, ok := fired["phoenix-image-lifecycle-errors"]; !ok || fired["phoenix-campaign-failed"] != 2 || len(slices.DeleteFunc(slices.Collect(maps.Values(fired)), func(n int) bool { return n == 0 })) != 1 {
+			t.Errorf("alarms fired %v, want campaign-failed twice (stories 2 and 5) and no other", fired)
 		}
 		if !strings.Contains(html, `<h2 id="dashboard">`) || !strings.Contains(out.String(), "Dashboard "+db.Name) {
 			t.Error("the page or the terminal does not show the dashboard")

@@ -33,7 +33,8 @@ type groupSpec struct {
 }
 
 // group is a created group: its launch template, target group and the
-// alarm that guards it.
+// alarm that guards it; pair names the blue/green pair it belongs to, if
+// any.
 type group struct {
 	name           string
 	wave           string
@@ -41,6 +42,7 @@ type group struct {
 	targetGroup    string
 	loadBalancer   string
 	alarm          string
+	pair           string
 }
 
 // registerImage registers an AMI of the account with tags and waits until
@@ -99,7 +101,7 @@ func (d *demo) createGroup(ctx context.Context, spec groupSpec, image string) (*
 	}); err != nil {
 		return nil, fmt.Errorf("create listener %s: %w", spec.name, err)
 	}
-	if err := d.createAlarm(ctx, g); err != nil {
+	if err := d.createAlarm(ctx, g, groupAlarm); err != nil {
 		return nil, err
 	}
 	lt, err := d.c.ec2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
@@ -142,29 +144,44 @@ func (d *demo) createGroup(ctx context.Context, spec groupSpec, image string) (*
 	return g, nil
 }
 
+// alarmSpec is when a group's alarm fires: more than threshold 5xx in each
+// of periods minutes in a row.
+type alarmSpec struct {
+	threshold float64
+	periods   int32
+}
+
+// groupAlarm is web's and api's: two minutes in a row over 50 errors.
+var groupAlarm = alarmSpec{threshold: 50, periods: 2}
+
 // createAlarm puts the group's alarm on the HTTP 5xx count its load
-// balancer reports (AWS/ApplicationELB HTTPCode_Target_5XX_Count), as users
-// set one up: two minutes in a row over 50 errors.
-func (d *demo) createAlarm(ctx context.Context, g *group) error {
-	// CloudWatch names them by the end of their ARNs: targetgroup/NAME/ID
-	// and app/NAME/ID.
-	_, tg, _ := strings.Cut(g.targetGroup, ":targetgroup/")
-	_, lb, _ := strings.Cut(g.loadBalancer, ":loadbalancer/")
+// balancer reports for its target group (AWS/ApplicationELB
+// HTTPCode_Target_5XX_Count), as users set one up.
+func (d *demo) createAlarm(ctx context.Context, g *group, spec alarmSpec) error {
 	_, err := d.c.cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName: aws.String(g.alarm), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
 		AlarmDescription: aws.String("HTTP 5xx answered by " + g.name + "'s instances"),
-		Dimensions: []cwtypes.Dimension{
-			{Name: aws.String("TargetGroup"), Value: aws.String("targetgroup/" + tg)},
-			{Name: aws.String("LoadBalancer"), Value: aws.String(lb)},
-		},
-		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2),
-		Threshold: aws.Float64(50), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+		Dimensions:       targetGroupDims(g), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60),
+		EvaluationPeriods: aws.Int32(spec.periods), DatapointsToAlarm: aws.Int32(spec.periods),
+		Threshold: aws.Float64(spec.threshold), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
 		TreatMissingData: aws.String("notBreaching"),
 	})
 	if err != nil {
 		return fmt.Errorf("put alarm %s: %w", g.alarm, err)
 	}
 	return nil
+}
+
+// targetGroupDims are the dimensions of the AWS/ApplicationELB metrics of
+// a group's target group behind its load balancer. CloudWatch names them
+// by the end of their ARNs: targetgroup/NAME/ID and app/NAME/ID.
+func targetGroupDims(g *group) []cwtypes.Dimension {
+	_, tg, _ := strings.Cut(g.targetGroup, ":targetgroup/")
+	_, lb, _ := strings.Cut(g.loadBalancer, ":loadbalancer/")
+	return []cwtypes.Dimension{
+		{Name: aws.String("TargetGroup"), Value: aws.String("targetgroup/" + tg)},
+		{Name: aws.String("LoadBalancer"), Value: aws.String(lb)},
+	}
 }
 
 // tagGroup sets tags on a group (Auto Scaling CreateOrUpdateTags).

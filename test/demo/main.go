@@ -1,4 +1,4 @@
-// Command demo tells Phoenix's four stories on the local cloud, with
+// Command demo tells Phoenix's five stories on the local cloud, with
 // nothing but AWS APIs, and writes an HTML report of what happened:
 //
 //  1. an image is published and rolled in waves (the canary group, then
@@ -10,12 +10,16 @@
 //  4. after one more rollout, the operator reads the image lifecycle's
 //     plan, switches the stack to apply, and the nights retire the
 //     versions and the image nobody uses while what the groups run, their
-//     last-known-good and their rollback history stay; a rollback works.
+//     last-known-good and their rollback history stay; a rollback works;
+//  5. a blue/green pair takes a bad image on 10% of its traffic, the
+//     guard alarm on the new target group fires, and all the traffic is
+//     back on the old group in one call, the new group scaled down.
 //
 // It starts a stepped local cloud with DynamoDB, deploys template.yaml with
 // the built functions (make functions), creates two groups behind their
-// load balancers and drives everything through the AWS SDK; only the
-// simulated clock is stepped in process. `make demo` runs it; -fast is the
+// load balancers (and, for story 5, a pair behind a third) and drives
+// everything through the AWS SDK; only the simulated clock is stepped in
+// process. `make demo` runs it; -fast is the
 // shorter run the tests use.
 package main
 

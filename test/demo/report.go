@@ -36,6 +36,11 @@ type Report struct {
 	Stories     []*Story      `json:"stories"`
 	Events      []Event       `json:"events"`
 	Groups      []*GroupChart `json:"groups"`
+	// Traffic is story 5's requests per minute by version, PairPolicy its
+	// pair's phoenix:* tags besides enabled, role, pair, wave and alarms
+	// (nil if the story was not told).
+	Traffic    *TrafficChart     `json:"traffic,omitempty"`
+	PairPolicy map[string]string `json:"pairPolicy,omitempty"`
 	// Dashboard is the stack's dashboard filled by the run (nil if the
 	// stories could not all be told).
 	Dashboard *Dashboard `json:"dashboard,omitempty"`
@@ -110,6 +115,7 @@ type Outcome struct {
 	Alarm         *AlarmOutcome     `json:"alarm,omitempty"`
 	Replaced      *ReplacedOutcome  `json:"replaced,omitempty"`
 	Lifecycle     *LifecycleOutcome `json:"lifecycle,omitempty"`
+	BlueGreen     *BlueGreenOutcome `json:"blueGreen,omitempty"`
 }
 
 func (o *Outcome) rollout(group string) *RolloutOutcome {
@@ -137,6 +143,10 @@ type RolloutOutcome struct {
 	Ended       time.Time `json:"ended"`
 	RevertAt    time.Time `json:"revertAt,omitzero"`
 	Signals     []string  `json:"signals"`
+	// Strategy is "blue-green" for a pair's rollout; Steps are the keys
+	// of its timeline, in order.
+	Strategy string   `json:"strategy,omitempty"`
+	Steps    []string `json:"steps"`
 }
 
 // AlarmOutcome is an alarm's change into ALARM.
@@ -144,6 +154,30 @@ type AlarmOutcome struct {
 	Name   string    `json:"name"`
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason"`
+}
+
+// BlueGreenOutcome is what story 5 read of the pair: when the new group
+// took its first step of traffic, when the guard alarm fired and when the
+// switch-back put all the traffic back (the ledger's steps and the alarm's
+// history), the listener's weights at the end (DescribeListeners), and what
+// the new version was sent and answered (CloudWatch).
+type BlueGreenOutcome struct {
+	Pair         string        `json:"pair"`
+	Live         string        `json:"live"`
+	Idle         string        `json:"idle"`
+	ShiftAt      time.Time     `json:"shiftAt,omitzero"`
+	Alarm        *AlarmOutcome `json:"alarm,omitempty"`
+	SwitchBackAt time.Time     `json:"switchBackAt,omitzero"`
+	// AlarmToBackSeconds is the simulated time from the alarm's change
+	// into ALARM to the switch-back.
+	AlarmToBackSeconds float64        `json:"alarmToBackSeconds"`
+	Weights            map[string]int `json:"weights"`
+	// NewRequests and NewErrors are what the new group's target group was
+	// sent and answered 5xx over the story; MaxNewShare the highest
+	// percentage of a minute's requests it was sent.
+	NewRequests float64 `json:"newRequests"`
+	NewErrors   float64 `json:"newErrors"`
+	MaxNewShare float64 `json:"maxNewShare"`
 }
 
 // ReplacedOutcome is a recycled group's instances before and after.
@@ -181,6 +215,7 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"colour": layerColour,
 	"keys":   sortedKeys[int],
 	"sub":    func(a, b int) int { return a - b },
+	"count":  func(v float64) string { return fmt.Sprintf("%.0f", v) },
 }).Parse(reportTemplate))
 
 // write renders the report to path, making its folder.

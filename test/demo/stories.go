@@ -391,6 +391,7 @@ func (d *demo) outcome(ctx context.Context, since time.Time, campaign string, ma
 	if err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
 	for _, g := range d.groups {
 		key := rollout.GroupKey{Region: region, Name: g.name}
 		by := map[string]int{}
@@ -418,15 +419,19 @@ func (d *demo) outcome(ctx context.Context, since time.Time, campaign string, ma
 			if err != nil {
 				return nil, fmt.Errorf("read rollout %s: %w", h.ID, err)
 			}
-			if !match(r) {
+			// A pair's rollout is recorded under its first group; it is
+			// counted once whichever group's history shows it.
+			if !match(r) || seen[r.ID] {
 				continue
 			}
+			seen[r.ID] = true
 			ro := RolloutOutcome{
 				ID: r.ID, Group: g.name, Mode: string(r.Mode), Status: string(r.Status), Reason: r.Reason, Trigger: r.Trigger.Kind,
 				FromVersion: r.From.Number, ToVersion: r.To.Number, From: d.label(r.From.ImageID), To: d.label(r.To.ImageID),
-				Started: r.StartedAt, Ended: r.EndedAt,
+				Started: r.StartedAt, Ended: r.EndedAt, Strategy: r.Strategy, Steps: []string{},
 			}
 			for _, s := range r.Steps {
+				ro.Steps = append(ro.Steps, s.Key)
 				if s.Key == "revert-start" {
 					ro.RevertAt = s.At
 				}
@@ -624,8 +629,23 @@ func (d *demo) stepText(r rollout.Rollout, s rollout.Step) string {
 		what = "revert rollout"
 	}
 	switch {
+	case s.Key == "prepare" && r.Pair != nil:
+		return fmt.Sprintf("blue/green %s %s of pair %s prepared: version %d (%s) to %d (%s); %s serves, %s is idle and takes the new version",
+			what, r.ID, r.Pair.Name, r.From.Number, d.label(r.From.ImageID), r.To.Number, d.label(r.To.ImageID), r.Pair.Live, r.Pair.Idle)
 	case s.Key == "prepare":
 		return fmt.Sprintf("%s %s prepared: version %d (%s) to %d (%s)", what, r.ID, r.From.Number, d.label(r.From.ImageID), r.To.Number, d.label(r.To.ImageID))
+	case s.Key == "scale-up":
+		return "the idle group comes up: " + d.readable(s.Detail)
+	case s.Key == "proved":
+		return "proven: " + d.readable(s.Detail)
+	case strings.HasPrefix(s.Key, "shift@"):
+		return "traffic shifted in one call: " + d.readable(s.Detail)
+	case s.Key == "bake", s.Key == "guard":
+		return s.Key + ": " + d.readable(s.Detail)
+	case s.Key == "scale-down":
+		return "old group scaled down: " + d.readable(s.Detail)
+	case s.Key == "switch-back":
+		return "switched back in one call: " + d.readable(s.Detail)
 	case s.Key == "start-refresh":
 		return fmt.Sprintf("instance refresh started to version %d", r.To.Number)
 	case strings.HasPrefix(s.Key, "validate@"):

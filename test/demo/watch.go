@@ -35,6 +35,8 @@ type watcher struct {
 	rollouts map[string]rollout.Rollout
 	// signals seen, by rollout id: the highest sequence number.
 	signalSeq map[string]int64
+	// alarmed holds when each alarm went into ALARM, by name.
+	alarmed map[string][]time.Time
 }
 
 // execution is one execution of either state machine.
@@ -51,30 +53,37 @@ func newWatcher(d *demo) *watcher {
 	return &watcher{
 		d: d, executions: map[string]*execution{}, steps: map[string]bool{},
 		alarmItems: map[string]bool{}, rollouts: map[string]rollout.Rollout{}, signalSeq: map[string]int64{},
+		alarmed: map[string][]time.Time{},
 	}
 }
 
 // poll reads what changed since the last poll and returns it as timeline
 // lines.
 func (w *watcher) poll(ctx context.Context) ([]Event, error) {
-	var evs []Event
+	var evs, ends []Event
 	for _, m := range []string{w.d.c.campaign, w.d.c.machine} {
-		got, err := w.pollExecutions(ctx, m)
+		started, ended, err := w.pollExecutions(ctx, m)
 		if err != nil {
 			return nil, err
 		}
-		evs = append(evs, got...)
+		evs = append(evs, started...)
+		ends = append(ends, ended...)
 	}
-	got, err := w.pollRollouts(ctx)
+	// The alarms before the rollouts: a switch-back is measured from the
+	// alarm that caused it.
+	got, err := w.pollAlarms(ctx)
 	if err != nil {
 		return nil, err
 	}
 	evs = append(evs, got...)
-	got, err = w.pollAlarms(ctx)
+	got, err = w.pollRollouts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	evs = append(evs, got...)
+	// A campaign may end at the very instant its rollout does (the local
+	// cloud runs functions in no simulated time): told after it.
+	evs = append(evs, ends...)
 	got, err = w.d.pollNights(ctx)
 	if err != nil {
 		return nil, err
@@ -84,13 +93,12 @@ func (w *watcher) poll(ctx context.Context) ([]Event, error) {
 
 // pollExecutions lists a state machine's executions and reports campaigns,
 // revert rollouts and recycles as they start, and campaigns as they end.
-func (w *watcher) pollExecutions(ctx context.Context, machine string) ([]Event, error) {
-	var evs []Event
+func (w *watcher) pollExecutions(ctx context.Context, machine string) (started, ended []Event, err error) {
 	p := sfn.NewListExecutionsPaginator(w.d.c.sfn, &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list executions: %w", err)
+			return nil, nil, fmt.Errorf("list executions: %w", err)
 		}
 		for _, it := range page.Executions {
 			arn := str(it.ExecutionArn)
@@ -102,19 +110,19 @@ func (w *watcher) pollExecutions(ctx context.Context, machine string) ([]Event, 
 				x = &execution{ARN: arn, Name: str(it.Name), Machine: machine, Start: aws.ToTime(it.StartDate)}
 				out, err := w.d.c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: it.ExecutionArn})
 				if err != nil {
-					return nil, fmt.Errorf("describe execution %s: %w", x.Name, err)
+					return nil, nil, fmt.Errorf("describe execution %s: %w", x.Name, err)
 				}
 				x.Input = str(out.Input)
 				w.executions[arn] = x
-				evs = append(evs, w.started(x)...)
+				started = append(started, w.started(x)...)
 			}
 			x.Status, x.Stop = it.Status, aws.ToTime(it.StopDate)
 			if x.Status != sfntypes.ExecutionStatusRunning && machine == w.d.c.campaign {
-				evs = append(evs, w.campaignEnded(ctx, x))
+				ended = append(ended, w.campaignEnded(ctx, x))
 			}
 		}
 	}
-	return evs, nil
+	return started, ended, nil
 }
 
 // campaignInput is what the demo reads of a campaign's input (docs/publish.md).
@@ -227,6 +235,11 @@ func (w *watcher) pollRollouts(ctx context.Context) ([]Event, error) {
 			w.steps[k] = true
 			quiet := w.d.quietRecycles && r.Mode == rollout.ModeRecycle && s.Key != "finalize"
 			evs = append(evs, Event{At: s.At, Group: r.Group.Name, Kind: stepKind(s.Key), Text: w.d.stepText(r, s), Minor: quiet})
+			if s.Key == "switch-back" {
+				if e, ok := w.switchBackMeasure(r, s.At); ok {
+					evs = append(evs, e)
+				}
+			}
 		}
 		sigs, err := w.d.signals(ctx, r.ID, w.signalSeq[r.ID])
 		if err != nil {
@@ -254,8 +267,10 @@ func stepKind(key string) string {
 	switch {
 	case strings.HasPrefix(key, "validate@"):
 		return "validate"
-	case strings.HasPrefix(key, "revert"), key == "dirty", key == "refused":
+	case strings.HasPrefix(key, "revert"), key == "switch-back", key == "dirty", key == "refused":
 		return "revert"
+	case strings.HasPrefix(key, "shift@"):
+		return "traffic"
 	case key == "finalize":
 		return "finalize"
 	}
@@ -285,6 +300,9 @@ func (w *watcher) pollAlarms(ctx context.Context) ([]Event, error) {
 				if strings.Contains(str(it.HistorySummary), "INSUFFICIENT_DATA to OK") {
 					continue
 				}
+				if strings.HasSuffix(str(it.HistorySummary), " to ALARM") {
+					w.alarmed[g.alarm] = append(w.alarmed[g.alarm], at)
+				}
 				evs = append(evs, Event{At: at, Group: g.name, Kind: "alarm", Text: alarmText(g.alarm, it)})
 			}
 		}
@@ -306,4 +324,33 @@ func alarmText(name string, it cwtypes.AlarmHistoryItem) string {
 		text += " (" + data.NewState.StateReason + ")"
 	}
 	return text
+}
+
+// switchBackMeasure tells how long a blue/green rollout took from the
+// guard alarm its switch-back names going into ALARM (CloudWatch's alarm
+// history) to all the traffic back on the old group (the switch-back's
+// step, recorded once its one ModifyListener or ModifyRule returned). No
+// line when no alarm of the pair caused it.
+func (w *watcher) switchBackMeasure(r rollout.Rollout, back time.Time) (Event, bool) {
+	if r.Pair == nil {
+		return Event{}, false
+	}
+	var name string
+	var at time.Time
+	for _, g := range w.d.groups {
+		if g.pair != r.Pair.Name || !strings.Contains(r.Reason, g.alarm) {
+			continue
+		}
+		for _, t := range w.alarmed[g.alarm] {
+			if !t.Before(r.StartedAt) && !t.After(back) && t.After(at) {
+				name, at = g.alarm, t
+			}
+		}
+	}
+	if name == "" {
+		return Event{}, false
+	}
+	return Event{At: back, Group: r.Pair.Live, Kind: "measure", Text: fmt.Sprintf(
+		"alarm to 100%% back on %s: %s of simulated time (%s into ALARM %s, by its history; the switch-back's one call %s, by the ledger)",
+		r.Pair.Live, secondsText(back.Sub(at)), name, at.Format("15:04:05.0"), back.Format("15:04:05.0"))}, true
 }
