@@ -84,6 +84,24 @@ var authzRules = map[string]authzRule{
 	"autoscaling.RollbackInstanceRefresh": rule(func(c *Cloud, ctx context.Context, in *autoscaling.RollbackInstanceRefreshInput) ([]iam.Request, error) {
 		return c.groupRequest(ctx, "autoscaling:RollbackInstanceRefresh", in.AutoScalingGroupName, nil)
 	}),
+	// Lifecycle hooks: the descriptions have no resource-level permissions;
+	// putting, deleting and answering a hook are authorized on the group,
+	// with its tags (the Service Authorization Reference's autoScalingGroup
+	// resource, as cfn-lint's policy data lists it).
+	"autoscaling.DescribeLifecycleHooks":     noResource("autoscaling:DescribeLifecycleHooks"),
+	"autoscaling.DescribeLifecycleHookTypes": noResource("autoscaling:DescribeLifecycleHookTypes"),
+	"autoscaling.PutLifecycleHook": rule(func(c *Cloud, ctx context.Context, in *autoscaling.PutLifecycleHookInput) ([]iam.Request, error) {
+		return c.groupOnly(ctx, "autoscaling:PutLifecycleHook", in.AutoScalingGroupName)
+	}),
+	"autoscaling.DeleteLifecycleHook": rule(func(c *Cloud, ctx context.Context, in *autoscaling.DeleteLifecycleHookInput) ([]iam.Request, error) {
+		return c.groupOnly(ctx, "autoscaling:DeleteLifecycleHook", in.AutoScalingGroupName)
+	}),
+	"autoscaling.CompleteLifecycleAction": rule(func(c *Cloud, ctx context.Context, in *autoscaling.CompleteLifecycleActionInput) ([]iam.Request, error) {
+		return c.groupOnly(ctx, "autoscaling:CompleteLifecycleAction", in.AutoScalingGroupName)
+	}),
+	"autoscaling.RecordLifecycleActionHeartbeat": rule(func(c *Cloud, ctx context.Context, in *autoscaling.RecordLifecycleActionHeartbeatInput) ([]iam.Request, error) {
+		return c.groupOnly(ctx, "autoscaling:RecordLifecycleActionHeartbeat", in.AutoScalingGroupName)
+	}),
 
 	// EC2.
 	"ec2.DescribeInstances":              noResource("ec2:DescribeInstances"),

@@ -7,6 +7,7 @@
 // fixed, or the divergence is recorded in docs/local-cloud-vs-moto.md with
 // the test asserting the documented choice.
 //
-// moto does not implement instance refresh or Image Builder, which stay the
-// local cloud's own (held to the AWS docs by its conformance rules).
+// moto does not implement instance refresh or Image Builder, and stores
+// lifecycle hooks without acting on them: those stay the local cloud's own
+// (held to the AWS docs by its conformance rules).
 package differential

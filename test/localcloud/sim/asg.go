@@ -119,6 +119,12 @@ func (a *AutoScaling) CreateAutoScalingGroup(ctx context.Context, in *autoscalin
 	if err != nil {
 		return nil, err
 	}
+	// The hooks exist before the first launch, so that the group's first
+	// instances wait on them too.
+	hooks, err := hookSpecsFrom(in.LifecycleHookSpecificationList)
+	if err != nil {
+		return nil, err
+	}
 	now := w.now()
 	g := &Group{
 		Name:                   name,
@@ -139,6 +145,7 @@ func (a *AutoScaling) CreateAutoScalingGroup(ctx context.Context, in *autoscalin
 		MaintenanceMaxHealthy:  maxH,
 		SuspendedProcesses:     map[string]string{},
 		Instances:              map[string]*GroupInstance{},
+		Hooks:                  hooks,
 		zoneCount:              map[string]int{},
 	}
 	if in.DefaultInstanceWarmup != nil && *in.DefaultInstanceWarmup >= 0 {
@@ -277,7 +284,7 @@ func (a *AutoScaling) DeleteAutoScalingGroup(ctx context.Context, in *autoscalin
 	force := aws.ToBool(in.ForceDelete)
 	if !force {
 		for _, act := range g.Activities {
-			if act.StatusCode == ActivityInProgress || act.StatusCode == ActivityPreInService {
+			if act.StatusCode == ActivityInProgress || act.StatusCode == ActivityPreInService || act.StatusCode == ActivityMidLifecycleAction {
 				return nil, asgError(codeScalingActivityInProgress, "You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.")
 			}
 		}
@@ -296,7 +303,15 @@ func (a *AutoScaling) DeleteAutoScalingGroup(ctx context.Context, in *autoscalin
 	g.healthTimer = nil
 	g.lastCause = fmt.Sprintf("At %s a user request deleted the AutoScalingGroup changing the desired capacity to 0.", stamp(w.now()))
 	for _, gi := range g.sortedInstances() {
-		if gi.LifecycleState != LifecycleTerminating {
+		switch {
+		case gi.LifecycleState == LifecycleTerminatingWait:
+			// A forced deletion drops the outstanding lifecycle actions
+			// (ForceDelete in the API reference).
+			w.dropActions(gi)
+			gi.LifecycleState = LifecycleTerminatingProceed
+			w.resumeActivity(gi.terminateAct)
+			w.shutdown(r, g, gi)
+		case !terminating(gi.LifecycleState):
 			w.asgTerminate(r, g, gi, fmt.Sprintf("At %s an instance was taken out of service in response to a user request to delete the AutoScalingGroup.", stamp(w.now())))
 		}
 	}

@@ -27,7 +27,7 @@ const (
 // refresh's progress, in line with gi's current state. Every change of
 // lifecycle state, health or readiness goes through it.
 func (w *World) tally(g *Group, gi *GroupInstance) {
-	counted := gi.LifecycleState == LifecyclePending || gi.LifecycleState == LifecycleInService
+	counted := launching(gi.LifecycleState) || gi.LifecycleState == LifecycleInService
 	ready := gi.LifecycleState == LifecycleInService && gi.HealthStatus == HealthHealthy && gi.Ready
 	if counted != gi.counted {
 		d := 1
@@ -209,7 +209,7 @@ func (w *World) asgLaunch(r *Region, g *Group, from, to int) error {
 	gi.launchAct = g.addActivity(w, "Launching a new EC2 instance: "+inst.ID, cause, zoneDetails(subnet, gi.AvailabilityZone))
 	gi.launchAct.Progress = 30
 	if inst.State == InstanceRunning {
-		w.goInService(r, g, gi)
+		w.launched(r, g, gi)
 	}
 	return nil
 }
@@ -281,10 +281,10 @@ func (w *World) finishActivity(act *Activity, status string) {
 }
 
 // goInService moves a Pending instance to InService once EC2 reports it
-// running: it is registered with the group's target groups and starts its
-// warmup.
+// running (or a Pending:Proceed one once its launch hooks have completed):
+// it is registered with the group's target groups and starts its warmup.
 func (w *World) goInService(r *Region, g *Group, gi *GroupInstance) {
-	if gi.LifecycleState != LifecyclePending {
+	if gi.LifecycleState != LifecyclePending && gi.LifecycleState != LifecyclePendingProceed {
 		return
 	}
 	now := w.now()
@@ -335,11 +335,14 @@ func (w *World) evalReady(r *Region, g *Group, gi *GroupInstance) {
 }
 
 // asgTerminate takes gi out of service: it is deregistered from its target
-// groups and terminated once they have drained it.
+// groups and, once they have drained it and its termination hooks have
+// completed (drainedOut), terminated. Launch hooks it still waited on are
+// dropped.
 func (w *World) asgTerminate(r *Region, g *Group, gi *GroupInstance, cause string) {
-	if gi.LifecycleState == LifecycleTerminating || gi.LifecycleState == LifecycleTerminated {
+	if terminating(gi.LifecycleState) || gi.LifecycleState == LifecycleTerminated {
 		return
 	}
+	w.dropActions(gi)
 	gi.LifecycleState = LifecycleTerminating
 	gi.Ready = false
 	gi.warmTimer.Stop()
@@ -349,7 +352,7 @@ func (w *World) asgTerminate(r *Region, g *Group, gi *GroupInstance, cause strin
 	gi.terminateAct.Progress = 50
 	w.finishActivity(gi.launchAct, ActivityCancelled)
 	if len(gi.registered) == 0 {
-		w.shutdown(r, g, gi)
+		w.drainedOut(r, g, gi)
 		return
 	}
 	gi.draining = true
@@ -362,13 +365,13 @@ func (w *World) asgTerminate(r *Region, g *Group, gi *GroupInstance, cause strin
 		return
 	}
 	if w.drained(r, gi) {
-		w.shutdown(r, g, gi)
+		w.drainedOut(r, g, gi)
 		return
 	}
 	gi.drainTimer = w.schedule(drainTimeout, "autoscaling drain timeout "+gi.InstanceID, func() {
 		gi.drainTimer = nil
 		if gi.draining {
-			w.shutdown(r, g, gi)
+			w.drainedOut(r, g, gi)
 		}
 	})
 }
@@ -405,6 +408,7 @@ func (w *World) removeInstance(r *Region, g *Group, gi *GroupInstance) {
 	gi.Ready = false
 	gi.warmTimer.Stop()
 	gi.drainTimer.Stop()
+	w.dropActions(gi)
 	w.tally(g, gi)
 	delete(g.Instances, gi.InstanceID)
 	w.finishActivity(gi.terminateAct, ActivitySuccessful)
@@ -420,7 +424,7 @@ func (w *World) removeInstance(r *Region, g *Group, gi *GroupInstance) {
 // markUnhealthy records a failed health check and, unless ReplaceUnhealthy
 // is suspended, replaces the instance.
 func (w *World) markUnhealthy(r *Region, g *Group, gi *GroupInstance, why string) {
-	if gi.LifecycleState == LifecycleTerminating || gi.LifecycleState == LifecycleTerminated {
+	if terminating(gi.LifecycleState) || gi.LifecycleState == LifecycleTerminated {
 		return
 	}
 	gi.HealthStatus = HealthUnhealthy

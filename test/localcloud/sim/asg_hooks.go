@@ -35,9 +35,9 @@ func (w *World) onInstanceStateChange(r *Region, inst *Instance) {
 	gi.inst = inst
 	switch inst.State {
 	case InstanceRunning:
-		w.goInService(r, g, gi)
+		w.launched(r, g, gi)
 	case InstanceTerminated:
-		if gi.LifecycleState != LifecycleTerminating {
+		if !terminating(gi.LifecycleState) {
 			gi.terminateAct = g.addActivity(w, "Terminating EC2 instance: "+gi.InstanceID,
 				fmt.Sprintf("At %s an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.", stamp(w.now())),
 				zoneDetails("", gi.AvailabilityZone))
@@ -47,7 +47,7 @@ func (w *World) onInstanceStateChange(r *Region, inst *Instance) {
 		}
 		w.removeInstance(r, g, gi)
 	case InstanceShuttingDown, InstanceStopping, InstanceStopped:
-		if gi.LifecycleState == LifecycleTerminating || g.suspended(ProcessHealthCheck) {
+		if terminating(gi.LifecycleState) || g.suspended(ProcessHealthCheck) {
 			return
 		}
 		w.markUnhealthy(r, g, gi, "an EC2 health check indicating it has been terminated or stopped")
@@ -68,7 +68,7 @@ func (w *World) onTargetHealthChange(r *Region, tg *TargetGroup, t *Target) {
 	}
 	if gi.draining {
 		if w.drained(r, gi) {
-			w.shutdown(r, g, gi)
+			w.drainedOut(r, g, gi)
 		}
 		return
 	}

@@ -456,7 +456,7 @@ func (a *AutoScaling) SetInstanceHealth(ctx context.Context, in *autoscaling.Set
 		w.markUnhealthy(r, g, gi, "a user request that set its health status to Unhealthy")
 		return &autoscaling.SetInstanceHealthOutput{}, nil
 	}
-	if gi.LifecycleState != LifecycleTerminating {
+	if !terminating(gi.LifecycleState) {
 		gi.HealthStatus = HealthHealthy
 		w.tally(g, gi)
 		w.evalReady(r, g, gi)

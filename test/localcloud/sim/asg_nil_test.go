@@ -33,10 +33,16 @@ func TestAutoScalingNilInput(t *testing.T) {
 	apitest.NilAnswers(t, "DescribeInstanceRefreshes", a.DescribeInstanceRefreshes, "ValidationError")
 	apitest.NilAnswers(t, "CancelInstanceRefresh", a.CancelInstanceRefresh, "ValidationError")
 	apitest.NilAnswers(t, "RollbackInstanceRefresh", a.RollbackInstanceRefresh, "ValidationError")
+	apitest.NilAnswers(t, "PutLifecycleHook", a.PutLifecycleHook, "ValidationError")
+	apitest.NilAnswers(t, "DescribeLifecycleHooks", a.DescribeLifecycleHooks, "ValidationError")
+	apitest.NilAnswers(t, "DeleteLifecycleHook", a.DeleteLifecycleHook, "ValidationError")
+	apitest.NilAnswers(t, "CompleteLifecycleAction", a.CompleteLifecycleAction, "ValidationError")
+	apitest.NilAnswers(t, "RecordLifecycleActionHeartbeat", a.RecordLifecycleActionHeartbeat, "ValidationError")
 
 	apitest.NilAnswers(t, "DescribeAutoScalingGroups", a.DescribeAutoScalingGroups, "")
 	apitest.NilAnswers(t, "DescribeAutoScalingInstances", a.DescribeAutoScalingInstances, "")
 	apitest.NilAnswers(t, "DescribeScalingActivities", a.DescribeScalingActivities, "")
 	apitest.NilAnswers(t, "DescribeTags", a.DescribeTags, "")
 	apitest.NilAnswers(t, "DescribeLaunchConfigurations", a.DescribeLaunchConfigurations, "")
+	apitest.NilAnswers(t, "DescribeLifecycleHookTypes", a.DescribeLifecycleHookTypes, "")
 }

@@ -18,7 +18,27 @@ const (
 	LifecycleTerminated      = "Terminated"
 	LifecycleEnteringStandby = "EnteringStandby"
 	LifecycleStandby         = "Standby"
+	// The wait states of lifecycle hooks (asg_lifecycle_hooks.go): a
+	// launching instance waits in Pending:Wait and proceeds through
+	// Pending:Proceed; a terminating one waits in Terminating:Wait and
+	// proceeds through Terminating:Proceed.
+	LifecyclePendingWait        = "Pending:Wait"
+	LifecyclePendingProceed     = "Pending:Proceed"
+	LifecycleTerminatingWait    = "Terminating:Wait"
+	LifecycleTerminatingProceed = "Terminating:Proceed"
 )
+
+// launching reports whether a lifecycle state is one of a launch not yet
+// in service: Pending and its lifecycle hook states.
+func launching(state string) bool {
+	return state == LifecyclePending || state == LifecyclePendingWait || state == LifecyclePendingProceed
+}
+
+// terminating reports whether a lifecycle state is one of an instance on
+// its way out: Terminating and its lifecycle hook states.
+func terminating(state string) bool {
+	return state == LifecycleTerminating || state == LifecycleTerminatingWait || state == LifecycleTerminatingProceed
+}
 
 // Health statuses of an instance in an Auto Scaling group.
 const (
@@ -37,6 +57,11 @@ const (
 // ActivityPreInService is an ExitStandby activity's status until the
 // instance is back in service (AWS's ExitStandby example).
 const ActivityPreInService = "PreInService"
+
+// ActivityMidLifecycleAction is the status of a launch or termination
+// activity while its instance waits on lifecycle hooks (the API's
+// ScalingActivityStatusCode MidLifecycleAction).
+const ActivityMidLifecycleAction = "MidLifecycleAction"
 
 // Instance refresh statuses.
 const (
@@ -145,6 +170,8 @@ type Group struct {
 	Activities []*Activity `json:"activities"`
 	// Refreshes are the group's instance refreshes, oldest first.
 	Refreshes []*InstanceRefresh `json:"refreshes"`
+	// Hooks are the group's lifecycle hooks, oldest first.
+	Hooks []*LifecycleHook `json:"hooks,omitempty"`
 
 	// Bookkeeping kept incrementally so that per-event work does not scan
 	// the whole group: capacity counts Pending and InService instances not
@@ -204,6 +231,9 @@ type GroupInstance struct {
 	takenOutBy    *InstanceRefresh
 	launchAct     *Activity
 	terminateAct  *Activity
+	// actions are the lifecycle actions the instance waits on (Pending:Wait
+	// or Terminating:Wait), one per hook of the transition.
+	actions []*lifecycleAction
 }
 
 // Activity is one scaling activity.

@@ -68,7 +68,7 @@ func (w *World) beginRefresh(r *Region, g *Group, ir *InstanceRefresh) {
 	var standbyToGo []*GroupInstance
 	for _, gi := range g.sortedInstances() {
 		switch {
-		case gi.LifecycleState == LifecycleTerminating:
+		case terminating(gi.LifecycleState):
 			continue
 		case gi.LifecycleState == LifecycleStandby || gi.LifecycleState == LifecycleEnteringStandby:
 			switch ir.Preferences.StandbyInstances {
@@ -129,7 +129,7 @@ func (w *World) peekQueue(g *Group, ir *InstanceRefresh) *GroupInstance {
 	for ir.head < len(ir.queue) {
 		id := ir.queue[ir.head]
 		gi := g.Instances[id]
-		drop := gi == nil || gi.LifecycleState == LifecycleTerminating
+		drop := gi == nil || terminating(gi.LifecycleState)
 		if !drop && ir.phase == 1 && (gi.LifecycleState == LifecycleStandby || gi.LifecycleState == LifecycleEnteringStandby) {
 			drop = true
 			if ir.Preferences.StandbyInstances == "Wait" {
@@ -485,6 +485,10 @@ func (w *World) armStall(r *Region, g *Group, ir *InstanceRefresh) {
 		if g.active != ir || ir.paused {
 			return
 		}
+		if waitingOnHooks(g, ir) {
+			w.armStall(r, g, ir)
+			return
+		}
 		w.failRefresh(r, g, ir, w.stallReason(g, ir))
 	})
 }
@@ -534,10 +538,10 @@ func (w *World) armAlarms(r *Region, g *Group, ir *InstanceRefresh) {
 // started are still under way.
 func (w *World) transitioning(g *Group, ir *InstanceRefresh) bool {
 	for _, gi := range g.Instances {
-		if gi.launchedBy == ir && gi.LifecycleState == LifecyclePending {
+		if gi.launchedBy == ir && launching(gi.LifecycleState) {
 			return true
 		}
-		if gi.takenOutBy == ir && gi.LifecycleState == LifecycleTerminating {
+		if gi.takenOutBy == ir && terminating(gi.LifecycleState) {
 			return true
 		}
 	}

@@ -48,6 +48,16 @@ func (f *fakeAutoscaling) CancelInstanceRefresh(ctx context.Context, in *autosca
 	return o, err
 }
 
+// CompleteLifecycleAction records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) CompleteLifecycleAction(ctx context.Context, in *autoscaling.CompleteLifecycleActionInput, _ ...func(*autoscaling.Options)) (*autoscaling.CompleteLifecycleActionOutput, error) {
+	out, err := f.rec.call(ctx, "CompleteLifecycleAction", in)
+	o, _ := out.(*autoscaling.CompleteLifecycleActionOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.CompleteLifecycleActionOutput{}
+	}
+	return o, err
+}
+
 // CreateAutoScalingGroup records its input and answers the recorder's output or error.
 func (f *fakeAutoscaling) CreateAutoScalingGroup(ctx context.Context, in *autoscaling.CreateAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.CreateAutoScalingGroupOutput, error) {
 	out, err := f.rec.call(ctx, "CreateAutoScalingGroup", in)
@@ -94,6 +104,16 @@ func (f *fakeAutoscaling) DeleteLaunchConfiguration(ctx context.Context, in *aut
 	o, _ := out.(*autoscaling.DeleteLaunchConfigurationOutput)
 	if o == nil && err == nil {
 		o = &autoscaling.DeleteLaunchConfigurationOutput{}
+	}
+	return o, err
+}
+
+// DeleteLifecycleHook records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DeleteLifecycleHook(ctx context.Context, in *autoscaling.DeleteLifecycleHookInput, _ ...func(*autoscaling.Options)) (*autoscaling.DeleteLifecycleHookOutput, error) {
+	out, err := f.rec.call(ctx, "DeleteLifecycleHook", in)
+	o, _ := out.(*autoscaling.DeleteLifecycleHookOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.DeleteLifecycleHookOutput{}
 	}
 	return o, err
 }
@@ -148,6 +168,26 @@ func (f *fakeAutoscaling) DescribeLaunchConfigurations(ctx context.Context, in *
 	return o, err
 }
 
+// DescribeLifecycleHookTypes records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DescribeLifecycleHookTypes(ctx context.Context, in *autoscaling.DescribeLifecycleHookTypesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeLifecycleHookTypesOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeLifecycleHookTypes", in)
+	o, _ := out.(*autoscaling.DescribeLifecycleHookTypesOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.DescribeLifecycleHookTypesOutput{}
+	}
+	return o, err
+}
+
+// DescribeLifecycleHooks records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) DescribeLifecycleHooks(ctx context.Context, in *autoscaling.DescribeLifecycleHooksInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeLifecycleHooksOutput, error) {
+	out, err := f.rec.call(ctx, "DescribeLifecycleHooks", in)
+	o, _ := out.(*autoscaling.DescribeLifecycleHooksOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.DescribeLifecycleHooksOutput{}
+	}
+	return o, err
+}
+
 // DescribeScalingActivities records its input and answers the recorder's output or error.
 func (f *fakeAutoscaling) DescribeScalingActivities(ctx context.Context, in *autoscaling.DescribeScalingActivitiesInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeScalingActivitiesOutput, error) {
 	out, err := f.rec.call(ctx, "DescribeScalingActivities", in)
@@ -184,6 +224,26 @@ func (f *fakeAutoscaling) ExitStandby(ctx context.Context, in *autoscaling.ExitS
 	o, _ := out.(*autoscaling.ExitStandbyOutput)
 	if o == nil && err == nil {
 		o = &autoscaling.ExitStandbyOutput{}
+	}
+	return o, err
+}
+
+// PutLifecycleHook records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) PutLifecycleHook(ctx context.Context, in *autoscaling.PutLifecycleHookInput, _ ...func(*autoscaling.Options)) (*autoscaling.PutLifecycleHookOutput, error) {
+	out, err := f.rec.call(ctx, "PutLifecycleHook", in)
+	o, _ := out.(*autoscaling.PutLifecycleHookOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.PutLifecycleHookOutput{}
+	}
+	return o, err
+}
+
+// RecordLifecycleActionHeartbeat records its input and answers the recorder's output or error.
+func (f *fakeAutoscaling) RecordLifecycleActionHeartbeat(ctx context.Context, in *autoscaling.RecordLifecycleActionHeartbeatInput, _ ...func(*autoscaling.Options)) (*autoscaling.RecordLifecycleActionHeartbeatOutput, error) {
+	out, err := f.rec.call(ctx, "RecordLifecycleActionHeartbeat", in)
+	o, _ := out.(*autoscaling.RecordLifecycleActionHeartbeatOutput)
+	if o == nil && err == nil {
+		o = &autoscaling.RecordLifecycleActionHeartbeatOutput{}
 	}
 	return o, err
 }

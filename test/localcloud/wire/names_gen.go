@@ -6,7 +6,7 @@ package wire
 // in generatedNames: the methods of the service's model with the SDK
 // client's signature.
 var generatedOperations = map[string][]string{
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling":            {"CancelInstanceRefresh", "CreateAutoScalingGroup", "CreateLaunchConfiguration", "CreateOrUpdateTags", "DeleteAutoScalingGroup", "DeleteLaunchConfiguration", "DeleteTags", "DescribeAutoScalingGroups", "DescribeAutoScalingInstances", "DescribeInstanceRefreshes", "DescribeLaunchConfigurations", "DescribeScalingActivities", "DescribeTags", "EnterStandby", "ExitStandby", "ResumeProcesses", "RollbackInstanceRefresh", "SetDesiredCapacity", "SetInstanceHealth", "SetInstanceProtection", "StartInstanceRefresh", "SuspendProcesses", "TerminateInstanceInAutoScalingGroup", "UpdateAutoScalingGroup"},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling":            {"CancelInstanceRefresh", "CompleteLifecycleAction", "CreateAutoScalingGroup", "CreateLaunchConfiguration", "CreateOrUpdateTags", "DeleteAutoScalingGroup", "DeleteLaunchConfiguration", "DeleteLifecycleHook", "DeleteTags", "DescribeAutoScalingGroups", "DescribeAutoScalingInstances", "DescribeInstanceRefreshes", "DescribeLaunchConfigurations", "DescribeLifecycleHookTypes", "DescribeLifecycleHooks", "DescribeScalingActivities", "DescribeTags", "EnterStandby", "ExitStandby", "PutLifecycleHook", "RecordLifecycleActionHeartbeat", "ResumeProcesses", "RollbackInstanceRefresh", "SetDesiredCapacity", "SetInstanceHealth", "SetInstanceProtection", "StartInstanceRefresh", "SuspendProcesses", "TerminateInstanceInAutoScalingGroup", "UpdateAutoScalingGroup"},
 	"github.com/aws/aws-sdk-go-v2/service/ec2":                    {"CreateImage", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateTags", "DeleteLaunchTemplate", "DeleteLaunchTemplateVersions", "DeleteSnapshot", "DeleteTags", "DeregisterImage", "DescribeAvailabilityZones", "DescribeImageAttribute", "DescribeImageReferences", "DescribeImages", "DescribeInstanceTypes", "DescribeInstances", "DescribeLaunchTemplateVersions", "DescribeLaunchTemplates", "DescribeSnapshots", "DescribeTags", "DisableImage", "DisableImageDeprecation", "DisableImageDeregistrationProtection", "EnableImage", "EnableImageDeprecation", "EnableImageDeregistrationProtection", "ModifyImageAttribute", "ModifyLaunchTemplate", "RegisterImage", "RunInstances", "TerminateInstances"},
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2": {"AddTags", "CreateListener", "CreateLoadBalancer", "CreateRule", "CreateTargetGroup", "DeleteListener", "DeleteLoadBalancer", "DeleteRule", "DeleteTargetGroup", "DeregisterTargets", "DescribeListeners", "DescribeLoadBalancers", "DescribeRules", "DescribeTags", "DescribeTargetGroupAttributes", "DescribeTargetGroups", "DescribeTargetHealth", "ModifyListener", "ModifyRule", "ModifyTargetGroup", "ModifyTargetGroupAttributes", "RegisterTargets", "RemoveTags"},
 	"github.com/aws/aws-sdk-go-v2/service/sts":                    {"GetCallerIdentity"},
@@ -23,14 +23,20 @@ var generatedOperations = map[string][]string{
 // <OpResult> element, even when it is empty.
 var generatedResultShapes = map[string]bool{
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.CancelInstanceRefreshOutput":                    true,
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.CompleteLifecycleActionOutput":                  true,
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DeleteLifecycleHookOutput":                      true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeAutoScalingGroupsOutput":                true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeAutoScalingInstancesOutput":             true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeInstanceRefreshesOutput":                true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeLaunchConfigurationsOutput":             true,
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeLifecycleHookTypesOutput":               true,
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeLifecycleHooksOutput":                   true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeScalingActivitiesOutput":                true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeTagsOutput":                             true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.EnterStandbyOutput":                             true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.ExitStandbyOutput":                              true,
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.PutLifecycleHookOutput":                         true,
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.RecordLifecycleActionHeartbeatOutput":           true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.RollbackInstanceRefreshOutput":                  true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.SetInstanceProtectionOutput":                    true,
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.StartInstanceRefreshOutput":                     true,
@@ -122,6 +128,14 @@ var generatedNames = map[string]map[string]fieldNames{
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.CancelInstanceRefreshOutput": {
 		"InstanceRefreshId": {Out: "InstanceRefreshId"},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.CompleteLifecycleActionInput": {
+		"AutoScalingGroupName":  {In: "AutoScalingGroupName"},
+		"InstanceId":            {In: "InstanceId"},
+		"LifecycleActionResult": {In: "LifecycleActionResult"},
+		"LifecycleActionToken":  {In: "LifecycleActionToken"},
+		"LifecycleHookName":     {In: "LifecycleHookName"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.CompleteLifecycleActionOutput": {},
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.CreateAutoScalingGroupInput": {
 		"AutoScalingGroupName":             {In: "AutoScalingGroupName"},
 		"AvailabilityZoneDistribution":     {In: "AvailabilityZoneDistribution"},
@@ -196,6 +210,11 @@ var generatedNames = map[string]map[string]fieldNames{
 		"LaunchConfigurationName": {In: "LaunchConfigurationName"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DeleteLaunchConfigurationOutput": {},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DeleteLifecycleHookInput": {
+		"AutoScalingGroupName": {In: "AutoScalingGroupName"},
+		"LifecycleHookName":    {In: "LifecycleHookName"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DeleteLifecycleHookOutput": {},
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DeleteTagsInput": {
 		"Tags": {In: "Tags", InColl: &collNames{Member: "member"}},
 	},
@@ -239,6 +258,17 @@ var generatedNames = map[string]map[string]fieldNames{
 		"LaunchConfigurations": {Out: "LaunchConfigurations", OutColl: &collNames{Member: "member"}},
 		"NextToken":            {Out: "NextToken"},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeLifecycleHookTypesInput": {},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeLifecycleHookTypesOutput": {
+		"LifecycleHookTypes": {Out: "LifecycleHookTypes", OutColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeLifecycleHooksInput": {
+		"AutoScalingGroupName": {In: "AutoScalingGroupName"},
+		"LifecycleHookNames":   {In: "LifecycleHookNames", InColl: &collNames{Member: "member"}},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeLifecycleHooksOutput": {
+		"LifecycleHooks": {Out: "LifecycleHooks", OutColl: &collNames{Member: "member"}},
+	},
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.DescribeScalingActivitiesInput": {
 		"ActivityIds":          {In: "ActivityIds", InColl: &collNames{Member: "member"}},
 		"AutoScalingGroupName": {In: "AutoScalingGroupName"},
@@ -275,6 +305,24 @@ var generatedNames = map[string]map[string]fieldNames{
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.ExitStandbyOutput": {
 		"Activities": {Out: "Activities", OutColl: &collNames{Member: "member"}},
 	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.PutLifecycleHookInput": {
+		"AutoScalingGroupName":  {In: "AutoScalingGroupName"},
+		"DefaultResult":         {In: "DefaultResult"},
+		"HeartbeatTimeout":      {In: "HeartbeatTimeout"},
+		"LifecycleHookName":     {In: "LifecycleHookName"},
+		"LifecycleTransition":   {In: "LifecycleTransition"},
+		"NotificationMetadata":  {In: "NotificationMetadata"},
+		"NotificationTargetARN": {In: "NotificationTargetARN"},
+		"RoleARN":               {In: "RoleARN"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.PutLifecycleHookOutput": {},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.RecordLifecycleActionHeartbeatInput": {
+		"AutoScalingGroupName": {In: "AutoScalingGroupName"},
+		"InstanceId":           {In: "InstanceId"},
+		"LifecycleActionToken": {In: "LifecycleActionToken"},
+		"LifecycleHookName":    {In: "LifecycleHookName"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling.RecordLifecycleActionHeartbeatOutput": {},
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling.ResumeProcessesInput": {
 		"AutoScalingGroupName": {In: "AutoScalingGroupName"},
 		"ScalingProcesses":     {In: "ScalingProcesses", InColl: &collNames{Member: "member"}},
@@ -629,6 +677,17 @@ var generatedNames = map[string]map[string]fieldNames{
 		"LaunchTemplateId":   {In: "LaunchTemplateId", Out: "LaunchTemplateId"},
 		"LaunchTemplateName": {In: "LaunchTemplateName", Out: "LaunchTemplateName"},
 		"Version":            {In: "Version", Out: "Version"},
+	},
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types.LifecycleHook": {
+		"AutoScalingGroupName":  {Out: "AutoScalingGroupName"},
+		"DefaultResult":         {Out: "DefaultResult"},
+		"GlobalTimeout":         {Out: "GlobalTimeout"},
+		"HeartbeatTimeout":      {Out: "HeartbeatTimeout"},
+		"LifecycleHookName":     {Out: "LifecycleHookName"},
+		"LifecycleTransition":   {Out: "LifecycleTransition"},
+		"NotificationMetadata":  {Out: "NotificationMetadata"},
+		"NotificationTargetARN": {Out: "NotificationTargetARN"},
+		"RoleARN":               {Out: "RoleARN"},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types.LifecycleHookSpecification": {
 		"DefaultResult":         {In: "DefaultResult"},
