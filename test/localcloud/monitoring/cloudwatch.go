@@ -120,7 +120,12 @@ type Sample struct {
 	// of the event.
 	Timestamp time.Time
 	Value     float64
-	Unit      string
+	// Values and Counts, when Values is not empty, make the datapoint a
+	// distribution as PutMetricData's Values and Counts do (Counts nil:
+	// each value once), so that percentiles can be computed; Value is
+	// then ignored. The slices are copied.
+	Values, Counts []float64
+	Unit           string
 }
 
 // Collector reports built-in metrics (AWS/ApplicationELB, AWS/AutoScaling).

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,10 @@ const (
 	maxPastTimestamp      = 14 * 24 * time.Hour
 	maxFutureTimestamp    = 2 * time.Hour
 	recentlyActiveHorizon = 3 * time.Hour
+	// listedAfterLastPut is how long ListMetrics lists a metric after
+	// its last datapoint was put: "Metrics that have not had any new data
+	// points in the past two weeks do not appear" (ListMetrics).
+	listedAfterLastPut = 14 * 24 * time.Hour
 )
 
 // floorTo rounds t down to a whole multiple of d since the Unix epoch, the
@@ -63,17 +68,80 @@ type series struct {
 // dim is one dimension.
 type dim struct{ name, value string }
 
-// sample is one published datapoint: raw values with their counts, or a
-// statistic set (raw == nil).
+// sample is one published datapoint: a single value, raw values with their
+// counts, or a statistic set. It is kept small (32 bytes) because a fleet
+// publishes a datapoint per instance and metric every minute and CloudWatch
+// keeps them for 15 days: a single value, by far the most common, needs
+// nothing beyond v.
 type sample struct {
-	at     time.Time
-	unit   string
-	count  float64
-	sum    float64
-	min    float64
-	max    float64
-	raw    []float64
-	counts []float64
+	// sec and nsec are the datapoint's timestamp (Unix seconds, and
+	// nanoseconds within the second).
+	sec int64
+	// v is a single value's value, or the sum of the values or set.
+	v float64
+	// set holds the rest of a datapoint that is not a single value; nil
+	// for a single value (count 1, minimum and maximum v).
+	set  *sampleSet
+	nsec int32
+	// unit indexes units.
+	unit uint16
+}
+
+// stamp returns the sec and nsec of t.
+func stamp(t time.Time) (int64, int32) { return t.Unix(), int32(t.Nanosecond()) }
+
+// before reports whether s's timestamp is before (sec, nsec).
+func (s sample) before(sec int64, nsec int32) bool {
+	return s.sec < sec || (s.sec == sec && s.nsec < nsec)
+}
+
+// sampleSet is what a datapoint of several values or a statistic set holds
+// beyond its sum, in one slice: a fleet's latency distributions are most of
+// what a long simulation keeps.
+type sampleSet struct {
+	// n is the number of a distribution's values; statisticSet for a
+	// statistic set, over which no percentile can be computed.
+	n int
+	// vals holds a distribution's n values, then their counts unless
+	// every count is 1; or a statistic set's SampleCount, Minimum and
+	// Maximum.
+	vals []float64
+}
+
+// statisticSet is sampleSet.n for a statistic set.
+const statisticSet = -1
+
+// units interns the units datapoints carry, so that a sample holds a small
+// index instead of a string: there are a few dozen CloudWatch units, and
+// every datapoint names one.
+var units = struct {
+	sync.Mutex
+	codes map[string]uint16
+}{codes: map[string]uint16{"": 0}}
+
+// unitCode returns the index of unit, adding it on first use.
+func unitCode(unit string) uint16 {
+	units.Lock()
+	defer units.Unlock()
+	if c, ok := units.codes[unit]; ok {
+		return c
+	}
+	if len(units.codes) > math.MaxUint16 {
+		// Units are checked against CloudWatch's list before they get
+		// here; this is never reached.
+		panic("monitoring: more than 65536 distinct units")
+	}
+	c := uint16(len(units.codes))
+	units.codes[unit] = c
+	return c
+}
+
+// knownUnit returns the index of unit and whether any datapoint carries it.
+func knownUnit(unit string) (uint16, bool) {
+	units.Lock()
+	defer units.Unlock()
+	c, ok := units.codes[unit]
+	return c, ok
 }
 
 // metricKey identifies a metric within a region, whatever the order its
@@ -262,13 +330,14 @@ func checkDatum(d types.MetricDatum, n int, now time.Time) (Sample, sample, erro
 	case given > 1:
 		return Sample{}, sample{}, invalidCombination("The parameters %[1]s.Value, %[1]s.Values and %[1]s.StatisticValues are mutually exclusive and you have specified more than one.", m)
 	}
-	s := sample{at: at, unit: string(d.Unit)}
+	s := sample{unit: unitCode(string(d.Unit))}
+	s.sec, s.nsec = stamp(at)
 	switch {
 	case d.Value != nil:
 		if err := checkValue(*d.Value, m+".Value"); err != nil {
 			return Sample{}, sample{}, err
 		}
-		s.raw, s.counts = []float64{*d.Value}, []float64{1}
+		s.v = *d.Value
 	case len(d.Values) > 0:
 		if len(d.Values) > maxValuesPerDatum {
 			return Sample{}, sample{}, invalidValue("The collection %s.Values must not have a size greater than %d.", m, maxValuesPerDatum)
@@ -276,21 +345,17 @@ func checkDatum(d types.MetricDatum, n int, now time.Time) (Sample, sample, erro
 		if len(d.Counts) > 0 && len(d.Counts) != len(d.Values) {
 			return Sample{}, sample{}, invalidCombination("The parameters %[1]s.Values and %[1]s.Counts must be arrays of the same size.", m)
 		}
-		s.raw = append([]float64(nil), d.Values...)
-		s.counts = make([]float64, len(d.Values))
 		for j, v := range d.Values {
 			if err := checkValue(v, fmt.Sprintf("%s.Values.member.%d", m, j+1)); err != nil {
 				return Sample{}, sample{}, err
 			}
-			s.counts[j] = 1
 			if len(d.Counts) > 0 {
-				c := d.Counts[j]
-				if math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
+				if c := d.Counts[j]; math.IsNaN(c) || math.IsInf(c, 0) || c < 0 {
 					return Sample{}, sample{}, invalidValue("The value %v for parameter %s.Counts.member.%d is invalid.", c, m, j+1)
 				}
-				s.counts[j] = c
 			}
 		}
+		s.v, s.set = distribution(d.Values, d.Counts)
 	default:
 		sv := d.StatisticValues
 		if sv.SampleCount == nil || sv.Sum == nil || sv.Minimum == nil || sv.Maximum == nil {
@@ -307,10 +372,7 @@ func checkDatum(d types.MetricDatum, n int, now time.Time) (Sample, sample, erro
 		if *sv.Minimum > *sv.Maximum {
 			return Sample{}, sample{}, invalidValue("The parameter %s.StatisticValues.Minimum must be less than or equal to Maximum.", m)
 		}
-		s.count, s.sum, s.min, s.max = *sv.SampleCount, *sv.Sum, *sv.Minimum, *sv.Maximum
-	}
-	if s.raw != nil {
-		s.summarise()
+		s.v, s.set = *sv.Sum, &sampleSet{n: statisticSet, vals: []float64{*sv.SampleCount, *sv.Minimum, *sv.Maximum}}
 	}
 	dims := map[string]string{}
 	for _, dd := range d.Dimensions {
@@ -319,30 +381,38 @@ func checkDatum(d types.MetricDatum, n int, now time.Time) (Sample, sample, erro
 	return Sample{MetricName: name, Dimensions: dims, Timestamp: at, Unit: string(d.Unit)}, s, nil
 }
 
-// summarise fills count, sum, min and max from raw values and counts.
-func (s *sample) summarise() {
-	s.count, s.sum = 0, 0
-	s.min, s.max = math.Inf(1), math.Inf(-1)
-	for i, v := range s.raw {
-		c := s.counts[i]
-		if c == 0 {
-			continue
-		}
-		s.count += c
-		s.sum += v * c
-		s.min = math.Min(s.min, v)
-		s.max = math.Max(s.max, v)
+// distribution returns the sum of values weighted by counts (nil: each
+// once) and the set that keeps them.
+func distribution(values, counts []float64) (float64, *sampleSet) {
+	ones := true
+	for _, c := range counts {
+		ones = ones && c == 1
 	}
+	set := &sampleSet{n: len(values)}
+	if ones {
+		set.vals = slices.Clone(values)
+	} else {
+		set.vals = slices.Concat(values, counts)
+	}
+	sum := 0.0
+	for i, v := range values {
+		if ones {
+			sum += v
+		} else {
+			sum += v * counts[i]
+		}
+	}
+	return sum, set
 }
-
-// oneCount is the counts of every single-value built-in datapoint. Samples
-// only read their counts (buckets copies them), so one slice serves all and
-// recording a datapoint allocates one slice, not two.
-var oneCount = []float64{1}
 
 // storeSample records a built-in datapoint; mu is held.
 func (cw *CloudWatch) storeSample(s Sample) {
-	cw.storeRaw(s, sample{at: s.Timestamp.UTC(), unit: s.Unit, raw: []float64{s.Value}, counts: oneCount, count: 1, sum: s.Value, min: s.Value, max: s.Value})
+	raw := sample{v: s.Value, unit: unitCode(s.Unit)}
+	raw.sec, raw.nsec = stamp(s.Timestamp)
+	if len(s.Values) > 0 {
+		raw.v, raw.set = distribution(s.Values, s.Counts)
+	}
+	cw.storeRaw(s, raw)
 }
 
 // Record stores datapoints that AWS services publish on their own
@@ -386,23 +456,33 @@ func (cw *CloudWatch) storeRaw(s Sample, raw sample) {
 		r.metrics[key] = ser
 	}
 	ser.lastPut = cw.clk.Now()
-	i := sort.Search(len(ser.samples), func(i int) bool { return ser.samples[i].at.After(raw.at) })
+	i := sort.Search(len(ser.samples), func(i int) bool { return raw.before(ser.samples[i].sec, ser.samples[i].nsec) })
 	ser.samples = append(ser.samples, sample{})
 	copy(ser.samples[i+1:], ser.samples[i:])
 	ser.samples[i] = raw
 }
 
-// prune drops datapoints older than the retention period.
+// prune drops datapoints older than the retention period, and metrics that
+// have neither datapoints nor a put in the last two weeks (ListMetrics no
+// longer lists such a metric in AWS), so that the metrics of instances long
+// terminated do not pile up over a long simulation.
 func (r *regionState) prune(now time.Time) {
-	cut := now.Add(-retention)
-	for _, ser := range r.metrics {
-		i := sort.Search(len(ser.samples), func(i int) bool { return !ser.samples[i].at.Before(cut) })
+	sec, nsec := stamp(now.Add(-retention))
+	quiet := now.Add(-listedAfterLastPut)
+	for key, ser := range r.metrics {
+		i := sort.Search(len(ser.samples), func(i int) bool { return !ser.samples[i].before(sec, nsec) })
 		if i > 0 {
-			// Reslice rather than copy: prune runs every minute, and
+			// Reslice rather than copy: prune runs every hour, and
 			// copying the whole series each time made long runs
 			// quadratic. The dropped head is freed when append next
-			// grows the slice.
+			// grows the slice; an emptied series lets go of it now.
 			ser.samples = ser.samples[i:]
+		}
+		if len(ser.samples) == 0 {
+			ser.samples = nil
+			if ser.lastPut.Before(quiet) {
+				delete(r.metrics, key)
+			}
 		}
 	}
 }
@@ -502,31 +582,58 @@ func percentile(values, counts []float64, p float64) float64 {
 // period start. Period starts are multiples of period since the Unix epoch.
 func (ser *series) buckets(start, end time.Time, period time.Duration, unit string) map[int64]*bucket {
 	out := map[int64]*bucket{}
-	lo := sort.Search(len(ser.samples), func(i int) bool { return !ser.samples[i].at.Before(start) })
+	code, known := knownUnit(unit)
+	if unit != "" && !known {
+		return out // no datapoint carries the unit
+	}
+	startSec, startNsec := stamp(start)
+	endSec, endNsec := stamp(end)
+	lo := sort.Search(len(ser.samples), func(i int) bool { return !ser.samples[i].before(startSec, startNsec) })
 	for _, s := range ser.samples[lo:] {
-		if !s.at.Before(end) {
+		if !s.before(endSec, endNsec) {
 			break
 		}
-		if unit != "" && s.unit != unit {
+		if unit != "" && s.unit != code {
 			continue
 		}
-		ps := floorTo(s.at, period)
+		ps := floorTo(time.Unix(s.sec, int64(s.nsec)), period)
 		b, ok := out[ps.Unix()]
 		if !ok {
 			b = &bucket{start: ps, min: math.Inf(1), max: math.Inf(-1), percentilesUsable: true}
 			out[ps.Unix()] = b
 		}
 		b.hasData = true
-		b.count += s.count
-		b.sum += s.sum
-		b.min = math.Min(b.min, s.min)
-		b.max = math.Max(b.max, s.max)
-		if s.raw == nil {
-			b.percentilesUsable = false
-		} else {
-			b.raw = append(b.raw, s.raw...)
-			b.counts = append(b.counts, s.counts...)
+		b.sum += s.v
+		if s.set == nil {
+			b.count++
+			b.min = math.Min(b.min, s.v)
+			b.max = math.Max(b.max, s.v)
+			b.raw = append(b.raw, s.v)
+			b.counts = append(b.counts, 1)
+			continue
 		}
+		if s.set.n == statisticSet {
+			b.count += s.set.vals[0]
+			b.min = math.Min(b.min, s.set.vals[1])
+			b.max = math.Max(b.max, s.set.vals[2])
+			b.percentilesUsable = false
+			continue
+		}
+		values, counts := s.set.vals[:s.set.n], s.set.vals[s.set.n:]
+		for i, v := range values {
+			c := 1.0
+			if len(counts) > 0 {
+				c = counts[i]
+			}
+			b.counts = append(b.counts, c)
+			if c == 0 {
+				continue
+			}
+			b.count += c
+			b.min = math.Min(b.min, v)
+			b.max = math.Max(b.max, v)
+		}
+		b.raw = append(b.raw, values...)
 	}
 	return out
 }
@@ -739,7 +846,8 @@ func planQueries(qs []types.MetricDataQuery) ([]queryPlan, error) {
 // and Dimensions filters (a filter without a value matches any value of
 // that dimension), 500 per page, sorted by namespace, name and dimensions.
 // RecentlyActive PT3H keeps only metrics that received data in the past
-// three hours.
+// three hours; a metric that received none in the past two weeks is not
+// listed at all, as in AWS.
 func (cw *CloudWatch) ListMetrics(ctx context.Context, in *cloudwatch.ListMetricsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.ListMetricsOutput, error) {
 	// Not api.Begin: unlocks by hand instead of deferring.
 	if in == nil {
@@ -778,6 +886,9 @@ func (cw *CloudWatch) ListMetrics(ctx context.Context, in *cloudwatch.ListMetric
 			continue
 		}
 		if in.RecentlyActive != "" && ser.lastPut.Before(now.Add(-recentlyActiveHorizon)) {
+			continue
+		}
+		if ser.lastPut.Before(now.Add(-listedAfterLastPut)) {
 			continue
 		}
 		if !dimsMatch(ser.dims, in.Dimensions) {

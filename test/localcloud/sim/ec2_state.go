@@ -102,6 +102,8 @@ func (w *World) EC2Config() EC2Config {
 // configuration, load balancers and listeners, id sequences and warnings.
 type ec2Side struct {
 	cfg EC2Config
+	// noise is how instances' numbers vary (noise.go).
+	noise Noise
 	// seq orders resources by creation, for stable listings and tokens.
 	seq uint64
 	// lbs and listeners are keyed by region, then ARN.
@@ -115,6 +117,7 @@ type ec2Side struct {
 func newEC2Side() *ec2Side {
 	return &ec2Side{
 		cfg:       DefaultEC2Config(),
+		noise:     DefaultNoise(),
 		lbs:       map[string]map[string]*LoadBalancer{},
 		listeners: map[string]map[string]*Listener{},
 	}

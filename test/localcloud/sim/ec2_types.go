@@ -160,6 +160,8 @@ type Instance struct {
 
 	seq   uint64
 	timer *clock.Timer
+	// quirks are drawn the first time the noise model needs them.
+	quirks *quirks
 }
 
 // TargetGroup is an Elastic Load Balancing v2 target group.

@@ -404,6 +404,7 @@ func testELBTagsAreAddedDescribedAndRemoved(t *testing.T, backend Backend) {
 
 func testHealthCountsAndTrafficFollowTargetHealth(t *testing.T, backend Backend) {
 	e := newEC2Env(t, backend)
+	e.w.SetNoise(Noise{}) // the nominal latencies, exactly
 	good1, good2 := e.readyInstance("healthy"), e.readyInstance("healthy")
 	bad := e.readyInstance("unhealthy")
 	tg, lb := e.setupALB("web", false, nil)

@@ -1,9 +1,7 @@
 package sim
 
 import (
-	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"sort"
 	"strconv"
 	"time"
@@ -27,6 +25,10 @@ type Traffic struct {
 	// metrics. Requests a booting instance refused never reached its
 	// application and are counted only by the load balancer.
 	Instances map[string]InstanceLoad
+	// Vitals has an entry, keyed by instance id, for every running
+	// instance of the region, behind a load balancer or not: what its
+	// operating system reports about the minute.
+	Vitals map[string]InstanceVitals
 }
 
 // TargetGroupLoad is what a load balancer sent one target group in a
@@ -41,7 +43,8 @@ type TargetGroupLoad struct {
 	// because the group had no target it could route to.
 	ELBErrors float64
 	// Latency is the mean time the targets took over the requests they
-	// answered; 0 when they answered none.
+	// answered (1 ms for each refused by a booting target); 0 when they
+	// answered none.
 	Latency time.Duration
 }
 
@@ -52,6 +55,9 @@ type InstanceLoad struct {
 	Errors float64
 	// Latency is the mean time it took; 0 when it served nothing.
 	Latency time.Duration
+	// Latencies is the distribution of the times it took, empty when it
+	// served nothing.
+	Latencies Latencies
 }
 
 // Traffic models the minute of client requests that ends now, for
@@ -84,14 +90,23 @@ type InstanceLoad struct {
 //   - each instance answers as its behaviour says at that instant (see
 //     BehaviorTag): 0% 5XX at 20 ms when healthy, 100% at 10 ms for an
 //     unhealthy image, 50% at 1500 ms once degraded, 100% at 1 ms before its
-//     application has started. Where the share is strictly between 0 and 1,
-//     the count is drawn request by request from a source seeded with the
-//     World's seed, the instance, the target group and the minute, so the
-//     same World answers the same minute the same way however often it is
-//     asked.
+//     application has started (the load balancer's answer), with the
+//     image's regressions (errors:P, slower:F) on top. Where the share is
+//     strictly between 0 and 1, the count is drawn request by request
+//     from a source seeded with the World's seed, the instance, the target
+//     group and the minute, so the same World answers the same minute the
+//     same way however often it is asked;
+//   - each request the application answers takes the instance's mean for
+//     the minute (its behaviour's latency times its host, zone and minute
+//     factors) times a log-normal factor of its own, drawn the same way
+//     and timed in whole milliseconds; an instance's errors:P share is
+//     scaled by its host's factor (Noise says how much; SetNoise(Noise{})
+//     makes every answer its nominal latency and share).
 //
 // A bad image's 5XX count therefore grows with the weight its target group
-// gets, and its instances' own counts (Instances) with their share.
+// gets, and its instances' own counts (Instances) with their share. Vitals
+// are computed for the same minute: memory from each running instance's
+// age and behaviour, CPU from the time its application spent answering.
 func (w *World) Traffic(region string) Traffic {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -110,15 +125,18 @@ func (w *World) TargetGroupTraffic(region, arn string) (requests, errors5xx floa
 	return l.Requests, l.TargetErrors + l.ELBErrors, l.Latency
 }
 
-// instanceTally accumulates what one instance's application served.
+// instanceTally accumulates what one instance's application served:
+// latencyMS is the sum of its answers' times in milliseconds.
 type instanceTally struct {
-	requests, errors, latency float64
+	requests, errors, latencyMS float64
+	latencies                   latencyTally
 }
 
 func (w *World) traffic(r *Region) Traffic {
-	out := Traffic{TargetGroups: map[string]TargetGroupLoad{}, Instances: map[string]InstanceLoad{}}
+	out := Traffic{TargetGroups: map[string]TargetGroupLoad{}, Instances: map[string]InstanceLoad{}, Vitals: map[string]InstanceVitals{}}
 	now := w.now()
 	minute := now.Truncate(time.Minute).Unix() / 60
+	noise := w.ec2State().noise
 	perLB := int(math.Round(w.cfg().RequestsPerMinute))
 	listeners := sortedListeners(w.listenersOf(r))
 	for _, l := range listeners {
@@ -152,7 +170,7 @@ func (w *World) traffic(r *Region) Traffic {
 				continue
 			}
 			load := out.TargetGroups[arn]
-			w.routeToGroup(r, tg, share, now, minute, &load, tally)
+			w.routeToGroup(r, tg, share, now, minute, noise, &load, tally)
 			out.TargetGroups[arn] = load
 		}
 	}
@@ -173,11 +191,21 @@ func (w *World) traffic(r *Region) Traffic {
 		}
 	}
 	for id, n := range tally {
-		il := InstanceLoad{Requests: n.requests, Errors: n.errors}
+		il := InstanceLoad{Requests: n.requests, Errors: n.errors, Latencies: n.latencies.latencies()}
 		if n.requests > 0 {
-			il.Latency = time.Duration(n.latency / n.requests)
+			il.Latency = time.Duration(n.latencyMS / n.requests * float64(time.Millisecond))
 		}
 		out.Instances[id] = il
+	}
+	for id, inst := range r.Instances {
+		if inst.State != InstanceRunning {
+			continue
+		}
+		busy := 0.0
+		if n, ok := tally[id]; ok {
+			busy = n.latencyMS
+		}
+		out.Vitals[id] = w.vitals(inst, now, minute, busy, noise)
 	}
 	return out
 }
@@ -185,7 +213,7 @@ func (w *World) traffic(r *Region) Traffic {
 // routeToGroup sends requests to a target group's serving targets and
 // records how they answered in load and, for the instances whose
 // application runs, in tally.
-func (w *World) routeToGroup(r *Region, tg *TargetGroup, requests int, now time.Time, minute int64, load *TargetGroupLoad, tally map[string]*instanceTally) {
+func (w *World) routeToGroup(r *Region, tg *TargetGroup, requests int, now time.Time, minute int64, noise Noise, load *TargetGroupLoad, tally map[string]*instanceTally) {
 	load.Requests += float64(requests)
 	if requests == 0 {
 		return
@@ -196,29 +224,40 @@ func (w *World) routeToGroup(r *Region, tg *TargetGroup, requests int, now time.
 		return
 	}
 	counts := evenSplit(requests, len(serving), int(((minute%int64(len(serving)))+int64(len(serving)))%int64(len(serving))))
-	var latencySum float64
+	minuteFactor := w.minuteFactor(r.Name, minute, noise)
+	var latencyMS float64
 	for i, inst := range serving {
 		n := counts[i]
 		if n == 0 {
 			continue
 		}
-		share, lat := inst.traffic(now)
-		errs := w.drawErrors(n, share, inst.ID+"|"+tg.ARN, minute)
-		load.TargetErrors += errs
-		latencySum += float64(n) * float64(lat)
-		if inst.answer(now).refused {
+		share, lat, app := inst.kindTraffic(now)
+		if !app {
+			// Nothing listens: the load balancer answers at once.
+			load.TargetErrors += float64(n)
+			latencyMS += float64(n) * float64(lat) / float64(time.Millisecond)
 			continue
 		}
+		h := w.hostOf(inst, noise)
+		share = combineFailures(share, inst.Behavior.Errors*h.errors)
+		errs := w.drawErrors(n, share, inst.ID+"|"+tg.ARN, minute)
 		t, ok := tally[inst.ID]
 		if !ok {
 			t = &instanceTally{}
 			tally[inst.ID] = t
 		}
+		if t.latencies == nil {
+			t.latencies = latencyTally{}
+		}
+		mean := float64(lat) * inst.Behavior.slower() * h.latency * minuteFactor
+		sum := w.drawLatencies(t.latencies, n, mean, noise.RequestLatency, "latency|"+inst.ID+"|"+tg.ARN, minute)
+		load.TargetErrors += errs
+		latencyMS += sum
 		t.requests += float64(n)
 		t.errors += errs
-		t.latency += float64(n) * float64(lat)
+		t.latencyMS += sum
 	}
-	load.Latency = time.Duration(latencySum / float64(requests))
+	load.Latency = time.Duration(latencyMS / float64(requests) * float64(time.Millisecond))
 }
 
 // servingTargets returns the instances a target group routes requests to:
@@ -343,9 +382,7 @@ func (w *World) drawErrors(n int, p float64, key string, minute int64) float64 {
 	case p >= 1:
 		return float64(n)
 	}
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	rng := rand.New(rand.NewPCG(w.seed^h.Sum64(), uint64(minute)))
+	rng := w.source(key, uint64(minute))
 	k := 0
 	for i := 0; i < n; i++ {
 		if rng.Float64() < p {

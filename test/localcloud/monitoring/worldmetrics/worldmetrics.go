@@ -1,8 +1,10 @@
 // Package worldmetrics feeds CloudWatch's built-in metrics from the
 // simulated World: the AWS/ApplicationELB target group metrics, the
-// AWS/AutoScaling group size metric, and the per-instance application
-// metrics of the PhoenixSim/App namespace. It is a separate package so that
-// the CloudWatch model does not depend on the resource model.
+// AWS/AutoScaling group size metric, AWS/EC2 CPUUtilization, and on the
+// instances' behalf what an application and the CloudWatch agent running
+// on them would publish (the App and CWAgent namespaces). It is a separate
+// package so that the CloudWatch model does not depend on the resource
+// model.
 //
 // Every minute it takes the World's minute of traffic (sim.World.Traffic:
 // each load balancer's requests split among the target groups of its
@@ -15,34 +17,62 @@
 //	RequestCount                           always (0 when nothing was routed)
 //	HTTPCode_Target_5XX_Count              only when non-zero, as ELB reports it
 //	HTTPCode_ELB_5XX_Count                 only when non-zero: no target to serve
-//	TargetResponseTime (seconds)           only when targets answered requests
+//	TargetResponseTime (seconds)           only when targets answered requests:
+//	                                       one value, the minute's mean
 //
 // A target group no load balancer uses has no metrics, as in AWS.
 //
 // AWS/ApplicationELB has no per-instance dimension, so a canary analysis
 // that compares instances needs the application's own numbers. The local
-// cloud publishes them as an application would (its choice of namespace
-// and names, not an AWS service's), in AppNamespace with the single
-// dimension InstanceId, for every instance whose application runs behind a
-// used target group:
+// cloud publishes them as an application would (through the CloudWatch
+// agent or embedded metric format lines), in AppNamespace under ELB's
+// metric names with the single dimension InstanceId, for every instance
+// whose application runs behind a used target group: the namespace and
+// names shared/analysis's default spec reads.
 //
 //	RequestCount                 always (0 when it served nothing)
 //	HTTPCode_Target_5XX_Count    always (0 when it answered no 5XX)
-//	TargetResponseTime (seconds) only when it served requests
+//	TargetResponseTime (seconds) only when it served requests: every answer's
+//	                             time in whole milliseconds, as Values and
+//	                             Counts, so that p99 and Average both work
 //
 // Requests a booting instance refused never reached its application and
 // appear in the load balancer's numbers only.
 //
-// For every Auto Scaling group it publishes GroupInServiceInstances
-// (dimension AutoScalingGroupName) every minute; AWS publishes group
-// metrics only after EnableMetricsCollection, which the local cloud does not
-// require. Datapoints carry the start of the minute they describe.
+// For every running instance, behind a load balancer or not:
+//
+//	CWAgent mem_used_percent (Percent), dimension InstanceId, every minute
+//	AWS/EC2 CPUUtilization (Percent), dimension InstanceId, every 5 minutes
+//
+// mem_used_percent is the CloudWatch agent's metric as an agent configured
+// with append_dimensions {"InstanceId": "${aws:InstanceId}"} alone
+// publishes it (the agent's default also appends ImageId, InstanceType and
+// AutoScalingGroupName, and a metric's dimensions must match a query's
+// exactly). CPUUtilization is EC2's basic monitoring: the instances
+// DescribeInstances reports have detailed monitoring disabled, so each
+// datapoint is the mean of five minutes, stamped with the first.
+//
+// The numbers follow each instance's behaviour and the traffic it served,
+// with the noise sim.Noise describes. For every Auto Scaling group it
+// publishes GroupInServiceInstances (dimension AutoScalingGroupName) every
+// minute; AWS publishes group metrics only after EnableMetricsCollection,
+// which the local cloud does not require. Datapoints carry the start of the
+// period they describe.
+//
+// CloudWatch keeps datapoints 15 days and drops a metric two weeks after
+// its last one, so a long simulation holds at most 15 days of them. Here
+// an instance behind a load balancer costs about 240 bytes a minute at the
+// default traffic, half of it its TargetResponseTime distribution (8 bytes
+// per distinct millisecond): some 510 MB for a 100-instance group at the bound
+// (BenchmarkAHundredInstancesPublishingForADay).
 package worldmetrics
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,17 +84,42 @@ import (
 	"github.com/phoenix-rollouts/phoenix/test/localcloud/sim"
 )
 
-// AppNamespace is the namespace of the per-instance application metrics
-// the local cloud publishes on the instances' behalf.
-const AppNamespace = "PhoenixSim/App"
+// The namespaces the local cloud publishes in on the instances' behalf.
+const (
+	// AppNamespace holds an application's per-instance request metrics:
+	// what shared/analysis's default spec reads (its AppNamespace).
+	AppNamespace = "App"
+	// AgentNamespace is the CloudWatch agent's default namespace.
+	AgentNamespace = "CWAgent"
+	// EC2Namespace holds EC2's own per-instance metrics.
+	EC2Namespace = "AWS/EC2"
+)
+
+// basicMonitoring is the period of EC2's basic monitoring.
+const basicMonitoring = 5 * time.Minute
 
 // Collector implements monitoring.Collector over a World.
 type Collector struct {
 	w *sim.World
+
+	mu sync.Mutex
+	// cpu accumulates each instance's per-minute CPU until its 5-minute
+	// period ends, keyed by region and instance id.
+	cpu map[cpuKey]*cpuPeriod
+}
+
+type cpuKey struct{ region, id string }
+
+// cpuPeriod is the CPU an instance used in the minutes of one 5-minute
+// period seen so far.
+type cpuPeriod struct {
+	start time.Time
+	sum   float64
+	n     int
 }
 
 // New returns a Collector reading w.
-func New(w *sim.World) *Collector { return &Collector{w: w} }
+func New(w *sim.World) *Collector { return &Collector{w: w, cpu: map[cpuKey]*cpuPeriod{}} }
 
 // NewCloudWatch returns a CloudWatch on w's clock that sends its events
 // through w and collects w's built-in metrics: what the local cloud
@@ -83,17 +138,17 @@ func (c *Collector) Collect(ctx context.Context, now time.Time) []monitoring.Sam
 	var out []monitoring.Sample
 	for _, region := range c.w.Regions() {
 		rctx := api.WithRequest(ctx, api.Request{Region: region, Account: c.w.Account(), Service: "monitoring", Operation: "Collect"})
-		out = append(out, c.targetGroups(rctx, region, minute)...)
+		traffic := c.w.Traffic(region)
+		out = append(out, c.targetGroups(rctx, region, minute, traffic)...)
+		out = append(out, c.instances(region, minute, traffic)...)
 		out = append(out, c.groups(rctx, region, minute)...)
 	}
-	return out
+	return append(out, c.cpuDue(now)...)
 }
 
-// targetGroups samples every used target group of a region and every
-// instance serving behind one.
-func (c *Collector) targetGroups(ctx context.Context, region string, minute time.Time) []monitoring.Sample {
+// targetGroups samples every used target group of a region.
+func (c *Collector) targetGroups(ctx context.Context, region string, minute time.Time, traffic sim.Traffic) []monitoring.Sample {
 	var out []monitoring.Sample
-	traffic := c.w.Traffic(region)
 	var marker *string
 	for {
 		page, err := c.w.ELB().DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Marker: marker})
@@ -134,12 +189,15 @@ func (c *Collector) targetGroups(ctx context.Context, region string, minute time
 		}
 		marker = page.NextMarker
 	}
-	ids := make([]string, 0, len(traffic.Instances))
-	for id := range traffic.Instances {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	return out
+}
+
+// instances samples what the instances of a region publish about
+// themselves: their application's request metrics, the agent's memory,
+// and the CPU that EC2 publishes every 5 minutes (accumulated here).
+func (c *Collector) instances(region string, minute time.Time, traffic sim.Traffic) []monitoring.Sample {
+	var out []monitoring.Sample
+	for _, id := range sortedKeys(traffic.Instances) {
 		load := traffic.Instances[id]
 		dims := map[string]string{"InstanceId": id}
 		add := func(name string, v float64, unit string) {
@@ -148,10 +206,66 @@ func (c *Collector) targetGroups(ctx context.Context, region string, minute time
 		add("RequestCount", load.Requests, "Count")
 		add("HTTPCode_Target_5XX_Count", load.Errors, "Count")
 		if load.Requests > 0 {
-			add("TargetResponseTime", load.Latency.Seconds(), "Seconds")
+			out = append(out, monitoring.Sample{
+				Region: region, Namespace: AppNamespace, MetricName: "TargetResponseTime", Dimensions: dims, Timestamp: minute,
+				Values: load.Latencies.Values, Counts: load.Latencies.Counts, Unit: "Seconds",
+			})
 		}
 	}
+	period := minute.Truncate(basicMonitoring)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range sortedKeys(traffic.Vitals) {
+		v := traffic.Vitals[id]
+		out = append(out, monitoring.Sample{
+			Region: region, Namespace: AgentNamespace, MetricName: "mem_used_percent",
+			Dimensions: map[string]string{"InstanceId": id}, Timestamp: minute, Value: v.MemoryUsedPercent, Unit: "Percent",
+		})
+		k := cpuKey{region, id}
+		p, ok := c.cpu[k]
+		if !ok || !p.start.Equal(period) {
+			p = &cpuPeriod{start: period}
+			c.cpu[k] = p
+		}
+		p.sum += v.CPUUtilization
+		p.n++
+	}
 	return out
+}
+
+// cpuDue returns the CPUUtilization of every 5-minute period that has
+// ended by now, and forgets it.
+func (c *Collector) cpuDue(now time.Time) []monitoring.Sample {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var due []cpuKey
+	for k, p := range c.cpu {
+		if !p.start.Add(basicMonitoring).After(now) {
+			due = append(due, k)
+		}
+	}
+	slices.SortFunc(due, func(a, b cpuKey) int { return cmp.Or(cmp.Compare(a.region, b.region), cmp.Compare(a.id, b.id)) })
+	out := make([]monitoring.Sample, 0, len(due))
+	for _, k := range due {
+		p := c.cpu[k]
+		delete(c.cpu, k)
+		out = append(out, monitoring.Sample{
+			Region: k.region, Namespace: EC2Namespace, MetricName: "CPUUtilization",
+			Dimensions: map[string]string{"InstanceId": k.id}, Timestamp: p.start, Value: p.sum / float64(p.n), Unit: "Percent",
+		})
+	}
+	return out
+}
+
+// sortedKeys returns a map's keys in order, so that samples are recorded in
+// the same order on every run.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // groups samples every Auto Scaling group of a region.

@@ -24,17 +24,22 @@ const region = "us-east-1"
 
 // fleet is a World with CloudWatch attached as the local cloud attaches it.
 type fleet struct {
-	t   *testing.T
+	t   testing.TB
 	clk *clock.Sim
 	w   *sim.World
 	cw  *monitoring.CloudWatch
 	ctx context.Context
 }
 
-func newFleet(t *testing.T) *fleet {
+func newFleet(t testing.TB) *fleet {
+	t.Helper()
+	return newSeededFleet(t, 11)
+}
+
+func newSeededFleet(t testing.TB, seed uint64) *fleet {
 	t.Helper()
 	clk := clock.NewStepped(time.Time{})
-	w := sim.New(sim.Options{Clock: clk, Seed: 11})
+	w := sim.New(sim.Options{Clock: clk, Seed: seed})
 	cw := NewCloudWatch(w)
 	w.Alarms = cw
 	return &fleet{t: t, clk: clk, w: w, cw: cw, ctx: api.WithRequest(context.Background(), api.Request{Region: region})}
@@ -44,6 +49,13 @@ func newFleet(t *testing.T) *fleet {
 // behind a new load balancer listener, and returns the CloudWatch
 // dimensions of the target group.
 func (f *fleet) service(name, behavior string, count int32) []cwtypes.Dimension {
+	f.t.Helper()
+	return f.serve(name, f.launch(name, behavior, count))
+}
+
+// launch registers an image with the given behaviour and runs count
+// instances of it, returning their ids.
+func (f *fleet) launch(name, behavior string, count int32) []string {
 	f.t.Helper()
 	img, err := f.w.EC2().RegisterImage(f.ctx, &ec2.RegisterImageInput{
 		Name: aws.String(name + "-ami"), Architecture: ec2types.ArchitectureValuesX8664, VirtualizationType: aws.String("hvm"),
@@ -57,6 +69,17 @@ func (f *fleet) service(name, behavior string, count int32) []cwtypes.Dimension 
 	if err != nil {
 		f.t.Fatalf("RunInstances: %v", err)
 	}
+	ids := make([]string, 0, len(run.Instances))
+	for _, inst := range run.Instances {
+		ids = append(ids, aws.ToString(inst.InstanceId))
+	}
+	return ids
+}
+
+// serve puts instances behind a new load balancer listener's target group
+// and returns the CloudWatch dimensions of the target group.
+func (f *fleet) serve(name string, ids []string) []cwtypes.Dimension {
+	f.t.Helper()
 	lb, err := f.w.ELB().CreateLoadBalancer(f.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(name + "-lb"), Subnets: []string{"subnet-a", "subnet-b"}})
 	if err != nil {
 		f.t.Fatalf("CreateLoadBalancer: %v", err)
@@ -73,8 +96,8 @@ func (f *fleet) service(name, behavior string, count int32) []cwtypes.Dimension 
 		f.t.Fatalf("CreateListener: %v", err)
 	}
 	var targets []elbtypes.TargetDescription
-	for _, inst := range run.Instances {
-		targets = append(targets, elbtypes.TargetDescription{Id: inst.InstanceId})
+	for _, id := range ids {
+		targets = append(targets, elbtypes.TargetDescription{Id: aws.String(id)})
 	}
 	if _, err := f.w.ELB().RegisterTargets(f.ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tgARN), Targets: targets}); err != nil {
 		f.t.Fatalf("RegisterTargets: %v", err)
@@ -205,16 +228,24 @@ func TestResourcePartIsTheDimensionValueOfAnELBARN(t *testing.T) {
 // minute, oldest first.
 func (f *fleet) sums(namespace, metric string, dims []cwtypes.Dimension, n int) []float64 {
 	f.t.Helper()
+	return f.stats(namespace, metric, "Sum", dims, n, time.Minute)
+}
+
+// stats returns a statistic of a metric over the last n periods, one value
+// a period that has data, oldest first.
+func (f *fleet) stats(namespace, metric, stat string, dims []cwtypes.Dimension, n int, period time.Duration) []float64 {
+	f.t.Helper()
+	end := f.clk.Now().Truncate(period)
 	data, err := f.cw.GetMetricData(f.ctx, &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(f.clk.Now().Add(-time.Duration(n) * time.Minute)), EndTime: aws.Time(f.clk.Now()),
+		StartTime: aws.Time(end.Add(-time.Duration(n) * period)), EndTime: aws.Time(end),
 		ScanBy: cwtypes.ScanByTimestampAscending,
 		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("m"), MetricStat: &cwtypes.MetricStat{
 			Metric: &cwtypes.Metric{Namespace: aws.String(namespace), MetricName: aws.String(metric), Dimensions: dims},
-			Period: aws.Int32(60), Stat: aws.String("Sum"),
+			Period: aws.Int32(int32(period / time.Second)), Stat: aws.String(stat),
 		}}},
 	})
 	if err != nil {
-		f.t.Fatalf("GetMetricData %s: %v", metric, err)
+		f.t.Fatalf("GetMetricData %s %s: %v", metric, stat, err)
 	}
 	return data.MetricDataResults[0].Values
 }
@@ -225,6 +256,7 @@ func (f *fleet) sums(namespace, metric string, dims []cwtypes.Dimension, n int) 
 // bad image with those of a good one.
 func TestMetricsFollowTheWeightedSplitPerTargetGroupAndPerInstance(t *testing.T) {
 	f := newFleet(t)
+	f.w.SetNoise(sim.Noise{}) // every instance at its behaviour's nominal latency
 	blueDims := f.service("web", "healthy", 2)
 	lbs, err := f.w.ELB().DescribeLoadBalancers(f.ctx, &elb.DescribeLoadBalancersInput{Names: []string{"web-lb"}})
 	if err != nil {
@@ -305,7 +337,7 @@ func TestMetricsFollowTheWeightedSplitPerTargetGroupAndPerInstance(t *testing.T)
 			dims := []cwtypes.Dimension{{Name: aws.String("InstanceId"), Value: aws.String(id)}}
 			req := f.sums(AppNamespace, "RequestCount", dims, 3)
 			errs := f.sums(AppNamespace, "HTTPCode_Target_5XX_Count", dims, 3)
-			lat := f.sums(AppNamespace, "TargetResponseTime", dims, 3)
+			lat := f.stats(AppNamespace, "TargetResponseTime", "Average", dims, 3, time.Minute)
 			if len(req) != 3 || len(errs) != 3 || len(lat) != 3 {
 				t.Fatalf("instance %s: %d/%d/%d datapoints of its three metrics, want 3 each", id, len(req), len(errs), len(lat))
 			}
