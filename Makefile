@@ -109,6 +109,7 @@ demo: functions $(NODE_MODULES) ## Phoenix's five stories on the local cloud: an
 
 bench: $(NODE_MODULES) ## Benchmarks (figures are counts and ratios; the machine has two cores), then a whole rollout of a 100-instance group and the reactions to an alarm during and after one, a blue/green pair against a rolling group after the same guard alarm, and the image lifecycle's full year (about 30 minutes in all), on the local cloud.
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./test/... ./test/localcloud/... | grep -v /test/e2e)
+	$(GO) test -run '^$$' -bench DefaultSpecSensitivity -benchtime=1x -count=1 ./shared/analysis
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
 		$(GO) test -run '^$$' -bench 'Rollout|Alarm' -benchtime=1x -count=1 ./test/e2e
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \

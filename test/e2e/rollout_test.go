@@ -21,7 +21,7 @@ const rolloutLimit = 6 * time.Hour
 
 // goodPath is the design's path for checkpoints 25, 50, 100 with a bake.
 var goodPath = []string{
-	"Start", "Prepare", "StartRefresh",
+	"Start", "Prepare", "Strategy", "StartRefresh",
 	"Await", "Route", "Validate", "Verdict", // 25 %
 	"Await", "Route", "Validate", "Verdict", // 50 %
 	"Await", "Route", // baking
@@ -98,7 +98,7 @@ func TestAnUnhealthyImageIsRevertedAtTheFirstCheckpoint(t *testing.T) {
 	path := r.path(arn)
 	t.Logf("path: %s", compact(path))
 	want := []string{
-		"Start", "Prepare", "StartRefresh", "Await", "Route", "Validate", "Verdict",
+		"Start", "Prepare", "Strategy", "StartRefresh", "Await", "Route", "Validate", "Verdict",
 		"Revert", "RevertCheck", "AwaitRevert", "Revert", "RevertCheck", "Reverted",
 	}
 	if compact(path) != compact(want) {
