@@ -89,7 +89,7 @@ lint: fmt-check vet $(NODE_MODULES) $(TOOLS_BIN)/.built ## gofmt, go vet, golang
 
 unit: $(NODE_MODULES) $(TOOLS_BIN)/.built ## Run the Go tests (race detector on).
 	PHOENIX_NODE_DIR=$(CURDIR)/$(NPM_DIR) PHOENIX_REQUIRE_CONFORMANCE=1 \
-		$(TOOLS_BIN)/gotestsum --format pkgname-and-test-fails -- -race -count=1 $(PKGS)
+		$(TOOLS_BIN)/gotestsum --format pkgname-and-test-fails -- -race -count=1 -timeout=30m $(PKGS)
 
 test: lint unit ## Everything CI runs: lint, unit, conformance and end-to-end tests.
 	bash test/smoke/awscli.sh
